@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what is missing, builds, provides a Redis, runs
+# every test with node's test runner. Usage: npm test [-- dist/path/to/file.test.js …]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+rm -rf dist
+npm run -s build
+
+# Tests run against a real Redis: REDIS_URL when given, otherwise a private redis-server on a
+# free port, stopped on exit.
+if [ -z "${REDIS_URL:-}" ]; then
+  if ! command -v redis-server >/dev/null; then
+    echo "tests need Redis: set REDIS_URL=redis://host:port or install redis-server (apt-get install redis-server)" >&2
+    exit 1
+  fi
+  dir=$(mktemp -d)
+  port=$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
+    --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
+  trap 'kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  export REDIS_URL="redis://127.0.0.1:$port"
+fi
+echo "tests use REDIS_URL=$REDIS_URL"
+
+if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/test); fi
+existing=()
+for t in "${targets[@]}"; do [ -e "$t" ] && existing+=("$t"); done
+exec node --test --test-concurrency=2 --test-timeout=120000 "${existing[@]}"

@@ -1,0 +1,148 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+
+/** What plugins see of a route or a service: enough to key and label on. */
+export interface EntityInfo {
+  readonly id: string
+  readonly name?: string | undefined
+}
+
+/** The authenticated consumer, as set by an auth plugin. */
+export interface ConsumerInfo {
+  readonly id: string
+  readonly username?: string | undefined
+  readonly custom_id?: string | undefined
+}
+
+/** The credential that authenticated the request (`X-Credential-Identifier`). */
+export interface CredentialInfo {
+  readonly id: string
+  readonly identifier: string
+}
+
+/**
+ * One request's state, created once per request by the data plane and handed through every
+ * phase. Fields are all initialised in the constructor so every instance has the same shape
+ * (V8 keeps property access monomorphic on the hot path).
+ *
+ * Plugins change what goes upstream with {@link setUpstreamHeader} /
+ * {@link removeUpstreamHeader} and add to what goes back with {@link addResponseHeader}; the
+ * data plane applies these edits once, when it builds the upstream request and the response.
+ *
+ * @example
+ *   access(ctx) {
+ *     ctx.setUpstreamHeader('x-consumer-id', consumer.id)
+ *     ctx.addResponseHeader('x-ratelimit-remaining-minute', '9')
+ *   }
+ */
+export class RequestContext {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  /** request id (`X-Request-Id` / `Kong-Request-ID` style), also in every error body */
+  id: string
+  /** `performance.now()` at accept */
+  readonly start: number
+  readonly method: string
+  /** lower-case host without port */
+  host: string
+  /** normalised path (dot segments and duplicate slashes resolved): what was matched */
+  path: string
+  /** raw query string without `?`, '' when absent */
+  query: string
+  /** the real client address (X-Forwarded-For honoured only from trusted proxies) */
+  clientIp: string
+  route: EntityInfo | null
+  service: EntityInfo | null
+  /** named captures of a regex route path */
+  captures: Record<string, string> | null
+  consumer: ConsumerInfo | null
+  credential: CredentialInfo | null
+  /** set when the consumer is the configured anonymous one */
+  anonymous: boolean
+  /** path sent upstream (after strip_path and the service path) */
+  upstreamPath: string
+  /** query sent upstream; plugins may rewrite it */
+  upstreamQuery: string
+  /** replaced request body (request-transformer), or null to stream the client's */
+  upstreamBody: Buffer | null
+  /** header name (lower-case) → value, or null to remove; applied after the client's headers */
+  upstreamHeaderEdits: Map<string, string | string[] | null> | null
+  /** extra response headers as a flat `[name, value, …]` list */
+  responseHeaders: string[] | null
+  /** scratch space for plugins, keyed by plugin name */
+  state: Record<string, unknown> | null
+  /** `performance.now()` when the upstream request was sent / its headers arrived (NaN if never) */
+  upstreamStart: number
+  upstreamHeadersAt: number
+  /** final status sent to the client */
+  status: number
+  /** cache outcome for logs and metrics: 'Hit' | 'Miss' | 'Refresh' | 'Bypass' | '' */
+  cacheStatus: string
+  /** 'allowed' | 'rejected' | '' for logs and metrics */
+  rateLimit: string
+  /** target that served the request, `host:port`, '' when none */
+  target: string
+
+  constructor(req: IncomingMessage, res: ServerResponse, id: string, start: number) {
+    this.req = req
+    this.res = res
+    this.id = id
+    this.start = start
+    this.method = req.method ?? 'GET'
+    this.host = ''
+    this.path = '/'
+    this.query = ''
+    this.clientIp = ''
+    this.route = null
+    this.service = null
+    this.captures = null
+    this.consumer = null
+    this.credential = null
+    this.anonymous = false
+    this.upstreamPath = '/'
+    this.upstreamQuery = ''
+    this.upstreamBody = null
+    this.upstreamHeaderEdits = null
+    this.responseHeaders = null
+    this.state = null
+    this.upstreamStart = Number.NaN
+    this.upstreamHeadersAt = Number.NaN
+    this.status = 0
+    this.cacheStatus = ''
+    this.rateLimit = ''
+    this.target = ''
+  }
+
+  /** The client's request headers (Node's lower-cased object, built lazily by Node). */
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers
+  }
+
+  /** First value of a request header as the client sent it (after any upstream edit). */
+  header(name: string): string | undefined {
+    const edited = this.upstreamHeaderEdits?.get(name)
+    if (edited !== undefined) return edited === null ? undefined : Array.isArray(edited) ? edited[0] : edited
+    const v = this.req.headers[name]
+    return Array.isArray(v) ? v[0] : v
+  }
+
+  setUpstreamHeader(name: string, value: string | string[]): void {
+    const edits = this.upstreamHeaderEdits ?? (this.upstreamHeaderEdits = new Map())
+    edits.set(name.toLowerCase(), value)
+  }
+
+  removeUpstreamHeader(name: string): void {
+    const edits = this.upstreamHeaderEdits ?? (this.upstreamHeaderEdits = new Map())
+    edits.set(name.toLowerCase(), null)
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    const list = this.responseHeaders ?? (this.responseHeaders = [])
+    list.push(name, value)
+  }
+
+  /** Per-plugin scratch object, created on first use. */
+  scratch<T extends object>(key: string, init: () => T): T {
+    const s = this.state ?? (this.state = {})
+    return (s[key] as T | undefined) ?? ((s[key] = init()) as T)
+  }
+}

@@ -1,0 +1,33 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { RouteEntity } from '../../core/entities.js'
+
+/** A route as the router receives it, with whatever the runtime attaches (`value`). */
+export interface RouterEntry<T> {
+  route: RouteEntity
+  value: T
+}
+
+/** The result of a lookup. */
+export interface RouteMatch<T> {
+  route: RouteEntity
+  value: T
+  /**
+   * The request path with the matched part removed when `strip_path` is true (always starts
+   * with `/`), otherwise the whole (normalised) path.
+   */
+  strippedPath: string
+  /** named captures of a `~` regex path, or null */
+  captures: Record<string, string> | null
+}
+
+/**
+ * A compiled, immutable router. Built once per config; `find` allocates only the match object.
+ *
+ * @example
+ *   const router = buildRouter([{ route, value: compiledRoute }])
+ *   const m = router.find('GET', 'api.example.com', '/users/1', req.headers)
+ */
+export interface Router<T> {
+  find(method: string, host: string, path: string, headers: IncomingHttpHeaders): RouteMatch<T> | null
+  readonly size: number
+}

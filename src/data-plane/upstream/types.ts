@@ -1,0 +1,48 @@
+import type { UpstreamEntity } from '../../core/entities.js'
+
+/** How one proxied attempt to a target ended, for passive health checks. */
+export type Outcome = 'success' | 'http_failure' | 'tcp_failure' | 'timeout'
+
+/** One target of an upstream (or the single host of a service without upstream). */
+export interface Target {
+  readonly host: string
+  readonly port: number
+  /** `host:port` */
+  readonly address: string
+  readonly weight: number
+  /** false while taken out by passive or active health checks */
+  readonly healthy: boolean
+  /** requests in flight (least-connections) */
+  readonly active: number
+}
+
+/** What a consistent-hashing balancer hashes on, computed by the caller per request. */
+export interface PickInput {
+  hashKey: string | undefined
+}
+
+/**
+ * Picks a target per request and learns from outcomes. Built once per config from an upstream
+ * entity and its targets; health state lives in a {@link HealthRegistry} so it survives reloads.
+ */
+export interface Balancer {
+  readonly upstream: UpstreamEntity
+  readonly targets: readonly Target[]
+  /** undefined when no target is healthy (→ 503) */
+  pick(input: PickInput, exclude?: Target): Target | undefined
+  /** call when a request to the target starts / ends (least-connections counts these) */
+  begin(target: Target): void
+  end(target: Target): void
+  /** passive health: one attempt's outcome and upstream status */
+  report(target: Target, outcome: Outcome, status?: number): void
+  /** for /healthz */
+  describe(): UpstreamHealth
+  /** stop active checks */
+  close(): void
+}
+
+export interface UpstreamHealth {
+  name: string
+  healthy: boolean
+  targets: Array<{ target: string; weight: number; health: 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF' }>
+}
