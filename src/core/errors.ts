@@ -31,6 +31,8 @@ export const ERRORS = {
     message: 'An invalid response was received from the upstream server',
   },
   NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
+  UPSTREAM_DNS_FAILED: { status: 503, message: 'name resolution failed' },
+  NO_SERVICE: { status: 503, message: 'no Service found with those values' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },

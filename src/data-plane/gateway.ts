@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { RequestContext } from '../core/context.js'
+import { GatewayError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { AccessResult } from '../core/plugin.js'
+import { type Chain, runAccess, runLog } from './chain.js'
+import { connectionTokens, type ForwardInfo } from './headers.js'
+import { ProxyCall } from './proxy.js'
+import { sendError, sendFailure, sendReply } from './respond.js'
+import { normalizePath } from './router/normalize.js'
+import type { CompiledRoute, Runtime } from './runtime.js'
+import { plainAddress, type TrustedProxies } from './trust.js'
+
+/** Request limits (DESIGN §5); header size itself is Node's `maxHeaderSize` on the server. */
+export interface Limits {
+  maxUrlLength: number
+  maxHeaders: number
+  /** bytes, 0 = unlimited */
+  maxBodySize: number
+}
+
+/** A built-in endpoint on the proxy listener (`/healthz`): answered before routing and plugins. */
+export type Builtin = (req: IncomingMessage, res: ServerResponse) => void
+
+/** What a request looks like after the checks every request passes (see {@link Gateway.prepare}). */
+interface Prepared {
+  ctx: RequestContext
+  hostHeader: string
+  contentLength: number
+  chunked: boolean
+  dropped: Set<string> | null
+}
+
+/** Called after every response (metrics, access log): must not throw. */
+export type RequestObserver = (ctx: RequestContext) => void
+
+/**
+ * The data plane's request handler. It holds one reference to the current {@link Runtime} and
+ * reads it once per request, so a swap is atomic: a request runs entirely on the runtime it
+ * started with.
+ */
+export class Gateway {
+  #runtime: Runtime
+  draining = false
+  readonly builtins = new Map<string, Builtin>()
+  readonly observers: RequestObserver[] = []
+
+  constructor(
+    runtime: Runtime,
+    readonly limits: Limits,
+    readonly trust: TrustedProxies,
+    readonly log: Logger,
+    readonly proto: 'http' | 'https' = 'http',
+  ) {
+    this.#runtime = runtime
+  }
+
+  get runtime(): Runtime {
+    return this.#runtime
+  }
+
+  /** Swap to a new runtime; the old one is closed once its last request has finished. */
+  swap(next: Runtime, onOldDrained?: (old: Runtime) => void): void {
+    const old = this.#runtime
+    this.#runtime = next
+    old.retire(() => {
+      old.close()
+      onOldDrained?.(old)
+    })
+  }
+
+  /** node:http 'request' listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const rt = this.#runtime
+    rt.inflight++
+    const ctx = new RequestContext(req, res, randomUUID(), performance.now())
+    if (this.draining) res.shouldKeepAlive = false
+    // the close listener sees `chain` once a route matched: the log phase runs the route's chain
+    let chain: Chain = rt.unmatched
+    res.once('close', () => this.#finished(rt, ctx, chain))
+    let p: Prepared
+    try {
+      p = this.prepare(ctx)
+    } catch (err) {
+      res.shouldKeepAlive = false
+      return sendFailure(ctx, rt.unmatched, err)
+    }
+    const builtin = this.builtins.get(ctx.path)
+    if (builtin !== undefined) return builtin(req, res)
+    const match = rt.router.find(ctx.method, ctx.host, ctx.path, req.headers)
+    if (match === null) return sendError(ctx, rt.unmatched, new GatewayError('NO_ROUTE'))
+    const route = match.value
+    chain = route.chain
+    ctx.route = route.info
+    ctx.captures = match.captures
+    const service = route.service
+    if (service === null) return sendError(ctx, route.chain, new GatewayError('NO_SERVICE'))
+    ctx.service = service.info
+    const stripped = match.strippedPath
+    ctx.upstreamPath = service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
+    ctx.upstreamQuery = ctx.query
+    if (this.limits.maxBodySize > 0 && p.contentLength > this.limits.maxBodySize) {
+      res.shouldKeepAlive = false
+      return sendError(ctx, route.chain, new GatewayError('BODY_TOO_LARGE'))
+    }
+    if (chain.access.length === 0) return this.#proxy(ctx, route, p)
+    let r: AccessResult | Promise<AccessResult>
+    try {
+      r = runAccess(chain, ctx)
+    } catch (err) {
+      return this.#pluginFailed(ctx, chain, err)
+    }
+    if (r === undefined) return this.#proxy(ctx, route, p)
+    if (typeof (r as Promise<AccessResult>).then !== 'function') return sendReply(ctx, chain, r as never)
+    ;(r as Promise<AccessResult>).then(
+      (v) => (v === undefined ? this.#proxy(ctx, route, p) : sendReply(ctx, chain, v)),
+      (err: unknown) => this.#pluginFailed(ctx, chain, err),
+    )
+  }
+
+  #pluginFailed(ctx: RequestContext, chain: Chain, err: unknown): void {
+    if (!(err instanceof GatewayError)) this.log.error({ err, request_id: ctx.id }, 'plugin failed')
+    sendFailure(ctx, chain, err)
+  }
+
+  #proxy(ctx: RequestContext, route: CompiledRoute, p: Prepared): void {
+    if (ctx.res.destroyed) return
+    const fwd: ForwardInfo = {
+      host: p.hostHeader,
+      proto: this.proto,
+      port: String(ctx.req.socket.localPort ?? ''),
+      forwardedHost: ctx.host,
+      trusted: this.trust.trusts(plainAddress(ctx.req.socket.remoteAddress)),
+    }
+    new ProxyCall({
+      ctx,
+      route,
+      service: route.service!,
+      fwd,
+      dropped: p.dropped,
+      hasBody: p.chunked || p.contentLength > 0,
+      maxBody: this.limits.maxBodySize,
+    }).start()
+  }
+
+  #finished(rt: Runtime, ctx: RequestContext, chain: Chain): void {
+    rt.release()
+    if (ctx.status === 0) ctx.status = ctx.res.statusCode
+    if (chain.log.length > 0) runLog(chain, ctx, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
+    for (const o of this.observers) o(ctx)
+  }
+
+  /**
+   * The checks every request passes before routing (DESIGN §5): URL length, header count,
+   * duplicate Host, Transfer-Encoding on HTTP/1.0 or beside Content-Length, absolute-form
+   * targets that disagree with Host, and the path's normalisation (encoded `/` or `\` refused).
+   * One pass over the raw headers; throws a {@link GatewayError} (400/414/431).
+   */
+  prepare(ctx: RequestContext): Prepared {
+    const req = ctx.req
+    let url = req.url ?? '/'
+    if (url.length > this.limits.maxUrlLength) throw new GatewayError('URI_TOO_LONG')
+    const raw = req.rawHeaders
+    if (raw.length > this.limits.maxHeaders * 2) throw new GatewayError('HEADERS_TOO_LARGE')
+    let host: string | undefined
+    let hosts = 0
+    let te: string | undefined
+    let cl: string | undefined
+    let connection: string | undefined
+    let xff: string | undefined
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!
+      // only a handful of lengths matter: skip the lower-casing for every other header
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === 'host') {
+            hosts++
+            host = raw[i + 1]
+          }
+          break
+        case 10:
+          if (name.toLowerCase() === 'connection') connection = raw[i + 1]
+          break
+        case 14:
+          if (name.toLowerCase() === 'content-length') {
+            if (cl !== undefined && cl !== raw[i + 1]) throw new GatewayError('AMBIGUOUS_FRAMING')
+            cl = raw[i + 1]
+          }
+          break
+        case 15:
+          if (name.toLowerCase() === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff},${raw[i + 1]}`
+          break
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') te = raw[i + 1]
+          break
+      }
+    }
+    if (hosts > 1) throw new GatewayError('DUPLICATE_HOST')
+    if (te !== undefined && (cl !== undefined || req.httpVersionMinor === 0)) throw new GatewayError('AMBIGUOUS_FRAMING')
+    if (url.charCodeAt(0) !== 47 /* / */) {
+      // absolute-form (RFC 9112 §3.2.2): its authority must agree with Host
+      const m = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url)
+      if (m === null) throw new GatewayError('BAD_REQUEST')
+      const authority = m[1]!.toLowerCase()
+      if (host !== undefined && host.toLowerCase() !== authority) throw new GatewayError('HOST_MISMATCH')
+      host ??= authority
+      url = m[2] === '' ? '/' : m[2]!
+      if (url.charCodeAt(0) !== 47) url = `/${url}`
+    }
+    const q = url.indexOf('?')
+    const rawPath = q === -1 ? url : url.slice(0, q)
+    const path = normalizePath(rawPath)
+    if (path === null) throw new GatewayError('BAD_PATH')
+    ctx.path = path
+    ctx.query = q === -1 ? '' : url.slice(q + 1)
+    const hostHeader = host ?? ''
+    ctx.host = hostOnly(hostHeader)
+    const peer = plainAddress(req.socket.remoteAddress)
+    ctx.clientIp = this.trust.empty ? peer : this.trust.clientIp(peer, xff)
+    let contentLength = 0
+    if (cl !== undefined) {
+      contentLength = Number(cl)
+      if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new GatewayError('AMBIGUOUS_FRAMING')
+    }
+    return {
+      ctx,
+      hostHeader,
+      contentLength,
+      chunked: te !== undefined,
+      dropped: connectionTokens(connection),
+    }
+  }
+}
+
+/** Lower-case host without port (`[::1]:80` → `[::1]`). */
+export function hostOnly(h: string): string {
+  if (h === '') return ''
+  if (h.charCodeAt(0) === 91 /* [ */) {
+    const end = h.indexOf(']')
+    return (end === -1 ? h : h.slice(0, end + 1)).toLowerCase()
+  }
+  const colon = h.indexOf(':')
+  return (colon === -1 ? h : h.slice(0, colon)).toLowerCase()
+}

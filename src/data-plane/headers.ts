@@ -1,0 +1,149 @@
+import type { RequestContext } from '../core/context.js'
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
+
+/** Headers Portico sets itself upstream; client copies are dropped (X-Forwarded-For is appended). */
+const SET_BY_GATEWAY = new Set([
+  'host',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-path',
+  'x-forwarded-prefix',
+  'x-real-ip',
+  'x-request-id',
+])
+
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName)
+}
+
+/** Lower-case tokens of a `Connection` header value: the extra headers it declares hop-by-hop. */
+export function connectionTokens(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null
+  let out: Set<string> | null = null
+  for (const t of value.split(',')) {
+    const n = t.trim().toLowerCase()
+    if (n === '' || n === 'close' || n === 'keep-alive' || n === 'upgrade') continue
+    ;(out ??= new Set()).add(n)
+  }
+  return out
+}
+
+export interface ForwardInfo {
+  /** Host header value for the upstream */
+  host: string
+  proto: string
+  port: string
+  /** client-facing host (X-Forwarded-Host) */
+  forwardedHost: string
+  /** the peer is a trusted proxy: its X-Forwarded-* are kept */
+  trusted: boolean
+}
+
+/**
+ * The upstream request's headers as a flat `[name, value, …]` list built in one pass over the
+ * client's raw headers (undici takes the flat form as is: no object built per request).
+ * Hop-by-hop headers and those named in `Connection` go first, then Portico's own
+ * X-Forwarded-*, X-Real-IP and request id, then the plugins' edits.
+ */
+export function upstreamHeaders(ctx: RequestContext, fwd: ForwardInfo, dropped: Set<string> | null): string[] {
+  const raw = ctx.req.rawHeaders
+  const edits = ctx.upstreamHeaderEdits
+  const out: string[] = []
+  let xff: string | undefined
+  let xfProto: string | undefined
+  let xfHost: string | undefined
+  let xfPort: string | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!
+    const lower = name.toLowerCase()
+    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue
+    if (SET_BY_GATEWAY.has(lower)) {
+      if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
+      else if (fwd.trusted) {
+        if (lower === 'x-forwarded-proto') xfProto = raw[i + 1]
+        else if (lower === 'x-forwarded-host') xfHost = raw[i + 1]
+        else if (lower === 'x-forwarded-port') xfPort = raw[i + 1]
+      }
+      continue
+    }
+    if (edits !== null && edits.has(lower)) continue
+    out.push(name, raw[i + 1]!)
+  }
+  const peer = ctx.req.socket.remoteAddress ?? ''
+  out.push(
+    'host',
+    fwd.host,
+    'x-forwarded-for',
+    xff === undefined ? peer : `${xff}, ${peer}`,
+    'x-forwarded-proto',
+    xfProto ?? fwd.proto,
+    'x-forwarded-host',
+    xfHost ?? fwd.forwardedHost,
+    'x-forwarded-port',
+    xfPort ?? fwd.port,
+    'x-forwarded-path',
+    ctx.path,
+    'x-real-ip',
+    ctx.clientIp,
+    'x-request-id',
+    ctx.id,
+  )
+  if (edits !== null) {
+    for (const [name, value] of edits) {
+      if (value === null) continue
+      if (Array.isArray(value)) for (const v of value) out.push(name, v)
+      else out.push(name, value)
+    }
+  }
+  return out
+}
+
+/**
+ * The upstream response's headers as a flat list of strings, hop-by-hop ones removed (and those
+ * the upstream's own `Connection` header names).
+ */
+export function downstreamHeaders(raw: Buffer[]): string[] {
+  const out: string[] = []
+  let connection: Set<string> | null = null
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1')
+    const lower = name.toLowerCase()
+    if (lower === 'connection') connection = connectionTokens(raw[i + 1]!.toString('latin1'))
+    if (HOP_BY_HOP.has(lower)) continue
+    out.push(name, raw[i + 1]!.toString('latin1'))
+  }
+  if (connection === null) return out
+  const kept: string[] = []
+  for (let i = 0; i < out.length; i += 2) {
+    if (!connection.has(out[i]!.toLowerCase())) kept.push(out[i]!, out[i + 1]!)
+  }
+  return kept
+}
+
+/** Flat list → object with lower-case names, for the response phase. */
+export function toHeaderObject(flat: string[]): Record<string, string | string[]> {
+  const o: Record<string, string | string[]> = {}
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!.toLowerCase()
+    const v = flat[i + 1]!
+    const prev = o[k]
+    if (prev === undefined) o[k] = v
+    else if (Array.isArray(prev)) prev.push(v)
+    else o[k] = [prev, v]
+  }
+  return o
+}

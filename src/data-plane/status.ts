@@ -1,0 +1,70 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import type { Gateway } from './gateway.js'
+
+/** What /healthz reports about shared stores (Redis connections and their states). */
+export interface StoreStatus {
+  redisStatus(): Array<{ url: string; status: string }>
+}
+
+export interface StatusDeps {
+  gateway: Gateway
+  services: StoreStatus
+  startedAt: number
+  loadedAt: () => number
+}
+
+/** Extra endpoints later parts mount on the status listener (`/metrics`, `/cachez`). */
+export type StatusRoute = (req: IncomingMessage, res: ServerResponse) => void
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const data = JSON.stringify(body)
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+    'cache-control': 'no-store',
+  })
+  res.end(data)
+}
+
+/**
+ * The built-in endpoints (DESIGN §2.6): `/healthz` on both listeners, and a router for the
+ * status listener that later parts extend with `/metrics` and `/cachez`. None passes a plugin.
+ * 200 while the node serves; 503 while it drains. Upstream health is reported, not folded
+ * into the status: one sick upstream must not take the whole gateway out of a load balancer.
+ */
+export function createStatusHandler(deps: StatusDeps): {
+  healthz: StatusRoute
+  handle: RequestListener
+  routes: Map<string, StatusRoute>
+} {
+  const healthz: StatusRoute = (_req, res) => {
+    const rt = deps.gateway.runtime
+    const upstreams = [...rt.balancers.values()].map((b) => b.describe())
+    const redis = deps.services.redisStatus()
+    const ok = !deps.gateway.draining
+    json(res, ok ? 200 : 503, {
+      status: ok ? 'ok' : 'draining',
+      uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+      config: {
+        generation: rt.generation,
+        hash: rt.hash,
+        loaded_at: new Date(deps.loadedAt()).toISOString(),
+        services: rt.document.services.length,
+        routes: rt.router.size,
+      },
+      store: { config: 'memory', redis },
+      upstreams,
+    })
+  }
+  const routes = new Map<string, StatusRoute>([
+    ['/healthz', healthz],
+    ['/health', healthz],
+  ])
+  const handle: RequestListener = (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!
+    const route = routes.get(path)
+    if (route === undefined) return json(res, 404, { message: 'Not found' })
+    route(req, res)
+  }
+  return { healthz, handle, routes }
+}

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises'
+import type http from 'node:http'
+import { configHash } from './config/hash.js'
+import { parseDeclarative } from './config/declarative.js'
+import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/entities.js'
+import type { Logger } from './core/logger.js'
+import type { PluginRegistry } from './core/plugin.js'
+import { Gateway, type Limits } from './data-plane/gateway.js'
+import { PoolRegistry } from './data-plane/pools.js'
+import { compileRuntime, type Runtime } from './data-plane/runtime.js'
+import { createPlainServer, createProxyServer, DEFAULT_SERVER_LIMITS, drain, listen, type ServerLimits } from './data-plane/server.js'
+import { HealthRegistry } from './data-plane/upstream/health-registry.js'
+import { TrustedProxies } from './data-plane/trust.js'
+import { createStatusHandler } from './data-plane/status.js'
+import { createRegistry } from './plugins/index.js'
+import { NodeServices } from './stores/services.js'
+
+export interface Address {
+  host: string
+  port: number
+}
+
+/** Node-level settings (flags and `PORTICO_*`; DESIGN §2.1). Entities never come from here. */
+export interface NodeSettings {
+  proxy: Address
+  status: Address | null
+  /** the declarative file to load (and reload on SIGHUP / --watch) */
+  declarativeConfig: string | undefined
+  redisUrl: string | undefined
+  keyPrefix: string
+  redisDeadlineMs: number
+  trustedIps: string | undefined
+  limits: Limits
+  server: ServerLimits
+  /** how long SIGTERM waits for in-flight requests (ms) */
+  drainTimeoutMs: number
+  /** also answer /metrics and /cachez on the proxy listener */
+  statusOnProxy: boolean
+}
+
+export const DEFAULT_SETTINGS: NodeSettings = {
+  proxy: { host: '0.0.0.0', port: 8000 },
+  status: { host: '127.0.0.1', port: 8100 },
+  declarativeConfig: undefined,
+  redisUrl: undefined,
+  keyPrefix: 'portico:',
+  redisDeadlineMs: 50,
+  trustedIps: undefined,
+  limits: { maxUrlLength: 8192, maxHeaders: 100, maxBodySize: 128 * 1024 * 1024 },
+  server: DEFAULT_SERVER_LIMITS,
+  drainTimeoutMs: 30_000,
+  statusOnProxy: false,
+}
+
+export type LoadResult = { ok: true; runtime: Runtime } | { ok: false; issues: ConfigIssue[] }
+
+/** A running gateway node. */
+export interface PorticoNode {
+  readonly gateway: Gateway
+  readonly proxy: Address
+  readonly status: Address | null
+  readonly services: NodeServices
+  readonly registry: PluginRegistry
+  /** re-read the declarative file; an invalid file changes nothing */
+  reload(): Promise<LoadResult>
+  /** compile and swap to a document (validated already) */
+  apply(doc: ConfigDocument): Promise<Runtime>
+  /** stop accepting, finish in-flight requests, release everything */
+  stop(): Promise<void>
+}
+
+/**
+ * Wires a node: services, plugin registry, the first runtime, the proxy and status listeners.
+ *
+ * @example
+ *   const node = await startNode({ ...DEFAULT_SETTINGS, proxy: { host: '127.0.0.1', port: 0 }, declarativeConfig: 'portico.yaml' }, log)
+ *   console.log(node.proxy.port)
+ */
+export async function startNode(
+  settings: NodeSettings,
+  log: Logger,
+  registry: PluginRegistry = createRegistry(),
+): Promise<PorticoNode> {
+  const services = new NodeServices({
+    redisUrl: settings.redisUrl,
+    keyPrefix: settings.keyPrefix,
+    redisDeadlineMs: settings.redisDeadlineMs,
+  })
+  const pools = new PoolRegistry()
+  const health = new HealthRegistry()
+  const deps = { registry, services, pools, health, log }
+  let generation = 0
+  let loadedAt = Date.now()
+
+  const compile = async (doc: ConfigDocument): Promise<Runtime> => compileRuntime(doc, configHash(doc), ++generation, deps)
+
+  const readDocument = async (): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> => {
+    const file = settings.declarativeConfig
+    if (file === undefined) return { doc: emptyDocument() }
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (err) {
+      return { issues: [{ path: file, message: `cannot read: ${(err as Error).message}` }] }
+    }
+    const { document, issues } = parseDeclarative(text, registry)
+    return document === null || issues.length > 0 ? { issues } : { doc: document }
+  }
+
+  const first = await readDocument()
+  if ('issues' in first) {
+    throw new Error(`invalid configuration:\n${first.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`)
+  }
+  const gateway = new Gateway(await compile(first.doc), settings.limits, TrustedProxies.parse(settings.trustedIps), log)
+
+  const apply = async (doc: ConfigDocument): Promise<Runtime> => {
+    const rt = await compile(doc)
+    gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
+    loadedAt = Date.now()
+    log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
+    return rt
+  }
+
+  const reload = async (): Promise<LoadResult> => {
+    const next = await readDocument()
+    if ('issues' in next) {
+      log.error({ issues: next.issues }, 'reload refused: the current configuration keeps serving')
+      return { ok: false, issues: next.issues }
+    }
+    try {
+      return { ok: true, runtime: await apply(next.doc) }
+    } catch (err) {
+      const issue = { path: settings.declarativeConfig ?? '', message: (err as Error).message }
+      log.error({ err }, 'reload refused: the current configuration keeps serving')
+      return { ok: false, issues: [issue] }
+    }
+  }
+
+  const startedAt = Date.now()
+  const statusHandler = createStatusHandler({
+    gateway,
+    services,
+    startedAt,
+    loadedAt: () => loadedAt,
+  })
+  gateway.builtins.set('/healthz', statusHandler.healthz)
+  gateway.builtins.set('/health', statusHandler.healthz)
+
+  const proxyServer = createProxyServer(gateway, settings.server, log)
+  const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
+  let statusServer: http.Server | null = null
+  let status: Address | null = null
+  if (settings.status !== null) {
+    statusServer = createPlainServer(statusHandler.handle, settings.server)
+    status = await listen(statusServer, settings.status.host, settings.status.port)
+  }
+  log.info({ proxy, status, routes: gateway.runtime.router.size }, 'portico node started')
+
+  let stopping: Promise<void> | null = null
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await Promise.all([
+        drain(proxyServer, gateway, settings.drainTimeoutMs),
+        statusServer ? drain(statusServer, null, 1000) : undefined,
+      ])
+      gateway.runtime.close()
+      health.close()
+      await Promise.all([pools.close(), services.close()])
+    })())
+
+  return { gateway, proxy, status, services, registry, reload, apply, stop }
+}

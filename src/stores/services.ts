@@ -1,0 +1,82 @@
+import { EventEmitter } from 'node:events'
+import type { NodeEvents, PluginServices, RedisConnection, RedisSettings } from '../core/services.js'
+import { connectRedis, settingsToUrl } from './redis/connect.js'
+
+export interface ServicesOptions {
+  /** the node's shared Redis, or undefined when none is configured */
+  redisUrl: string | undefined
+  keyPrefix: string
+  /** per-call deadline in the request path (ms) */
+  redisDeadlineMs: number
+}
+
+/** Raised when a plugin asks for Redis and the node has none: the plugin refuses to load. */
+export class RedisNotConfiguredError extends Error {
+  constructor() {
+    super('this plugin needs Redis: set PORTICO_REDIS_URL (or REDIS_URL), or the plugin\'s config.redis.host')
+    this.name = 'RedisNotConfiguredError'
+  }
+}
+
+/**
+ * The node's services for plugins: Redis connections (one per distinct URL, created on first
+ * use and shared), an event bus, and state that survives reloads.
+ */
+export class NodeServices implements PluginServices {
+  readonly keyPrefix: string
+  readonly events: NodeEvents
+  readonly #emitter = new EventEmitter()
+  readonly #connections = new Map<string, RedisConnection>()
+  readonly #shared = new Map<string, unknown>()
+
+  constructor(readonly options: ServicesOptions) {
+    this.keyPrefix = options.keyPrefix
+    this.#emitter.setMaxListeners(0)
+    const em = this.#emitter
+    this.events = {
+      on(event, listener) {
+        em.on(event, listener)
+        return () => em.off(event, listener)
+      },
+      emit(event, payload) {
+        em.emit(event, payload)
+      },
+    }
+  }
+
+  redis(settings?: RedisSettings): RedisConnection {
+    const url = settings?.host ? settingsToUrl(settings) : this.options.redisUrl
+    if (url === undefined) throw new RedisNotConfiguredError()
+    let conn = this.#connections.get(url)
+    if (conn === undefined) {
+      const client = connectRedis(url)
+      client.on('error', () => {}) // state is read from `status`; errors surface per call
+      const deadlineMs = settings?.timeout ?? this.options.redisDeadlineMs
+      conn = {
+        client,
+        deadlineMs,
+        get ready() {
+          return client.status === 'ready'
+        },
+      }
+      this.#connections.set(url, conn)
+    }
+    return conn
+  }
+
+  /** connection states for /healthz */
+  redisStatus(): Array<{ url: string; status: string }> {
+    return [...this.#connections].map(([url, c]) => ({ url: url.replace(/\/\/[^@]*@/, '//***@'), status: c.client.status }))
+  }
+
+  shared<T>(key: string, init: () => T): T {
+    if (!this.#shared.has(key)) this.#shared.set(key, init())
+    return this.#shared.get(key) as T
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.#connections.values()]
+    this.#connections.clear()
+    await Promise.all(all.map((c) => c.client.quit().catch(() => c.client.disconnect())))
+  }
+}
