@@ -1,0 +1,36 @@
+import { fileURLToPath } from 'node:url'
+import { startDemoServices } from '../../demo/services/index.js'
+import { createLogger, type LogLevel } from '../observability/logger.js'
+import { resolveSettings } from './settings.js'
+import { runNode } from './start.js'
+
+/** The demo gateway file, next to the demo sources (copied beside the build output too). */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../../demo/portico.demo.yaml', import.meta.url))
+
+/**
+ * `portico demo`: the demo services on 127.0.0.1:9101–9106 and a gateway on :8000 wired to them
+ * (DESIGN §2.8); prints what to curl. Stops everything on SIGTERM/SIGINT.
+ */
+export async function demoCommand(_args: string[]): Promise<void> {
+  const demo = await startDemoServices({ host: '127.0.0.1', basePort: 9101 })
+  const settings = resolveSettings({ config: DEMO_CONFIG, 'status-on-proxy': true }, process.env, process.cwd())
+  const log = createLogger({ level: (process.env.PORTICO_LOG_LEVEL ?? 'warn') as LogLevel })
+  const node = await runNode(settings, log)
+  process.once('SIGTERM', () => void demo.close())
+  process.once('SIGINT', () => void demo.close())
+  const base = `http://127.0.0.1:${node.proxy.port}`
+  process.stdout.write(`Portico demo: gateway on ${base}, status on ${node.status ? `http://127.0.0.1:${node.status.port}` : 'off'}
+services: ${Object.values(demo.services)
+    .map((s) => `${s.name} ${s.url}`)
+    .join(', ')}
+
+try:
+  curl -s ${base}/healthz
+  curl -s -X POST ${base}/infer/python -H 'content-type: application/json' -d '{"prompt":"hello"}'
+  curl -s -X POST ${base}/infer/node -H 'content-type: application/json' -d '{"prompt":"hello"}'
+  curl -s ${base}/api/users            # balanced over users-1 / users-2 (see X-Instance)
+  curl -s ${base}/slow                 # ~120 ms upstream
+  curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
+Ctrl-C stops everything.
+`)
+}

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util'
+import { createRegistry } from '../plugins/index.js'
+import { START_OPTIONS } from './settings.js'
+import { startCommand } from './start.js'
+import { runValidate } from './validate.js'
+
+const USAGE = `portico — an API gateway for microservices
+
+usage:
+  portico start [flags]          run a gateway node (embedded default: memory store, ./portico.yaml if present)
+  portico demo                   start the demo services and a gateway wired to them on :8000
+  portico validate FILE          check a declarative file; prints every error with its path
+  portico bench URL [flags]      drive load and print a k6-style summary (portico bench --help)
+
+start flags (each also a PORTICO_* variable):
+${Object.entries(START_OPTIONS)
+  .map(([k, o]) => `  --${k.padEnd(16)} ${o.env.padEnd(28)} ${o.help}`)
+  .join('\n')}
+`
+
+/** The `portico` command; returns the exit code for commands that finish. */
+export async function main(argv: string[]): Promise<number | undefined> {
+  const [command, ...rest] = argv
+  switch (command) {
+    case 'start': {
+      const options = Object.fromEntries(Object.entries(START_OPTIONS).map(([k, o]) => [k, { type: o.type }]))
+      const { values } = parseArgs({ args: rest, options: options as never, strict: true })
+      await startCommand(values as never)
+      return undefined
+    }
+    case 'validate': {
+      if (rest.length !== 1) {
+        process.stderr.write('usage: portico validate FILE\n')
+        return 2
+      }
+      return runValidate(rest[0]!, createRegistry(), process.stdout)
+    }
+    case 'demo': {
+      const { demoCommand } = await import('./demo.js')
+      await demoCommand(rest)
+      return undefined
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE)
+      return command === undefined ? 2 : 0
+    default:
+      process.stderr.write(`unknown command '${command}'\n\n${USAGE}`)
+      return 2
+  }
+}

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
+
+/** Flags of `portico start` (each also a `PORTICO_*` variable; a flag wins over the env). */
+export const START_OPTIONS = {
+  'proxy-listen': { type: 'string', env: 'PORTICO_PROXY_LISTEN', help: 'proxy address (default 0.0.0.0:8000)' },
+  'admin-listen': { type: 'string', env: 'PORTICO_ADMIN_LISTEN', help: 'admin address (default 127.0.0.1:8001)' },
+  'status-listen': {
+    type: 'string',
+    env: 'PORTICO_STATUS_LISTEN',
+    help: "status address (default 127.0.0.1:8100, 'off' to disable)",
+  },
+  config: { type: 'string', env: 'PORTICO_DECLARATIVE_CONFIG', help: 'declarative file (default ./portico.yaml if present)' },
+  watch: { type: 'boolean', env: 'PORTICO_WATCH', help: 'reload the declarative file when it changes' },
+  'redis-url': { type: 'string', env: 'PORTICO_REDIS_URL', help: 'shared Redis (also REDIS_URL)' },
+  workers: { type: 'string', env: 'PORTICO_WORKERS', help: 'worker processes (default 1)' },
+  'log-level': { type: 'string', env: 'PORTICO_LOG_LEVEL', help: 'fatal|error|warn|info|debug (default info)' },
+  'trusted-ips': { type: 'string', env: 'PORTICO_TRUSTED_IPS', help: 'proxies whose X-Forwarded-For is believed' },
+  'admin-token': { type: 'string', env: 'PORTICO_ADMIN_TOKEN', help: 'required on a non-loopback admin address' },
+  'max-body-size': { type: 'string', env: 'PORTICO_MAX_BODY_SIZE', help: 'bytes, 0 = unlimited (default 128 MiB)' },
+  'drain-timeout': { type: 'string', env: 'PORTICO_DRAIN_TIMEOUT', help: 'ms SIGTERM waits for in-flight requests' },
+  'status-on-proxy': {
+    type: 'boolean',
+    env: 'PORTICO_STATUS_ON_PROXY',
+    help: 'also serve /metrics and /cachez on the proxy listener',
+  },
+} as const
+
+export type StartFlags = { [K in keyof typeof START_OPTIONS]?: string | boolean }
+
+export function parseAddress(value: string, what: string): Address {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value.trim())
+  if (m === null) throw new Error(`${what}: expected host:port, got '${value}'`)
+  const port = Number(m[3])
+  if (port > 65535) throw new Error(`${what}: port out of range in '${value}'`)
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port }
+}
+
+function int(value: string | undefined, what: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a whole number, got '${value}'`)
+  return n
+}
+
+export interface StartSettings {
+  node: NodeSettings
+  admin: Address
+  adminToken: string | undefined
+  watch: boolean
+  workers: number
+  logLevel: string
+}
+
+/**
+ * Flags over environment over defaults. Only node-level settings: entities come from the
+ * declarative file and the Admin API, never from here.
+ */
+export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: string): StartSettings {
+  const get = (k: keyof typeof START_OPTIONS): string | undefined => {
+    const f = flags[k]
+    if (typeof f === 'string') return f
+    if (f === true) return 'true'
+    return env[START_OPTIONS[k].env]
+  }
+  const bool = (k: keyof typeof START_OPTIONS): boolean => /^(1|true|yes|on)$/i.test(get(k) ?? '')
+  let config = get('config')
+  if (config === undefined && existsSync(resolve(cwd, 'portico.yaml'))) config = 'portico.yaml'
+  const status = get('status-listen')
+  const node: NodeSettings = {
+    ...DEFAULT_SETTINGS,
+    proxy: parseAddress(get('proxy-listen') ?? '0.0.0.0:8000', 'proxy listen'),
+    status: status === 'off' ? null : parseAddress(status ?? '127.0.0.1:8100', 'status listen'),
+    declarativeConfig: config === undefined ? undefined : resolve(cwd, config),
+    redisUrl: get('redis-url') ?? env.REDIS_URL,
+    trustedIps: get('trusted-ips'),
+    limits: {
+      ...DEFAULT_SETTINGS.limits,
+      maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
+    },
+    drainTimeoutMs: int(get('drain-timeout'), 'drain timeout', DEFAULT_SETTINGS.drainTimeoutMs),
+    statusOnProxy: bool('status-on-proxy'),
+  }
+  return {
+    node,
+    admin: parseAddress(get('admin-listen') ?? '127.0.0.1:8001', 'admin listen'),
+    adminToken: get('admin-token'),
+    watch: bool('watch'),
+    workers: Math.max(1, int(get('workers'), 'workers', 1)),
+    logLevel: get('log-level') ?? 'info',
+  }
+}
