@@ -1,0 +1,37 @@
+/**
+ * The gateway as `../shared/bench/peers.mjs` runs it (GATEWAY_CMD): one process on
+ * 127.0.0.1:$PORT whose routes all lead to $UPSTREAM/json, one route per benchmark row:
+ *
+ *   /json          plain route (no plugins)
+ *
+ * Usage: GATEWAY_CMD='node dist/bench/peer-gateway.js' GATEWAY_ROWS='plain=/json' node ../shared/bench/peers.mjs
+ */
+import { writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLogger } from '../src/observability/logger.js'
+import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
+
+const port = Number(process.env.PORT ?? 8080)
+const upstream = process.env.UPSTREAM ?? 'http://127.0.0.1:9001'
+
+const config = `
+_format_version: "3.0"
+services:
+  - name: backend
+    url: ${upstream}
+    routes:
+      - { name: plain, paths: [/json], strip_path: false }
+`
+
+const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
+writeFileSync(file, config)
+const log = createLogger({ level: 'warn' })
+const node = await startNode(
+  { ...DEFAULT_SETTINGS, proxy: { host: '127.0.0.1', port }, status: null, declarativeConfig: file, drainTimeoutMs: 1000 },
+  log,
+)
+console.log(`portico on :${node.proxy.port} -> ${upstream}`)
+const stop = () => void node.stop().then(() => process.exit(0))
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)
