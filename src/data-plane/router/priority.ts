@@ -1,4 +1,5 @@
 import type { RouteEntity } from '../../core/entities.js'
+import { literalPrefix } from './literal.js'
 import { compileHeaders, type HeaderRule } from './match.js'
 import { normalizePath } from './normalize.js'
 import type { RouterEntry } from './types.js'
@@ -43,18 +44,25 @@ export interface Candidate<T> {
   prefix: string | null
   /** `^(?:…)` regex of a `~` path, or null */
   regex: RegExp | null
+  /** text every match of `regex` starts with ('' when unknown): a cheap test before `exec` */
+  literal: string
+}
+
+/** The part of a rank that depends on the route, not on which of its paths matched. */
+interface RouteKey {
+  weight: number
+  plainHosts: number
+  headerCount: number
+  createdAt: number
+  order: number
 }
 
 interface Keyed<T> {
   candidate: Candidate<T>
-  weight: number
-  plainHosts: number
-  headerCount: number
+  route: RouteKey
   isRegex: number
   regexPriority: number
   length: number
-  createdAt: number
-  order: number
   pathOrder: number
 }
 
@@ -63,15 +71,17 @@ function nonEmpty<V>(list: readonly V[] | null | undefined): list is readonly V[
 }
 
 function compare<T>(a: Keyed<T>, b: Keyed<T>): number {
+  const ra = a.route
+  const rb = b.route
   return (
-    b.weight - a.weight ||
-    b.plainHosts - a.plainHosts ||
-    b.headerCount - a.headerCount ||
+    rb.weight - ra.weight ||
+    rb.plainHosts - ra.plainHosts ||
+    rb.headerCount - ra.headerCount ||
     b.isRegex - a.isRegex ||
     b.regexPriority - a.regexPriority ||
     b.length - a.length ||
-    (a.createdAt === b.createdAt ? 0 : a.createdAt < b.createdAt ? -1 : 1) ||
-    a.order - b.order ||
+    (ra.createdAt === rb.createdAt ? 0 : ra.createdAt < rb.createdAt ? -1 : 1) ||
+    ra.order - rb.order ||
     a.pathOrder - b.pathOrder
   )
 }
@@ -111,17 +121,18 @@ export function isHttpMatchable(route: RouteEntity): boolean {
  */
 export function rankCandidates<T>(entries: readonly RouterEntry<T>[]): Candidate<T>[] {
   const keyed: Keyed<T>[] = []
-  entries.forEach(({ route, value }, order) => {
-    if (!isHttpMatchable(route)) return
+  for (let order = 0; order < entries.length; order++) {
+    const { route, value } = entries[order]!
+    if (!isHttpMatchable(route)) continue
     const compiled: CompiledRoute<T> = {
       route,
       value,
       methods: nonEmpty(route.methods) ? route.methods : null,
-      headers: compileHeaders(route.headers),
+      headers: compileHeadersOf(route),
     }
     const hosts = nonEmpty(route.hosts) ? route.hosts : null
     const headerCount = compiled.headers ? Math.min(compiled.headers.length, 255) : 0
-    const base = {
+    const key: RouteKey = {
       weight:
         (compiled.methods ? 1 : 0) +
         (hosts ? 1 : 0) +
@@ -133,35 +144,55 @@ export function rankCandidates<T>(entries: readonly RouterEntry<T>[]): Candidate
       createdAt: route.created_at ?? Number.POSITIVE_INFINITY,
       order,
     }
-    if (!nonEmpty(route.paths)) {
-      const candidate = { rank: 0, route: compiled, prefix: null, regex: null }
-      keyed.push({ ...base, candidate, isRegex: 0, regexPriority: 0, length: 0, pathOrder: 0 })
-      return
+    const paths = nonEmpty(route.paths) ? route.paths : null
+    if (paths === null) {
+      keyed.push(keyOf(candidateOf(compiled, null, null), key, 0, 0, 0, 0))
+      continue
     }
-    route.paths.forEach((path, pathOrder) => {
+    for (let pathOrder = 0; pathOrder < paths.length; pathOrder++) {
+      const path = paths[pathOrder]!
       if (path.startsWith('~')) {
-        const regex = compilePathRegex(path, route.id)
-        const candidate = { rank: 0, route: compiled, prefix: null, regex }
-        keyed.push({
-          ...base,
-          candidate,
-          isRegex: 1,
-          regexPriority: route.regex_priority,
-          length: 0,
-          pathOrder,
-        })
+        const c = candidateOf(compiled, null, compilePathRegex(path, route.id))
+        keyed.push(keyOf(c, key, 1, route.regex_priority, 0, pathOrder))
       } else {
         // Requests are normalised before lookup, so the route's own path must be too or a
         // `/a//b` or `%7e` in config could never match.
         const prefix = normalizePath(path) ?? path
-        const candidate = { rank: 0, route: compiled, prefix, regex: null }
-        keyed.push({ ...base, candidate, isRegex: 0, regexPriority: 0, length: prefix.length, pathOrder })
+        keyed.push(keyOf(candidateOf(compiled, prefix, null), key, 0, 0, prefix.length, pathOrder))
       }
-    })
-  })
+    }
+  }
   keyed.sort(compare)
-  return keyed.map((k, rank) => {
-    k.candidate.rank = rank
-    return k.candidate
-  })
+  const out: Candidate<T>[] = new Array(keyed.length)
+  for (let rank = 0; rank < keyed.length; rank++) {
+    const c = keyed[rank]!.candidate
+    c.rank = rank
+    out[rank] = c
+  }
+  return out
+}
+
+// Every candidate is built by one function so all share one object shape: the lookup loops stay
+// monomorphic.
+function compileHeadersOf(route: RouteEntity): HeaderRule[] | null {
+  try {
+    return compileHeaders(route.headers)
+  } catch (err) {
+    throw new Error(`route ${route.id}: invalid header regex: ${(err as Error).message}`)
+  }
+}
+
+function candidateOf<T>(route: CompiledRoute<T>, prefix: string | null, regex: RegExp | null): Candidate<T> {
+  return { rank: 0, route, prefix, regex, literal: regex === null ? '' : literalPrefix(regex.source) }
+}
+
+function keyOf<T>(
+  candidate: Candidate<T>,
+  route: RouteKey,
+  isRegex: number,
+  regexPriority: number,
+  length: number,
+  pathOrder: number,
+): Keyed<T> {
+  return { candidate, route, isRegex, regexPriority, length, pathOrder }
 }

@@ -62,8 +62,24 @@ function prng(seed: number): () => number {
 
 const HOSTS = ['a.com', 'b.com', '*.a.com', 'a.*', 'x.a.com']
 const PATHS = ['/', '/a', '/a/', '/a/b', '/ab', '/a/b/c', '~/a/\\d+', '~/(?<x>[ab])', '~/a/b']
+// regexes whose literal prefix is partial, optional or absent, to check the pre-filter
+const TRICKY = ['~/ab?', '~/a|/c', '~^/a\\/b', '~/a{0,1}/b', '~/a+b', '~/(?:a)/1', '~/a\\d']
 const REQ_HOSTS = ['a.com', 'b.com', 'x.a.com', 'y.a.com', 'a.org', 'c.com']
-const REQ_PATHS = ['/', '/a', '/a/', '/a/1', '/a/b', '/a/b/c', '/ab', '/abc', '/b', '/a/b/c/d', '/c']
+const REQ_PATHS = [
+  '/',
+  '/a',
+  '/a/',
+  '/a/1',
+  '/a/b',
+  '/a/b/c',
+  '/ab',
+  '/abc',
+  '/b',
+  '/a/b/c/d',
+  '/c',
+  '/aab',
+  '/a7',
+]
 
 test('the indexed lookup agrees with a linear scan of the ranked candidates', () => {
   const rnd = prng(20240611)
@@ -80,7 +96,7 @@ test('the indexed lookup agrees with a linear scan of the ranked candidates', ()
       const route = makeRoute({
         id: `r${i}`,
         hosts: some(HOSTS, 0.5),
-        paths: some(PATHS, 0.8),
+        paths: some(rnd() < 0.3 ? TRICKY : PATHS, 0.8),
         methods: some(['GET', 'POST'], 0.3),
         headers: rnd() < 0.2 ? { 'x-h': [pick(['1', '~*^2'])] } : undefined,
         regex_priority: Math.floor(rnd() * 3) - 1,

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { parseRouteHost } from './hosts.js'
 import { headersMatch, methodMatches } from './match.js'
 import { type Candidate, type CompiledRoute, rankCandidates } from './priority.js'
-import { createTrie, type TrieNode, trieFinalize, trieInsert } from './trie.js'
+import { continuesWith, createTrie, type TrieNode, trieFinalize, trieInsert } from './trie.js'
 import type { RouteMatch, Router, RouterEntry } from './types.js'
 
 const SLASH = 0x2f
@@ -13,8 +13,9 @@ const SLASH = 0x2f
  * it whole once it already holds something better.
  */
 interface Bucket<T> {
+  /** prefix paths, and regex paths filed under their literal prefix */
   trie: TrieNode<Candidate<T>>
-  regexes: Candidate<T>[]
+  /** routes without paths */
   bare: Candidate<T>[]
   min: number
 }
@@ -26,23 +27,18 @@ interface WildcardBucket<T> {
 }
 
 function newBucket<T>(): Bucket<T> {
-  return { trie: createTrie(), regexes: [], bare: [], min: Number.POSITIVE_INFINITY }
+  return { trie: createTrie(), bare: [], min: Number.POSITIVE_INFINITY }
 }
 
 function addToBucket<T>(bucket: Bucket<T>, c: Candidate<T>): void {
-  if (c.prefix !== null) trieInsert(bucket.trie, c.prefix, c)
-  else if (c.regex !== null) bucket.regexes.push(c)
+  if (c.prefix !== null) trieInsert(bucket.trie, c.prefix, c, 'prefixes')
+  else if (c.regex !== null) trieInsert(bucket.trie, c.literal, c, 'patterns')
   else bucket.bare.push(c)
 }
 
 function finalizeBucket<T>(bucket: Bucket<T>): void {
-  bucket.regexes.sort((a, b) => a.rank - b.rank)
   bucket.bare.sort((a, b) => a.rank - b.rank)
-  bucket.min = Math.min(
-    trieFinalize(bucket.trie),
-    bucket.regexes[0]?.rank ?? Number.POSITIVE_INFINITY,
-    bucket.bare[0]?.rank ?? Number.POSITIVE_INFINITY,
-  )
+  bucket.min = Math.min(trieFinalize(bucket.trie), bucket.bare[0]?.rank ?? Number.POSITIVE_INFINITY)
 }
 
 function conditionsMatch<T>(r: CompiledRoute<T>, method: string, headers: IncomingHttpHeaders): boolean {
@@ -78,6 +74,8 @@ class CompiledRouter<T> implements Router<T> {
   private bestRank = Number.POSITIVE_INFINITY
   private best: Candidate<T> | null = null
   private bestExec: RegExpExecArray | null = null
+  // Trie nodes with regexes met during a walk; reused, so it grows to the deepest path once.
+  private readonly visited: TrieNode<Candidate<T>>[] = []
 
   constructor(
     readonly size: number,
@@ -129,18 +127,21 @@ class CompiledRouter<T> implements Router<T> {
   private search(bucket: Bucket<T>, method: string, path: string, headers: IncomingHttpHeaders): void {
     if (bucket.min >= this.bestRank) return
     const n = path.length
+    const visited = this.visited
+    let depth = 0
     let node = bucket.trie
     let pos = 0
-    // Prefix paths: one walk down the path. A node's values match only at a segment boundary:
-    // the path ends there, continues with `/`, or the route path itself ended with `/`.
+    // Phase 1, one walk down the path: prefix paths are settled on the way; nodes holding
+    // regexes are remembered. A prefix matches only at a segment boundary: the path ends there,
+    // continues with `/`, or the route path itself ended with `/`.
     while (node.min < this.bestRank) {
-      const here = node.here
+      const prefixes = node.prefixes
       if (
-        here !== null &&
+        prefixes !== null &&
         (pos === n || path.charCodeAt(pos) === SLASH || path.charCodeAt(pos - 1) === SLASH)
       ) {
-        for (let i = 0; i < here.length; i++) {
-          const c = here[i]!
+        for (let i = 0; i < prefixes.length; i++) {
+          const c = prefixes[i]!
           if (c.rank >= this.bestRank) break
           if (conditionsMatch(c.route, method, headers)) {
             this.bestRank = c.rank
@@ -150,25 +151,28 @@ class CompiledRouter<T> implements Router<T> {
           }
         }
       }
+      if (node.patterns !== null) visited[depth++] = node
       if (pos === n || node.children === null) break
       const child = node.children.get(path.charCodeAt(pos))
-      if (child === undefined || !path.startsWith(child.label, pos)) break
+      if (child === undefined || !continuesWith(path, pos, child.label)) break
       pos += child.label.length
       node = child
     }
-    // Regexes last and only while one could still outrank what the walk found; the cheap
-    // method/header checks go before running the expression.
-    const regexes = bucket.regexes
-    for (let i = 0; i < regexes.length; i++) {
-      const c = regexes[i]!
-      if (c.rank >= this.bestRank) break
-      if (!conditionsMatch(c.route, method, headers)) continue
-      const m = c.regex!.exec(path)
-      if (m !== null) {
-        this.bestRank = c.rank
-        this.best = c
-        this.bestExec = m
-        break
+    // Phase 2: regexes whose literal prefix the path starts with, run only while one could
+    // still outrank the best prefix; longest literal first, as the most specific.
+    while (depth > 0) {
+      const patterns = visited[--depth]!.patterns!
+      for (let i = 0; i < patterns.length; i++) {
+        const c = patterns[i]!
+        if (c.rank >= this.bestRank) break
+        if (!conditionsMatch(c.route, method, headers)) continue
+        const m = c.regex!.exec(path)
+        if (m !== null) {
+          this.bestRank = c.rank
+          this.best = c
+          this.bestExec = m
+          break
+        }
       }
     }
     const bare = bucket.bare
