@@ -19,6 +19,8 @@ export interface Target {
 /** What a consistent-hashing balancer hashes on, computed by the caller per request. */
 export interface PickInput {
   hashKey: string | undefined
+  /** the `hash_fallback` value, used when `hashKey` is undefined; neither → round-robin */
+  fallbackKey?: string | undefined
 }
 
 /**
