@@ -8,8 +8,9 @@ import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } 
 import { sendError, writeHead } from './respond.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
 import { classifyUpstreamError } from './upstream-errors.js'
-import type { Target } from './upstream/types.js'
+import type { PickInput, Target } from './upstream/types.js'
 
+const NO_HASH: PickInput = { hashKey: undefined }
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
 /** Per-request settings the proxy needs from the gateway. */
@@ -116,8 +117,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   #dispatch(exclude: Target | undefined): void {
     const { ctx, service } = this.#p
-    const key = service.hashKey === null ? undefined : service.hashKey(ctx)
-    const target = service.balancer.pick({ hashKey: key }, exclude)
+    const target = service.balancer.pick(service.hashInput === null ? NO_HASH : service.hashInput(ctx), exclude)
     if (target === undefined) {
       this.#done = true
       sendError(ctx, this.#p.route.chain, new GatewayError('NO_HEALTHY_TARGET'))
@@ -236,7 +236,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       ctx.res.end()
     }
     this.#finishTarget()
-    this.#p.service.balancer.report(this.#target!, statusOutcome(this.#status), this.#status)
+    // any HTTP answer is reported as such; the balancer sorts the status against the passive lists
+    this.#p.service.balancer.report(this.#target!, 'success', this.#status)
   }
 
   onError(err: Error): void {
@@ -289,8 +290,4 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#done = true
     sendError(ctx, route.chain, new GatewayError(f.code, undefined, { cause: err }))
   }
-}
-
-function statusOutcome(status: number): 'success' | 'http_failure' {
-  return status >= 500 ? 'http_failure' : 'success'
 }

@@ -9,8 +9,9 @@ import type { PoolRegistry } from './pools.js'
 import { buildRouter } from './router/router.js'
 import type { Router } from './router/types.js'
 import { createBalancer, singleTargetBalancer } from './upstream/balancer.js'
+import { compileHashInput } from './upstream/hash-key.js'
 import type { HealthRegistry } from './upstream/health-registry.js'
-import type { Balancer, Target } from './upstream/types.js'
+import type { Balancer, PickInput, Target } from './upstream/types.js'
 
 /** A service, ready to proxy to: its balancer, pools and timeouts resolved once. */
 export interface CompiledService {
@@ -26,8 +27,8 @@ export interface CompiledService {
   readonly retries: number
   readonly readTimeout: number
   readonly writeTimeout: number
-  /** computes the consistent-hashing key, or null when the balancer does not hash */
-  readonly hashKey: ((ctx: RequestContext) => string | undefined) | null
+  /** computes the consistent-hashing input, or null when the balancer does not hash */
+  readonly hashInput: ((ctx: RequestContext) => PickInput) | null
 }
 
 export interface CompiledRoute {
@@ -166,7 +167,7 @@ function compileService(
   deps: RuntimeDeps,
 ): CompiledService {
   const protocol = s.protocol === 'https' || s.protocol === 'wss' ? 'https' : 'http'
-  const balancer = upstream ? balancers.get(upstream.name)! : singleTargetBalancer(s.host, s.port)
+  const balancer = upstream ? balancers.get(upstream.name)! : singleTargetBalancer(s.host, s.port, { registry: deps.health })
   const pools = new Map<Target, Pool>()
   const hostHeaders = new Map<Target, string>()
   const defaultPort = protocol === 'https' ? 443 : 80
@@ -195,71 +196,6 @@ function compileService(
     retries: s.retries,
     readTimeout: s.read_timeout,
     writeTimeout: s.write_timeout,
-    hashKey: upstream && upstream.algorithm === 'consistent-hashing' ? compileHashKey(upstream) : null,
+    hashInput: upstream && upstream.algorithm === 'consistent-hashing' ? compileHashInput(upstream) : null,
   }
-}
-
-type HashOn = UpstreamEntity['hash_on']
-
-function hashSource(on: HashOn, name: string | null | undefined): ((ctx: RequestContext) => string | undefined) | null {
-  switch (on) {
-    case 'ip':
-      return (ctx) => ctx.clientIp
-    case 'consumer':
-      return (ctx) => ctx.consumer?.id ?? ctx.credential?.id
-    case 'header': {
-      const h = (name ?? '').toLowerCase()
-      return (ctx) => ctx.header(h)
-    }
-    case 'path':
-      return (ctx) => ctx.path
-    case 'query_arg': {
-      const arg = name ?? ''
-      return (ctx) => new URLSearchParams(ctx.query).get(arg) ?? undefined
-    }
-    case 'cookie': {
-      const prefix = `${name ?? ''}=`
-      return (ctx) => {
-        const c = ctx.header('cookie')
-        if (c === undefined) return undefined
-        for (const part of c.split(';')) {
-          const p = part.trim()
-          if (p.startsWith(prefix)) return p.slice(prefix.length)
-        }
-        return undefined
-      }
-    }
-    case 'uri_capture': {
-      const cap = name ?? ''
-      return (ctx) => ctx.captures?.[cap]
-    }
-    default:
-      return null
-  }
-}
-
-function compileHashKey(u: UpstreamEntity): (ctx: RequestContext) => string | undefined {
-  const primary = hashSource(
-    u.hash_on,
-    u.hash_on === 'header'
-      ? u.hash_on_header
-      : u.hash_on === 'cookie'
-        ? u.hash_on_cookie
-        : u.hash_on === 'query_arg'
-          ? u.hash_on_query_arg
-          : u.hash_on_uri_capture,
-  )
-  const fallback = hashSource(
-    u.hash_fallback,
-    u.hash_fallback === 'header'
-      ? u.hash_fallback_header
-      : u.hash_fallback === 'query_arg'
-        ? u.hash_fallback_query_arg
-        : u.hash_fallback === 'uri_capture'
-          ? u.hash_fallback_uri_capture
-          : u.hash_on_cookie,
-  )
-  if (primary === null) return () => undefined
-  if (fallback === null) return primary
-  return (ctx) => primary(ctx) ?? fallback(ctx)
 }

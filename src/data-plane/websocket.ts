@@ -48,7 +48,7 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
   const stop = await runAccess(route.chain, ctx)
   if (stop !== undefined) return sendReply(ctx, route.chain, stop)
 
-  const target = service.balancer.pick({ hashKey: service.hashKey?.(ctx) })
+  const target = service.balancer.pick(service.hashInput?.(ctx) ?? { hashKey: undefined })
   if (target === undefined) return sendError(ctx, route.chain, new GatewayError('NO_HEALTHY_TARGET'))
   const pool = service.pools.get(target)!
   const hostHeader = route.preserveHost ? (req.headers.host ?? '') : service.hostHeaders.get(target)!
