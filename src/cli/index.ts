@@ -35,6 +35,12 @@ export async function main(argv: string[]): Promise<number | undefined> {
       }
       return runValidate(rest[0]!, createRegistry(), process.stdout)
     }
+    case 'bench': {
+      const { runBenchCli } = await import('../../bench/cli.js')
+      const abort = new AbortController()
+      process.once('SIGINT', () => abort.abort())
+      return runBenchCli(rest, { stdout: process.stdout, stderr: process.stderr, signal: abort.signal })
+    }
     case 'demo': {
       const { demoCommand } = await import('./demo.js')
       await demoCommand(rest)
