@@ -307,6 +307,10 @@ test('JSON and YAML give the same document; the format is detected or given', ()
   assert.deepEqual(parseDeclarative(`\n  ${json}`, registry, { format: 'json' }).document, fromYaml)
   // YAML is a superset of JSON: a JSON file read as YAML is the same configuration
   assert.deepEqual(parseDeclarative(json, registry, { format: 'yaml' }).document, fromYaml)
+  // a YAML flow mapping also starts with `{`
+  const flow = parseDeclarative('{ _format_version: "3.0", services: [{ name: a, host: a }] }', registry)
+  assert.deepEqual(flow.issues, [])
+  assert.equal(flow.document?.services[0]?.name, 'a')
 })
 
 test("Kong's own export loads: flat lists, foreign keys as id strings, nulls, Kong-only defaults", () => {

@@ -49,7 +49,12 @@ export function parseDeclarative(
   opts: ParseOptions = {},
 ): ValidationResult {
   const format = opts.format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml')
-  const parsed = format === 'json' ? parseJson(text) : parseYaml(text)
+  let parsed = format === 'json' ? parseJson(text) : parseYaml(text)
+  if (!parsed.ok && opts.format === undefined && format === 'json') {
+    // a guess, not a statement: `{` also opens a YAML flow mapping
+    const yaml = parseYaml(text)
+    if (yaml.ok) parsed = yaml
+  }
   if (!parsed.ok) return { document: null, issues: parsed.issues }
   if (parsed.value === null || parsed.value === undefined) {
     return {

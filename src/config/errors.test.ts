@@ -44,6 +44,12 @@ const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ],
   ['route regex', { routes: [route({ paths: ['~/(?<id'] })] }, 'routes[0].paths[0]', /invalid regex/],
   ['route method', { routes: [route({ methods: ['get'] })] }, 'routes[0].methods[0]', /upper-case/],
+  [
+    'route header name',
+    { routes: [route({ headers: { 'bad name': ['x'] } })] },
+    'routes[0].headers["bad name"]',
+    /invalid key: invalid header name/,
+  ],
   ['route host', { routes: [route({ hosts: ['a.*.b'] })] }, 'routes[0].hosts[0]', /wildcard/],
   [
     'route matches nothing',
@@ -291,7 +297,7 @@ test('syntax errors come back as issues with their position', () => {
   assert.match(yaml.issues[0]?.message ?? '', /^invalid YAML at line \d+, column \d+/)
   const duplicate = parseDeclarative('_format_version: "3.0"\n_format_version: "3.0"\n', registry)
   assert.match(duplicate.issues[0]?.message ?? '', /invalid YAML .*unique/i)
-  const json = parseDeclarative('{"_format_version": "3.0",}', registry)
+  const json = parseDeclarative('{"_format_version": "3.0", "services": [}', registry)
   assert.match(json.issues[0]?.message ?? '', /^invalid JSON: /)
   assert.match(parseDeclarative('# nothing\n', registry).issues[0]?.message ?? '', /empty/)
 })

@@ -71,9 +71,11 @@ export function toConfigIssues(base: string, issues: readonly z.core.$ZodIssue[]
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: joinPath(path, key), message: 'unknown field' })
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // report the branch that got furthest rather than zod's generic "invalid input"
-      const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
-      out.push(...toConfigIssues(path, best))
+      // the branch with the fewest issues is the likely intent; zod alone says "invalid input"
+      const closest = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
+      out.push(...toConfigIssues(path, closest))
+    } else if (issue.code === 'invalid_key') {
+      out.push({ path, message: `invalid key: ${issue.issues[0]?.message ?? issue.message}` })
     } else {
       out.push({ path, message: issue.message })
     }

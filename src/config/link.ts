@@ -76,7 +76,11 @@ function find(lookup: Lookup, kind: Kind, ref: unknown): Item | undefined | 'inv
  */
 export function link(items: Item[], issues: ConfigIssue[]): void {
   const byKind = new Map<Kind, Item[]>()
-  for (const item of items) byKind.set(item.kind, [...(byKind.get(item.kind) ?? []), item])
+  for (const item of items) {
+    const list = byKind.get(item.kind)
+    if (list) list.push(item)
+    else byKind.set(item.kind, [item])
+  }
   const referenced: Kind[] = ['services', 'routes', 'consumers', 'upstreams']
   for (const kind of referenced) for (const item of byKind.get(kind) ?? []) assignId(item)
   const lookups = new Map(referenced.map((kind) => [kind, buildLookup(byKind.get(kind) ?? [])]))
