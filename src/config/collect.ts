@@ -95,7 +95,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** The foreign key a `child` nested in `parent` gets implicitly (`service` for a route in a service). */
+/**
+ * The foreign key a `child` nested in `parent` gets implicitly.
+ *
+ * @example
+ *   impliedRef('routes', 'services') // → 'service'
+ */
 export function impliedRef(child: Kind, parent: Kind): string | undefined {
   return Object.entries(SPECS[child].refs).find(([, kind]) => kind === parent)?.[0]
 }
@@ -103,6 +108,10 @@ export function impliedRef(child: Kind, parent: Kind): string | undefined {
 /**
  * Walks the input's lists (and the lists nested in their entries) and returns every entity it
  * finds, in document order, with the issues of shape (not a list, not an object).
+ *
+ * @example
+ *   const items = collect({ services: [{ name: 'a', routes: [{ paths: ['/'] }] }] }, issues)
+ *   // → [service item at 'services[0]', route item at 'services[0].routes[0]' (parent: the service)]
  */
 export function collect(input: Record<string, unknown>, issues: ConfigIssue[]): Item[] {
   const items: Item[] = []

@@ -2,7 +2,12 @@ import { createPublicKey } from 'node:crypto'
 import { z } from 'zod'
 import { kongComments, nonEmpty, tags, timestamp, uuid, withoutNulls } from './fields.js'
 
-/** A consumer (Kong 3.x): someone who calls the APIs, known by username and/or custom_id. */
+/**
+ * A consumer (Kong 3.x): someone who calls the APIs, known by username and/or custom_id.
+ *
+ * @example
+ *   consumerSchema.parse({ username: 'alice' }) // → { username: 'alice' }
+ */
 export const consumerSchema = z.preprocess(
   withoutNulls,
   z
@@ -21,7 +26,12 @@ export const consumerSchema = z.preprocess(
     .transform(({ _comment, _ignore, updated_at: _updated, ...consumer }) => consumer),
 )
 
-/** A key-auth credential. The key is required: a generated one would change on every load. */
+/**
+ * A key-auth credential. The key is required: a generated one would change on every load.
+ *
+ * @example
+ *   keyAuthSchema.parse({ key: 'alice-key' }) // → { key: 'alice-key' }
+ */
 export const keyAuthSchema = z.preprocess(
   withoutNulls,
   z
@@ -67,7 +77,12 @@ function publicKeyType(pem: string): string | undefined {
   }
 }
 
-/** A jwt credential: `key` matches the token's `iss` (or configured) claim. */
+/**
+ * A jwt credential: `key` matches the token's `iss` (or configured) claim.
+ *
+ * @example
+ *   jwtSecretSchema.parse({ key: 'https://auth.local', secret: 's' }) // → { …, algorithm: 'HS256' }
+ */
 export const jwtSecretSchema = z.preprocess(
   withoutNulls,
   z
@@ -107,7 +122,12 @@ export const jwtSecretSchema = z.preprocess(
     .transform(({ _comment, _ignore, ...credential }) => credential),
 )
 
-/** A basic-auth credential. The password is hashed by the loader (Kong's `_transform`). */
+/**
+ * A basic-auth credential. The password is hashed by the loader (Kong's `_transform`).
+ *
+ * @example
+ *   basicAuthSchema.parse({ username: 'alice', password: 'pw' })
+ */
 export const basicAuthSchema = z.preprocess(
   withoutNulls,
   z
@@ -122,7 +142,12 @@ export const basicAuthSchema = z.preprocess(
     .transform(({ _comment, _ignore, ...credential }) => credential),
 )
 
-/** An ACL group membership. */
+/**
+ * An ACL group membership.
+ *
+ * @example
+ *   aclSchema.parse({ group: 'admins' })
+ */
 export const aclSchema = z.preprocess(
   withoutNulls,
   z

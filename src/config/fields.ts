@@ -35,6 +35,7 @@ export const tags = z.array(
 export const timestamp = z.number().nonnegative()
 export const port = z.number().int().min(0).max(65535)
 
+/** An integer within Kong's `between = { min, max }`, e.g. `integer(0, 32767)` for retries. */
 export function integer(min: number, max: number) {
   return z.number().int().min(min).max(max)
 }
@@ -83,6 +84,9 @@ export const kongComments = {
 /**
  * A Kong field Portico does not implement: accepted when null or absent (nulls are removed
  * before validation), an error otherwise, so nothing is silently ignored.
+ *
+ * @example
+ *   z.strictObject({ client_certificate: unsupported('client_certificate') })
  */
 export function unsupported(what: string) {
   return z.custom<never>(() => false, { message: `${what} is not supported by Portico` }).optional()
@@ -91,6 +95,9 @@ export function unsupported(what: string) {
 /**
  * Kong writes `null` for every unset field (its export does); Portico treats null as absent, so
  * an exported Kong file and a hand-written one give the same document.
+ *
+ * @example
+ *   withoutNulls({ path: null, tags: ['a'] }) // → { tags: ['a'] }
  */
 export function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls)

@@ -11,7 +11,13 @@ export interface HostPort {
 // Kong accepts `_` in labels (service discovery names such as `_http._tcp.x`), so do we.
 const LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})$/
 
-/** True for a DNS name made of 1–63 character labels (letters, digits, `-`, `_`), at most 253 long. */
+/**
+ * True for a DNS name made of 1–63 character labels (letters, digits, `-`, `_`), at most 253 long.
+ *
+ * @example
+ *   isHostname('users.internal') // → true
+ *   isHostname('10.0.0')         // → false (a mistyped address)
+ */
 export function isHostname(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false
   const labels = name.split('.')
@@ -60,7 +66,12 @@ export function parseHostPort(input: string): HostPort | string {
   return { host, port: port === undefined ? undefined : Number(port), kind }
 }
 
-/** Formats a host and port back into `host:port`, bracketing IPv6 addresses. */
+/**
+ * Formats a host and port back into `host:port`, bracketing IPv6 addresses.
+ *
+ * @example
+ *   formatHostPort('::1', 8000) // → '[::1]:8000'
+ */
 export function formatHostPort(host: string, port: number): string {
   return isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`
 }
@@ -83,7 +94,13 @@ export function checkRouteHost(value: string): string | undefined {
   return typeof parsed === 'string' ? parsed.replace('wildcard', '*') : undefined
 }
 
-/** True for an IPv4/IPv6 address or a CIDR range (`10.0.0.0/8`, `fd00::/8`). */
+/**
+ * True for an IPv4/IPv6 address or a CIDR range.
+ *
+ * @example
+ *   isIpOrCidr('10.0.0.0/8') // → true
+ *   isIpOrCidr('fd00::/129') // → false
+ */
 export function isIpOrCidr(value: string): boolean {
   const slash = value.indexOf('/')
   if (slash < 0) return isIP(value) !== 0

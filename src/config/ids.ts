@@ -5,7 +5,12 @@ const KONG_ENTITIES_NAMESPACE = 'fd02801f-0957-4a15-a55a-c8d9606f30b5'
 
 export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
 
-/** True for a UUID in its canonical text form (any version, as Kong accepts). */
+/**
+ * True for a UUID in its canonical text form (any version, as Kong accepts).
+ *
+ * @example
+ *   isUuid('9748f662-7711-4a90-8186-dc02f10eb0f5') // → true
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_PATTERN.test(value)
 }

@@ -5,7 +5,12 @@ const COST = { N: 16384, r: 8, p: 1 }
 const KEY_LENGTH = 32
 const HASH_SHAPE = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/
 
-/** True when `stored` is a basic-auth password hash produced by {@link hashPassword}. */
+/**
+ * True when `stored` is a basic-auth password hash produced by {@link hashPassword}.
+ *
+ * @example
+ *   isPasswordHash('hunter2') // → false
+ */
 export function isPasswordHash(stored: string): boolean {
   return HASH_SHAPE.test(stored)
 }

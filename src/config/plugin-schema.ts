@@ -17,6 +17,9 @@ import {
  * looks the definition up by `name` in the registry and replaces `config` with that schema's
  * output. Nulls are removed from `config` too: Kong exports every unset config field as null,
  * and a plugin schema should not have to know.
+ *
+ * @example
+ *   pluginSchema.parse({ name: 'cors' }) // → { name: 'cors', config: {}, enabled: true, protocols: ['grpc', 'grpcs', 'http', 'https'] }
  */
 export const pluginSchema = z.preprocess(
   withoutNulls,

@@ -105,7 +105,12 @@ function checkRoute(route: RouteFields, ctx: z.RefinementCtx): void {
   }
 }
 
-/** A route (Kong 3.x, traditional router): what requests it matches and how it forwards them. */
+/**
+ * A route (Kong 3.x, traditional router): what requests it matches and how it forwards them.
+ *
+ * @example
+ *   routeSchema.parse({ paths: ['/api'] }) // → { protocols: ['http', 'https'], paths: ['/api'], strip_path: true, … }
+ */
 export const routeSchema = z.preprocess(
   withoutNulls,
   z

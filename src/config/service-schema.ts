@@ -79,5 +79,10 @@ function expandUrl(input: unknown): unknown {
   return parsed?.ok ? { ...rest, ...parsed.value } : value
 }
 
-/** A service (Kong 3.x): where requests go, with the `url` shorthand expanded. */
+/**
+ * A service (Kong 3.x): where requests go, with the `url` shorthand expanded.
+ *
+ * @example
+ *   serviceSchema.parse({ url: 'https://api.internal/v1' }) // → { protocol: 'https', host: 'api.internal', port: 443, path: '/v1', retries: 5, … }
+ */
 export const serviceSchema = z.preprocess(expandUrl, serviceObject)

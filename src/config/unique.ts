@@ -63,6 +63,9 @@ const RULES: Rule[] = [
  * Reports entities that clash with an earlier one of the same kind: same given id, or same
  * value of a field Kong keeps unique (names, usernames, keys, plugin scope, upstream target).
  * Generated ids cannot clash unless one of these does, so only given ids are compared.
+ *
+ * @example
+ *   checkUniqueness(items, issues) // two services named 'a' → issue at services[1].name
  */
 export function checkUniqueness(items: Item[], issues: ConfigIssue[]): void {
   const seenIds = new Map<string, Item>()

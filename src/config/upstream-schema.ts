@@ -79,7 +79,12 @@ const upstreamName = z.string().superRefine((value, ctx) => {
   if (message !== undefined) ctx.addIssue({ code: 'custom', message })
 })
 
-/** Active probes and passive (circuit-breaker) checks; every field defaults as in Kong, 0 = off. */
+/**
+ * Active probes and passive (circuit-breaker) checks; every field defaults as in Kong, 0 = off.
+ *
+ * @example
+ *   healthchecksSchema.parse({}).active.unhealthy.http_statuses // → [429, 404, 500, 501, 502, 503, 504, 505]
+ */
 export const healthchecksSchema = z.strictObject({
   active: active.prefault({}),
   passive: passive.prefault({}),
@@ -131,7 +136,12 @@ function checkHashing(u: HashFields & { algorithm: string }, ctx: z.RefinementCt
   }
 }
 
-/** An upstream (Kong 3.x): a virtual host name balanced over targets, with health checks. */
+/**
+ * An upstream (Kong 3.x): a virtual host name balanced over targets, with health checks.
+ *
+ * @example
+ *   upstreamSchema.parse({ name: 'users.v1' }) // → { algorithm: 'round-robin', slots: 10000, healthchecks: { … }, … }
+ */
 export const upstreamSchema = z.preprocess(
   withoutNulls,
   z
@@ -168,7 +178,12 @@ export const upstreamSchema = z.preprocess(
     .transform(({ _comment, _ignore, use_srv_name: _srv, updated_at: _updated, ...upstream }) => upstream),
 )
 
-/** A target (Kong 3.x): `host[:port]` (port 8000 when absent, stored as `host:port`) and a weight. */
+/**
+ * A target (Kong 3.x): `host[:port]` (port 8000 when absent, stored as `host:port`) and a weight.
+ *
+ * @example
+ *   targetSchema.parse({ target: '10.0.0.1' }) // → { target: '10.0.0.1:8000', weight: 100 }
+ */
 export const targetSchema = z.preprocess(
   withoutNulls,
   z
