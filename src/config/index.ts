@@ -1,0 +1,19 @@
+// The config layer's public API: load, validate, export and version declarative configuration.
+export { type ParseOptions, parseDeclarative } from './declarative.js'
+export { configHash } from './hash.js'
+export { hashPassword, isPasswordHash, verifyPassword } from './password.js'
+export {
+  aclSchema,
+  basicAuthSchema,
+  consumerSchema,
+  healthchecksSchema,
+  jwtSecretSchema,
+  keyAuthSchema,
+  pluginSchema,
+  routeSchema,
+  serviceSchema,
+  targetSchema,
+  upstreamSchema,
+} from './schemas.js'
+export { parseServiceUrl, type ServiceUrlParts, type ServiceUrlResult } from './url.js'
+export { exportDeclarative, toDeclarative, type ValidationResult, validateDocument } from './validate.js'
