@@ -9,8 +9,8 @@
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createLogger } from '../src/observability/logger.js'
 import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
+import { createLogger } from '../src/observability/logger.js'
 
 const port = Number(process.env.PORT ?? 8080)
 const upstream = process.env.UPSTREAM ?? 'http://127.0.0.1:9001'
@@ -28,7 +28,13 @@ const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
 writeFileSync(file, config)
 const log = createLogger({ level: 'warn' })
 const node = await startNode(
-  { ...DEFAULT_SETTINGS, proxy: { host: '127.0.0.1', port }, status: null, declarativeConfig: file, drainTimeoutMs: 1000 },
+  {
+    ...DEFAULT_SETTINGS,
+    proxy: { host: '127.0.0.1', port },
+    status: null,
+    declarativeConfig: file,
+    drainTimeoutMs: 1000,
+  },
   log,
 )
 console.log(`portico on :${node.proxy.port} -> ${upstream}`)

@@ -1,17 +1,24 @@
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
-import { configHash } from './config/hash.js'
 import { parseDeclarative } from './config/declarative.js'
+import { configHash } from './config/hash.js'
 import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/entities.js'
 import type { Logger } from './core/logger.js'
 import type { PluginRegistry } from './core/plugin.js'
 import { Gateway, type Limits } from './data-plane/gateway.js'
 import { PoolRegistry } from './data-plane/pools.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
-import { createPlainServer, createProxyServer, DEFAULT_SERVER_LIMITS, drain, listen, type ServerLimits } from './data-plane/server.js'
-import { HealthRegistry } from './data-plane/upstream/health-registry.js'
-import { TrustedProxies } from './data-plane/trust.js'
+import {
+  createPlainServer,
+  createProxyServer,
+  DEFAULT_SERVER_LIMITS,
+  drain,
+  listen,
+  type ServerLimits,
+} from './data-plane/server.js'
 import { createStatusHandler } from './data-plane/status.js'
+import { TrustedProxies } from './data-plane/trust.js'
+import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import { createRegistry } from './plugins/index.js'
 import { NodeServices } from './stores/services.js'
 
@@ -92,7 +99,8 @@ export async function startNode(
   let generation = 0
   let loadedAt = Date.now()
 
-  const compile = async (doc: ConfigDocument): Promise<Runtime> => compileRuntime(doc, configHash(doc), ++generation, deps)
+  const compile = async (doc: ConfigDocument): Promise<Runtime> =>
+    compileRuntime(doc, configHash(doc), ++generation, deps)
 
   const readDocument = async (): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> => {
     const file = settings.declarativeConfig
@@ -109,9 +117,16 @@ export async function startNode(
 
   const first = await readDocument()
   if ('issues' in first) {
-    throw new Error(`invalid configuration:\n${first.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`)
+    throw new Error(
+      `invalid configuration:\n${first.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
+    )
   }
-  const gateway = new Gateway(await compile(first.doc), settings.limits, TrustedProxies.parse(settings.trustedIps), log)
+  const gateway = new Gateway(
+    await compile(first.doc),
+    settings.limits,
+    TrustedProxies.parse(settings.trustedIps),
+    log,
+  )
 
   const apply = async (doc: ConfigDocument): Promise<Runtime> => {
     const rt = await compile(doc)

@@ -47,14 +47,22 @@ services:
     ['encoded slash in the path', req(['GET /a%2Fb HTTP/1.1', 'Host: a']), 400],
     ['encoded backslash in the path', req(['GET /a%5cb HTTP/1.1', 'Host: a']), 400],
     ['raw backslash in the path', req(['GET /a\\b HTTP/1.1', 'Host: a']), 400],
-    ['absolute-form target whose host disagrees with Host', req(['GET http://evil.test/x HTTP/1.1', 'Host: a']), 400],
+    [
+      'absolute-form target whose host disagrees with Host',
+      req(['GET http://evil.test/x HTTP/1.1', 'Host: a']),
+      400,
+    ],
     ['URL longer than the limit', req([`GET /${'a'.repeat(3000)} HTTP/1.1`, 'Host: a']), 414],
     [
       'more headers than the limit',
       req(['GET /x HTTP/1.1', 'Host: a', ...Array.from({ length: 60 }, (_, i) => `X-H${i}: v`)]),
       431,
     ],
-    ['a header block larger than maxHeaderSize', req(['GET /x HTTP/1.1', 'Host: a', `X-Big: ${'b'.repeat(20_000)}`]), 431],
+    [
+      'a header block larger than maxHeaderSize',
+      req(['GET /x HTTP/1.1', 'Host: a', `X-Big: ${'b'.repeat(20_000)}`]),
+      431,
+    ],
     [
       'Content-Length over the body limit (413 before the body is read)',
       req(['POST /x HTTP/1.1', 'Host: a', 'Content-Length: 5000']),
@@ -76,7 +84,10 @@ services:
     const before = up.seen.length
     const chunk = 'x'.repeat(600)
     const body = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`
-    const out = await raw(gw.proxy.port, req(['POST /x HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], body))
+    const out = await raw(
+      gw.proxy.port,
+      req(['POST /x HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], body),
+    )
     assert.equal(status(out), 413)
     assert.equal(up.seen.length, before)
   })
@@ -91,7 +102,11 @@ services:
 
   test('the request timeout cuts a body that never finishes', async () => {
     const started = performance.now()
-    const out = await raw(gw.proxy.port, req(['POST /x HTTP/1.1', 'Host: a', 'Content-Length: 100'], 'abc'), 5000)
+    const out = await raw(
+      gw.proxy.port,
+      req(['POST /x HTTP/1.1', 'Host: a', 'Content-Length: 100'], 'abc'),
+      5000,
+    )
     const elapsed = performance.now() - started
     assert.ok(elapsed < 2000 + 1500, `closed after ${Math.round(elapsed)} ms`)
     assert.ok(out === '' || status(out) === 408 || status(out) >= 500, out.slice(0, 100))

@@ -40,7 +40,13 @@ export async function upstream(
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const body = Buffer.concat(chunks)
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body })
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      })
       if (respond) return respond(req, res, body)
       const out = JSON.stringify({ name, method: req.method, url: req.url })
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': name })
@@ -96,7 +102,12 @@ export async function gateway(
 export async function call(
   url: string,
   opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => unknown }> {
+): Promise<{
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  text: string
+  json: () => unknown
+}> {
   const res = await request(url, {
     method: (opts.method ?? 'GET') as 'GET',
     headers: opts.headers,

@@ -91,7 +91,9 @@ services:
   })
 
   test('forwarded headers, X-Real-IP and a request id reach the upstream', async () => {
-    await call(`${gw.url}/b/fwd`, { headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-host': 'evil' } })
+    await call(`${gw.url}/b/fwd`, {
+      headers: { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-host': 'evil' },
+    })
     const h = b.seen.at(-1)!.headers
     assert.equal(h['x-forwarded-for'], '203.0.113.7, 127.0.0.1')
     assert.equal(h['x-forwarded-proto'], 'http')

@@ -15,7 +15,8 @@ async function spread(url: string, n: number, headers?: (i: number) => Record<st
       const i = next++
       const r = await pool.request({ path: u.pathname, method: 'GET', headers: headers?.(i) })
       const body = await r.body.text()
-      const name = r.statusCode === 200 ? (JSON.parse(body) as { name: string }).name : `status-${r.statusCode}`
+      const name =
+        r.statusCode === 200 ? (JSON.parse(body) as { name: string }).name : `status-${r.statusCode}`
       counts[name] = (counts[name] ?? 0) + 1
     }
   }

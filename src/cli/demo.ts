@@ -13,7 +13,11 @@ export const DEMO_CONFIG = fileURLToPath(new URL('../../../demo/portico.demo.yam
  */
 export async function demoCommand(_args: string[]): Promise<void> {
   const demo = await startDemoServices({ host: '127.0.0.1', basePort: 9101 })
-  const settings = resolveSettings({ config: DEMO_CONFIG, 'status-on-proxy': true }, process.env, process.cwd())
+  const settings = resolveSettings(
+    { config: DEMO_CONFIG, 'status-on-proxy': true },
+    process.env,
+    process.cwd(),
+  )
   const log = createLogger({ level: (process.env.PORTICO_LOG_LEVEL ?? 'warn') as LogLevel })
   const node = await runNode(settings, log)
   process.once('SIGTERM', () => void demo.close())

@@ -4,22 +4,54 @@ import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
 
 /** Flags of `portico start` (each also a `PORTICO_*` variable; a flag wins over the env). */
 export const START_OPTIONS = {
-  'proxy-listen': { type: 'string', env: 'PORTICO_PROXY_LISTEN', help: 'proxy address (default 0.0.0.0:8000)' },
-  'admin-listen': { type: 'string', env: 'PORTICO_ADMIN_LISTEN', help: 'admin address (default 127.0.0.1:8001)' },
+  'proxy-listen': {
+    type: 'string',
+    env: 'PORTICO_PROXY_LISTEN',
+    help: 'proxy address (default 0.0.0.0:8000)',
+  },
+  'admin-listen': {
+    type: 'string',
+    env: 'PORTICO_ADMIN_LISTEN',
+    help: 'admin address (default 127.0.0.1:8001)',
+  },
   'status-listen': {
     type: 'string',
     env: 'PORTICO_STATUS_LISTEN',
     help: "status address (default 127.0.0.1:8100, 'off' to disable)",
   },
-  config: { type: 'string', env: 'PORTICO_DECLARATIVE_CONFIG', help: 'declarative file (default ./portico.yaml if present)' },
+  config: {
+    type: 'string',
+    env: 'PORTICO_DECLARATIVE_CONFIG',
+    help: 'declarative file (default ./portico.yaml if present)',
+  },
   watch: { type: 'boolean', env: 'PORTICO_WATCH', help: 'reload the declarative file when it changes' },
   'redis-url': { type: 'string', env: 'PORTICO_REDIS_URL', help: 'shared Redis (also REDIS_URL)' },
   workers: { type: 'string', env: 'PORTICO_WORKERS', help: 'worker processes (default 1)' },
-  'log-level': { type: 'string', env: 'PORTICO_LOG_LEVEL', help: 'fatal|error|warn|info|debug (default info)' },
-  'trusted-ips': { type: 'string', env: 'PORTICO_TRUSTED_IPS', help: 'proxies whose X-Forwarded-For is believed' },
-  'admin-token': { type: 'string', env: 'PORTICO_ADMIN_TOKEN', help: 'required on a non-loopback admin address' },
-  'max-body-size': { type: 'string', env: 'PORTICO_MAX_BODY_SIZE', help: 'bytes, 0 = unlimited (default 128 MiB)' },
-  'drain-timeout': { type: 'string', env: 'PORTICO_DRAIN_TIMEOUT', help: 'ms SIGTERM waits for in-flight requests' },
+  'log-level': {
+    type: 'string',
+    env: 'PORTICO_LOG_LEVEL',
+    help: 'fatal|error|warn|info|debug (default info)',
+  },
+  'trusted-ips': {
+    type: 'string',
+    env: 'PORTICO_TRUSTED_IPS',
+    help: 'proxies whose X-Forwarded-For is believed',
+  },
+  'admin-token': {
+    type: 'string',
+    env: 'PORTICO_ADMIN_TOKEN',
+    help: 'required on a non-loopback admin address',
+  },
+  'max-body-size': {
+    type: 'string',
+    env: 'PORTICO_MAX_BODY_SIZE',
+    help: 'bytes, 0 = unlimited (default 128 MiB)',
+  },
+  'drain-timeout': {
+    type: 'string',
+    env: 'PORTICO_DRAIN_TIMEOUT',
+    help: 'ms SIGTERM waits for in-flight requests',
+  },
   'status-on-proxy': {
     type: 'boolean',
     env: 'PORTICO_STATUS_ON_PROXY',

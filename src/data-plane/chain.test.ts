@@ -6,7 +6,11 @@ import type { PluginEntity } from '../core/entities.js'
 import type { PluginInstance } from '../core/plugin.js'
 import { buildChain, resolve, runAccess } from './chain.js'
 
-const entity = (id: string, name: string, scope: { route?: string; service?: string; consumer?: string }): PluginEntity => ({
+const entity = (
+  id: string,
+  name: string,
+  scope: { route?: string; service?: string; consumer?: string },
+): PluginEntity => ({
   id,
   name,
   config: {},
@@ -20,7 +24,12 @@ const entity = (id: string, name: string, scope: { route?: string; service?: str
 const tagged = (tag: string): PluginInstance & { tag: string } => ({ tag, access: () => undefined })
 
 const ctxFor = (consumer: string | null): RequestContext => {
-  const ctx = new RequestContext({ method: 'GET', headers: {} } as IncomingMessage, {} as ServerResponse, 'id', 0)
+  const ctx = new RequestContext(
+    { method: 'GET', headers: {} } as IncomingMessage,
+    {} as ServerResponse,
+    'id',
+    0,
+  )
   ctx.consumer = consumer === null ? null : { id: consumer }
   return ctx
 }
@@ -56,7 +65,11 @@ test("Kong's precedence: the most specific instance wins", () => {
       .map(([tag, scope]) => ({ entity: entity(tag, 'p', scope), instance: tagged(tag), priority: 1 }))
     const chain = buildChain(built, 'R', 'S')
     const [withConsumer, without] = order[drop]!
-    assert.equal(tagOf(resolve(chain.steps[0]!, ctxFor('C'))), withConsumer, `consumer C after dropping ${drop}`)
+    assert.equal(
+      tagOf(resolve(chain.steps[0]!, ctxFor('C'))),
+      withConsumer,
+      `consumer C after dropping ${drop}`,
+    )
     assert.equal(tagOf(resolve(chain.steps[0]!, ctxFor(null))), without, `anonymous after dropping ${drop}`)
   }
 })
@@ -71,7 +84,11 @@ test('instances of other routes and services do not apply', () => {
 
 test('phases run by priority; a reply stops the chain; async handlers continue the chain', async () => {
   const seen: string[] = []
-  const mk = (name: string, priority: number, act: () => undefined | { status: number } | Promise<undefined>) => ({
+  const mk = (
+    name: string,
+    priority: number,
+    act: () => undefined | { status: number } | Promise<undefined>,
+  ) => ({
     entity: entity(name, name, {}),
     instance: {
       access: () => {
@@ -82,7 +99,11 @@ test('phases run by priority; a reply stops the chain; async handlers continue t
     priority,
   })
   const chain = buildChain(
-    [mk('low', 1, () => ({ status: 403 })), mk('high', 100, () => undefined), mk('mid', 50, async () => undefined)],
+    [
+      mk('low', 1, () => ({ status: 403 })),
+      mk('high', 100, () => undefined),
+      mk('mid', 50, async () => undefined),
+    ],
     null,
     null,
   )

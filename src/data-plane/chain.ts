@@ -123,7 +123,12 @@ export function runAccess(chain: Chain, ctx: RequestContext, from = 0): AccessRe
 }
 
 /** Runs the response phase (reverse priority); synchronous unless a handler is async. */
-export function runResponse(chain: Chain, ctx: RequestContext, head: ResponseHead, from = 0): void | Promise<void> {
+export function runResponse(
+  chain: Chain,
+  ctx: RequestContext,
+  head: ResponseHead,
+  from = 0,
+): void | Promise<void> {
   const steps = chain.response
   for (let i = from; i < steps.length; i++) {
     const inst = resolve(steps[i]!, ctx)
@@ -145,7 +150,11 @@ export function runBody(chain: Chain, ctx: RequestContext, head: ResponseHead, b
 }
 
 /** Runs the log phase; a throwing handler is reported, never propagated. */
-export function runLog(chain: Chain, ctx: RequestContext, onError: (name: string, err: unknown) => void): void {
+export function runLog(
+  chain: Chain,
+  ctx: RequestContext,
+  onError: (name: string, err: unknown) => void,
+): void {
   for (const step of chain.log) {
     const inst = resolve(step, ctx)
     if (inst?.log === undefined) continue

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -42,7 +43,10 @@ export type RequestObserver = (ctx: RequestContext) => void
  */
 export class Gateway {
   #runtime: Runtime
-  draining = false
+  #draining = false
+  /** responses in progress: a drain must turn their keep-alive off */
+  readonly #inflight = new Set<ServerResponse>()
+  readonly #upgraded = new Set<Duplex>()
   readonly builtins = new Map<string, Builtin>()
   readonly observers: RequestObserver[] = []
 
@@ -60,6 +64,24 @@ export class Gateway {
     return this.#runtime
   }
 
+  get draining(): boolean {
+    return this.#draining
+  }
+
+  /** Stop keeping connections alive: responses not yet started will carry `Connection: close`. */
+  startDraining(): void {
+    this.#draining = true
+    for (const res of this.#inflight) if (!res.headersSent) res.shouldKeepAlive = false
+    // upgraded connections (WebSockets) have no response to finish: end them now
+    for (const s of this.#upgraded) s.end()
+  }
+
+  /** An upgraded connection, ended when the gateway drains. */
+  trackUpgraded(socket: Duplex): void {
+    this.#upgraded.add(socket)
+    socket.once('close', () => this.#upgraded.delete(socket))
+  }
+
   /** Swap to a new runtime; the old one is closed once its last request has finished. */
   swap(next: Runtime, onOldDrained?: (old: Runtime) => void): void {
     const old = this.#runtime
@@ -75,7 +97,8 @@ export class Gateway {
     const rt = this.#runtime
     rt.inflight++
     const ctx = new RequestContext(req, res, randomUUID(), performance.now())
-    if (this.draining) res.shouldKeepAlive = false
+    if (this.#draining) res.shouldKeepAlive = false
+    this.#inflight.add(res)
     // the close listener sees `chain` once a route matched: the log phase runs the route's chain
     let chain: Chain = rt.unmatched
     res.once('close', () => this.#finished(rt, ctx, chain))
@@ -98,7 +121,8 @@ export class Gateway {
     if (service === null) return sendError(ctx, route.chain, new GatewayError('NO_SERVICE'))
     ctx.service = service.info
     const stripped = match.strippedPath
-    ctx.upstreamPath = service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
+    ctx.upstreamPath =
+      service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
     ctx.upstreamQuery = ctx.query
     if (this.limits.maxBodySize > 0 && p.contentLength > this.limits.maxBodySize) {
       res.shouldKeepAlive = false
@@ -145,9 +169,11 @@ export class Gateway {
   }
 
   #finished(rt: Runtime, ctx: RequestContext, chain: Chain): void {
+    this.#inflight.delete(ctx.res)
     rt.release()
     if (ctx.status === 0) ctx.status = ctx.res.statusCode
-    if (chain.log.length > 0) runLog(chain, ctx, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
+    if (chain.log.length > 0)
+      runLog(chain, ctx, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
     for (const o of this.observers) o(ctx)
   }
 
@@ -189,7 +215,8 @@ export class Gateway {
           }
           break
         case 15:
-          if (name.toLowerCase() === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff},${raw[i + 1]}`
+          if (name.toLowerCase() === 'x-forwarded-for')
+            xff = xff === undefined ? raw[i + 1] : `${xff},${raw[i + 1]}`
           break
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') te = raw[i + 1]
@@ -197,7 +224,8 @@ export class Gateway {
       }
     }
     if (hosts > 1) throw new GatewayError('DUPLICATE_HOST')
-    if (te !== undefined && (cl !== undefined || req.httpVersionMinor === 0)) throw new GatewayError('AMBIGUOUS_FRAMING')
+    if (te !== undefined && (cl !== undefined || req.httpVersionMinor === 0))
+      throw new GatewayError('AMBIGUOUS_FRAMING')
     if (url.charCodeAt(0) !== 47 /* / */) {
       // absolute-form (RFC 9112 §3.2.2): its authority must agree with Host
       const m = /^https?:\/\/([^/?#]*)(.*)$/i.exec(url)
@@ -221,7 +249,8 @@ export class Gateway {
     let contentLength = 0
     if (cl !== undefined) {
       contentLength = Number(cl)
-      if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new GatewayError('AMBIGUOUS_FRAMING')
+      if (!Number.isSafeInteger(contentLength) || contentLength < 0)
+        throw new GatewayError('AMBIGUOUS_FRAMING')
     }
     return {
       ctx,

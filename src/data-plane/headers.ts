@@ -59,7 +59,11 @@ export interface ForwardInfo {
  * Hop-by-hop headers and those named in `Connection` go first, then Portico's own
  * X-Forwarded-*, X-Real-IP and request id, then the plugins' edits.
  */
-export function upstreamHeaders(ctx: RequestContext, fwd: ForwardInfo, dropped: Set<string> | null): string[] {
+export function upstreamHeaders(
+  ctx: RequestContext,
+  fwd: ForwardInfo,
+  dropped: Set<string> | null,
+): string[] {
   const raw = ctx.req.rawHeaders
   const edits = ctx.upstreamHeaderEdits
   const out: string[] = []

@@ -7,8 +7,8 @@ import { runBody, runResponse } from './chain.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
 import { sendError, writeHead } from './respond.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
-import { classifyUpstreamError } from './upstream-errors.js'
 import type { PickInput, Target } from './upstream/types.js'
+import { classifyUpstreamError } from './upstream-errors.js'
 
 const NO_HASH: PickInput = { hashKey: undefined }
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
@@ -30,6 +30,17 @@ export interface ProxyRequest {
 class WriteTimeoutError extends Error {
   readonly code = 'PORTICO_WRITE_TIMEOUT'
 }
+
+class ReadTimeoutError extends Error {
+  readonly code = 'UND_ERR_HEADERS_TIMEOUT'
+}
+
+/**
+ * undici runs headers/body timeouts on its coarse timers (about 1 s resolution): fine for
+ * Kong's 60 s default, late for a 200 ms read_timeout. Below this, the proxy keeps its own
+ * native timer, so a short timeout fires when configured.
+ */
+const PRECISE_READ_TIMEOUT_BELOW = 2000
 
 class BodyTooLargeError extends Error {
   readonly code = 'PORTICO_BODY_TOO_LARGE'
@@ -53,11 +64,16 @@ class BodyGuard extends Transform {
   #arm(): void {
     if (this.writeTimeout <= 0) return
     if (this.#timer !== null) this.#timer.refresh()
-    else this.#timer = setTimeout(() => this.destroy(new WriteTimeoutError('upstream write timeout')), this.writeTimeout)
+    else
+      this.#timer = setTimeout(
+        () => this.destroy(new WriteTimeoutError('upstream write timeout')),
+        this.writeTimeout,
+      )
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.#bytes += chunk.length
-    if (this.maxBody > 0 && this.#bytes > this.maxBody) return cb(new BodyTooLargeError('request body too large'))
+    if (this.maxBody > 0 && this.#bytes > this.maxBody)
+      return cb(new BodyTooLargeError('request body too large'))
     this.#arm()
     cb(null, chunk)
   }
@@ -93,7 +109,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   #head: ResponseHead | null = null
   #chunks: Buffer[] | null = null
   #guard: BodyGuard | null = null
+  #readTimer: NodeJS.Timeout | null = null
   #onClientClose = (): void => {
+    this.#clearReadTimer()
     if (!this.#done) {
       this.#done = true
       this.#abort?.(new Error('client closed the connection'))
@@ -101,9 +119,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
   }
   #onDrain = (): void => {
-    const r = this.#resume
-    this.#resume = null
-    r?.()
+    this.#resume?.()
   }
 
   constructor(p: ProxyRequest) {
@@ -117,7 +133,10 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   #dispatch(exclude: Target | undefined): void {
     const { ctx, service } = this.#p
-    const target = service.balancer.pick(service.hashInput === null ? NO_HASH : service.hashInput(ctx), exclude)
+    const target = service.balancer.pick(
+      service.hashInput === null ? NO_HASH : service.hashInput(ctx),
+      exclude,
+    )
     if (target === undefined) {
       this.#done = true
       sendError(ctx, this.#p.route.chain, new GatewayError('NO_HEALTHY_TARGET'))
@@ -139,6 +158,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (!this.#p.route.preserveHost) fwd.host = service.hostHeaders.get(target)!
     const path = ctx.upstreamQuery === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.upstreamQuery}`
     if (Number.isNaN(ctx.upstreamStart)) ctx.upstreamStart = performance.now()
+    if (service.readTimeout < PRECISE_READ_TIMEOUT_BELOW) this.#armReadTimer(service.readTimeout)
     pool.dispatch(
       {
         path,
@@ -150,6 +170,23 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       },
       this,
     )
+  }
+
+  #armReadTimer(ms: number): void {
+    if (this.#readTimer !== null) this.#readTimer.refresh()
+    else {
+      this.#readTimer = setTimeout(() => {
+        this.#readTimer = null
+        const err = new ReadTimeoutError('upstream read timeout')
+        if (this.#abort !== null) this.#abort(err)
+        else this.#fail(err)
+      }, ms)
+    }
+  }
+
+  #clearReadTimer(): void {
+    if (this.#readTimer !== null) clearTimeout(this.#readTimer)
+    this.#readTimer = null
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -207,6 +244,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.#done) return false
+    if (this.#readTimer !== null) this.#readTimer.refresh()
     if (this.#chunks !== null) {
       this.#chunks.push(chunk)
       return true
@@ -220,6 +258,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.#clearReadTimer()
     if (this.#done) return
     this.#done = true
     const { ctx, route } = this.#p
@@ -253,6 +292,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   #fail(err: unknown): void {
+    this.#clearReadTimer()
     const { ctx, route, service } = this.#p
     const head = this.#head
     if (head?.taps) for (const t of head.taps) t.abort()

@@ -96,5 +96,9 @@ export function sendError(ctx: RequestContext, chain: Chain, err: GatewayError):
 
 /** Same as {@link sendError} for a thrown value of unknown type. */
 export function sendFailure(ctx: RequestContext, chain: Chain, err: unknown): void {
-  sendError(ctx, chain, err instanceof GatewayError ? err : new GatewayError('INTERNAL', undefined, { cause: err }))
+  sendError(
+    ctx,
+    chain,
+    err instanceof GatewayError ? err : new GatewayError('INTERNAL', undefined, { cause: err }),
+  )
 }

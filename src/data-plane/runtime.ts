@@ -102,7 +102,8 @@ export async function compileRuntime(
   generation: number,
   deps: RuntimeDeps,
 ): Promise<Runtime> {
-  const built: Array<{ entity: (typeof doc.plugins)[number]; instance: PluginInstance; priority: number }> = []
+  const built: Array<{ entity: (typeof doc.plugins)[number]; instance: PluginInstance; priority: number }> =
+    []
   for (const entity of doc.plugins) {
     if (!entity.enabled) continue
     const def = deps.registry.get(entity.name)
@@ -167,7 +168,9 @@ function compileService(
   deps: RuntimeDeps,
 ): CompiledService {
   const protocol = s.protocol === 'https' || s.protocol === 'wss' ? 'https' : 'http'
-  const balancer = upstream ? balancers.get(upstream.name)! : singleTargetBalancer(s.host, s.port, { registry: deps.health })
+  const balancer = upstream
+    ? balancers.get(upstream.name)!
+    : singleTargetBalancer(s.host, s.port, { registry: deps.health })
   const pools = new Map<Target, Pool>()
   const hostHeaders = new Map<Target, string>()
   const defaultPort = protocol === 'https' ? 443 : 80
@@ -175,7 +178,13 @@ function compileService(
     pools.set(
       t,
       deps.pools.use(
-        { protocol, host: t.host, port: t.port, connectTimeout: s.connect_timeout, tlsVerify: s.tls_verify !== false },
+        {
+          protocol,
+          host: t.host,
+          port: t.port,
+          connectTimeout: s.connect_timeout,
+          tlsVerify: s.tls_verify !== false,
+        },
         generation,
       ),
     )

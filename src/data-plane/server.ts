@@ -91,7 +91,11 @@ export function createPlainServer(handler: http.RequestListener, limits: ServerL
 }
 
 /** Listen and resolve with the bound address (port 0 → a free port). */
-export function listen(server: http.Server, host: string, port: number): Promise<{ host: string; port: number }> {
+export function listen(
+  server: http.Server,
+  host: string,
+  port: number,
+): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => {
@@ -109,8 +113,10 @@ export function listen(server: http.Server, host: string, port: number): Promise
  * is still open at the deadline is cut.
  */
 export function drain(server: http.Server, gateway: Gateway | null, deadlineMs: number): Promise<void> {
-  if (gateway !== null) gateway.draining = true
+  gateway?.startDraining()
   return new Promise((resolve) => {
+    // a connection whose response just finished is idle now: close it before the client reuses it
+    const sweep = setInterval(() => server.closeIdleConnections(), 100)
     const timer = setTimeout(() => {
       server.closeAllConnections()
       resolve()
@@ -118,6 +124,7 @@ export function drain(server: http.Server, gateway: Gateway | null, deadlineMs: 
     timer.unref()
     server.close(() => {
       clearTimeout(timer)
+      clearInterval(sweep)
       resolve()
     })
     server.closeIdleConnections()

@@ -9,7 +9,13 @@ export interface UpstreamFailure {
   notSent: boolean
 }
 
-const CONNECT_ERRNOS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ECONNABORTED'])
+const CONNECT_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ECONNABORTED',
+])
 const DNS_ERRNOS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME'])
 
 /**
@@ -37,6 +43,7 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return { code: 'UPSTREAM_BAD_RESPONSE', outcome: 'http_failure', notSent: false }
   }
   if (DNS_ERRNOS.has(errno)) return { code: 'UPSTREAM_DNS_FAILED', outcome: 'tcp_failure', notSent: true }
-  if (CONNECT_ERRNOS.has(errno)) return { code: 'UPSTREAM_CONNECT_FAILED', outcome: 'tcp_failure', notSent: true }
+  if (CONNECT_ERRNOS.has(errno))
+    return { code: 'UPSTREAM_CONNECT_FAILED', outcome: 'tcp_failure', notSent: true }
   return { code: 'UPSTREAM_BAD_RESPONSE', outcome: 'tcp_failure', notSent: false }
 }

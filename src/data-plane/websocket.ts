@@ -25,6 +25,12 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
   const res = new ServerResponse(req)
   res.assignSocket(socket as Socket)
   res.shouldKeepAlive = false
+  // a ServerResponse made by hand has none of the server's finish handling: an error answer
+  // ends the connection here (an upgraded one is detached before this could fire)
+  let upgraded = false
+  res.once('finish', () => {
+    if (!upgraded) socket.end()
+  })
   const ctx = new RequestContext(req, res, crypto.randomUUID(), performance.now())
   try {
     gateway.prepare(ctx)
@@ -43,7 +49,8 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
   ctx.service = service.info
   ctx.captures = match.captures
   const stripped = match.strippedPath
-  ctx.upstreamPath = service.basePath === '' ? stripped : service.basePath + (stripped === '/' ? '' : stripped)
+  ctx.upstreamPath =
+    service.basePath === '' ? stripped : service.basePath + (stripped === '/' ? '' : stripped)
   ctx.upstreamQuery = ctx.query
   const stop = await runAccess(route.chain, ctx)
   if (stop !== undefined) return sendReply(ctx, route.chain, stop)
@@ -75,7 +82,9 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
     },
     onComplete() {},
     onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, upstream: Duplex) {
+      upgraded = true
       res.detachSocket(socket as Socket)
+      gateway.trackUpgraded(socket)
       const lines = [`HTTP/1.1 ${statusCode} Switching Protocols`]
       const raw = rawHeaders ?? []
       for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]!.toString()}: ${raw[i + 1]!.toString()}`)
@@ -90,7 +99,11 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
     },
     onError(err: Error) {
       service.balancer.report(target, classifyUpstreamError(err).outcome)
-      sendError(ctx, route.chain, new GatewayError(classifyUpstreamError(err).code, undefined, { cause: err }))
+      sendError(
+        ctx,
+        route.chain,
+        new GatewayError(classifyUpstreamError(err).code, undefined, { cause: err }),
+      )
     },
   }
   pool.dispatch({ path, method: 'GET', headers, upgrade, headersTimeout: service.readTimeout }, handler)

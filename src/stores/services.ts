@@ -13,7 +13,7 @@ export interface ServicesOptions {
 /** Raised when a plugin asks for Redis and the node has none: the plugin refuses to load. */
 export class RedisNotConfiguredError extends Error {
   constructor() {
-    super('this plugin needs Redis: set PORTICO_REDIS_URL (or REDIS_URL), or the plugin\'s config.redis.host')
+    super("this plugin needs Redis: set PORTICO_REDIS_URL (or REDIS_URL), or the plugin's config.redis.host")
     this.name = 'RedisNotConfiguredError'
   }
 }
@@ -66,7 +66,10 @@ export class NodeServices implements PluginServices {
 
   /** connection states for /healthz */
   redisStatus(): Array<{ url: string; status: string }> {
-    return [...this.#connections].map(([url, c]) => ({ url: url.replace(/\/\/[^@]*@/, '//***@'), status: c.client.status }))
+    return [...this.#connections].map(([url, c]) => ({
+      url: url.replace(/\/\/[^@]*@/, '//***@'),
+      status: c.client.status,
+    }))
   }
 
   shared<T>(key: string, init: () => T): T {

@@ -50,7 +50,9 @@ export function connectRedis(url: string, extra: RedisOptions = {}): Redis | Clu
       return new Redis({ ...opts, sentinels: hosts(), name })
     }
     default:
-      throw new Error(`unsupported Redis URL scheme '${u.protocol}' (redis://, rediss://, redis+cluster://, redis+sentinel://)`)
+      throw new Error(
+        `unsupported Redis URL scheme '${u.protocol}' (redis://, rediss://, redis+cluster://, redis+sentinel://)`,
+      )
   }
 }
 
