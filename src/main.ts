@@ -16,7 +16,7 @@ import {
   listen,
   type ServerLimits,
 } from './data-plane/server.js'
-import { createStatusHandler } from './data-plane/status.js'
+import { createStatusHandler, type StatusRoute, sendJson } from './data-plane/status.js'
 import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import { createRegistry } from './plugins/index.js'
@@ -74,6 +74,8 @@ export interface PorticoNode {
   apply(doc: ConfigDocument): Promise<Runtime>
   /** stop accepting, finish in-flight requests, release everything */
   stop(): Promise<void>
+  /** add an endpoint to the status listener (and the proxy listener when status is exposed there) */
+  mountStatus(path: string, route: StatusRoute): void
 }
 
 /**
@@ -160,6 +162,25 @@ export async function startNode(
   })
   gateway.builtins.set('/healthz', statusHandler.healthz)
   gateway.builtins.set('/health', statusHandler.healthz)
+  /** an endpoint on the status listener, and on the proxy listener when the node exposes it there */
+  const mountStatus = (path: string, route: StatusRoute): void => {
+    statusHandler.routes.set(path, route)
+    if (settings.statusOnProxy) gateway.builtins.set(path, route)
+  }
+  const mountDocument = (path: string): void => {
+    const render = services.statusDocuments.get(path)
+    if (render === undefined) return
+    mountStatus(path, (_req, res) => {
+      Promise.resolve()
+        .then(render)
+        .then(
+          (doc) => sendJson(res, 200, doc),
+          (err: unknown) => sendJson(res, 500, { message: (err as Error).message }),
+        )
+    })
+  }
+  for (const path of services.statusDocuments.keys()) mountDocument(path)
+  services.events.on('status:exposed', (path) => mountDocument(path as string))
 
   const proxyServer = createProxyServer(gateway, settings.server, log)
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
@@ -183,5 +204,5 @@ export async function startNode(
       await Promise.all([pools.close(), services.close()])
     })())
 
-  return { gateway, proxy, status, services, registry, reload, apply, stop }
+  return { gateway, proxy, status, services, registry, reload, apply, stop, mountStatus }
 }

@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod'
+import type { AdminRoutesFactory } from './admin.js'
 import type { RequestContext } from './context.js'
 import type { ConfigDocument } from './entities.js'
 import type { Logger } from './logger.js'
@@ -97,6 +98,8 @@ export interface PluginDefinition<C = unknown> {
   /** an auth plugin: may not be attached to a consumer (Kong's `no_consumer`) */
   noConsumer?: boolean
   create(config: C, env: PluginEnv): PluginInstance | Promise<PluginInstance>
+  /** Admin API endpoints the plugin adds (revocation, cache purge), built once per node */
+  adminRoutes?: AdminRoutesFactory
 }
 
 /** The registry the runtime compiler and the validators receive (plugins/index.ts builds it). */

@@ -18,6 +18,11 @@ export interface PluginServices {
   readonly events: NodeEvents
   /** a per-plugin-instance bag that survives reloads (keyed by plugin id) */
   shared<T>(key: string, init: () => T): T
+  /**
+   * Serve a JSON document at `path` on the status listener (and on the proxy listener when the
+   * node exposes status there), e.g. `/cachez`. Registering the same path again replaces it.
+   */
+  exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
 }
 
 /** Kong's per-plugin Redis fields (`config.redis.*`). */

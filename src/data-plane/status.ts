@@ -16,7 +16,8 @@ export interface StatusDeps {
 /** Extra endpoints later parts mount on the status listener (`/metrics`, `/cachez`). */
 export type StatusRoute = (req: IncomingMessage, res: ServerResponse) => void
 
-function json(res: ServerResponse, status: number, body: unknown): void {
+/** A JSON answer for the built-in endpoints (never cached by clients). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const data = JSON.stringify(body)
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -42,7 +43,7 @@ export function createStatusHandler(deps: StatusDeps): {
     const upstreams = [...rt.balancers.values()].map((b) => b.describe())
     const redis = deps.services.redisStatus()
     const ok = !deps.gateway.draining
-    json(res, ok ? 200 : 503, {
+    sendJson(res, ok ? 200 : 503, {
       status: ok ? 'ok' : 'draining',
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
       config: {
@@ -63,7 +64,7 @@ export function createStatusHandler(deps: StatusDeps): {
   const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!
     const route = routes.get(path)
-    if (route === undefined) return json(res, 404, { message: 'Not found' })
+    if (route === undefined) return sendJson(res, 404, { message: 'Not found' })
     route(req, res)
   }
   return { healthz, handle, routes }

@@ -28,6 +28,8 @@ export class NodeServices implements PluginServices {
   readonly #emitter = new EventEmitter()
   readonly #connections = new Map<string, RedisConnection>()
   readonly #shared = new Map<string, unknown>()
+  /** JSON status documents plugins expose (`/cachez`); the node mounts them on its listeners */
+  readonly statusDocuments = new Map<string, () => unknown | Promise<unknown>>()
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
@@ -70,6 +72,11 @@ export class NodeServices implements PluginServices {
       url: url.replace(/\/\/[^@]*@/, '//***@'),
       status: c.client.status,
     }))
+  }
+
+  exposeStatus(path: string, render: () => unknown | Promise<unknown>): void {
+    this.statusDocuments.set(path, render)
+    this.events.emit('status:exposed', path)
   }
 
   shared<T>(key: string, init: () => T): T {
