@@ -81,6 +81,8 @@ export class RequestContext {
   rateLimit: string
   /** target that served the request, `host:port`, '' when none */
   target: string
+  /** the data plane's in-flight upstream call (cancelled if the client leaves first) */
+  upstreamCall: { clientClosed(): void } | null
 
   constructor(req: IncomingMessage, res: ServerResponse, id: string, start: number) {
     this.req = req
@@ -110,6 +112,7 @@ export class RequestContext {
     this.cacheStatus = ''
     this.rateLimit = ''
     this.target = ''
+    this.upstreamCall = null
   }
 
   /** The client's request headers (Node's lower-cased object, built lazily by Node). */

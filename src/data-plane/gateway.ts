@@ -101,7 +101,8 @@ export class Gateway {
     this.#inflight.add(res)
     // the close listener sees `chain` once a route matched: the log phase runs the route's chain
     let chain: Chain = rt.unmatched
-    res.once('close', () => this.#finished(rt, ctx, chain))
+    // one 'close' listener per request (not `once`: close fires once, and once() wraps)
+    res.on('close', () => this.#finished(rt, ctx, chain))
     let p: Prepared
     try {
       p = this.prepare(ctx)
@@ -170,6 +171,7 @@ export class Gateway {
 
   #finished(rt: Runtime, ctx: RequestContext, chain: Chain): void {
     this.#inflight.delete(ctx.res)
+    ctx.upstreamCall?.clientClosed()
     rt.release()
     if (ctx.status === 0) ctx.status = ctx.res.statusCode
     if (chain.log.length > 0)

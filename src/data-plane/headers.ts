@@ -33,6 +33,9 @@ export function isHopByHop(lowerName: string): boolean {
 /** Lower-case tokens of a `Connection` header value: the extra headers it declares hop-by-hop. */
 export function connectionTokens(value: string | undefined): Set<string> | null {
   if (value === undefined) return null
+  // the usual values name no extra header: skip the split
+  const v = value.length <= 10 ? value.toLowerCase() : ''
+  if (v === 'keep-alive' || v === 'close' || v === 'upgrade') return null
   let out: Set<string> | null = null
   for (const t of value.split(',')) {
     const n = t.trim().toLowerCase()

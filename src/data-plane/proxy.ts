@@ -110,7 +110,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null
   #guard: BodyGuard | null = null
   #readTimer: NodeJS.Timeout | null = null
-  #onClientClose = (): void => {
+  /** the response closed: when that happens before the upstream call is done, cancel it */
+  clientClosed(): void {
     this.#clearReadTimer()
     if (!this.#done) {
       this.#done = true
@@ -127,7 +128,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    this.#p.ctx.res.once('close', this.#onClientClose)
+    this.#p.ctx.upstreamCall = this
     this.#dispatch(undefined)
   }
 
