@@ -77,7 +77,7 @@ export function upstreamHeaders(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue
     if (SET_BY_GATEWAY.has(lower)) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
       else if (fwd.trusted) {
@@ -87,7 +87,7 @@ export function upstreamHeaders(
       }
       continue
     }
-    if (edits !== null && edits.has(lower)) continue
+    if (edits?.has(lower)) continue
     out.push(name, raw[i + 1]!)
   }
   const peer = ctx.req.socket.remoteAddress ?? ''
