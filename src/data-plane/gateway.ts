@@ -112,7 +112,7 @@ export class Gateway {
     }
     const builtin = this.builtins.get(ctx.path)
     if (builtin !== undefined) return builtin(req, res)
-    const match = rt.router.find(ctx.method, ctx.host, ctx.path, req.headers)
+    const match = rt.router.find(ctx.method, ctx.host, ctx.path, req)
     if (match === null) return sendError(ctx, rt.unmatched, new GatewayError('NO_ROUTE'))
     const route = match.value
     chain = route.chain
