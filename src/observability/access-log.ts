@@ -22,7 +22,7 @@ const orNull = (s: string): string | null => (s === '' ? null : s)
  * it to memory; the write happens later, in batches.
  *
  * A line:
- * `{"time":"2026-01-01T12:00:00.000Z","request_id":"…","client_ip":"127.0.0.1","method":"GET",
+ * `{"log":"access","time":"2026-01-01T12:00:00.000Z","request_id":"…","client_ip":"127.0.0.1","method":"GET",
  *   "path":"/slow","status":200,"route":"slow","service":"slow","consumer":"alice",
  *   "bytes_in":78,"bytes_out":312,"latency_ms":121.4,"upstream_ms":120.9,"gateway_ms":0.31,
  *   "cache":"Miss","rate_limit":"allowed","queued":null,"target":"127.0.0.1:9105","trace_id":"4bf9…"}`
@@ -62,9 +62,14 @@ export class AccessLog {
     this.#dest.on('drop', () => {
       this.dropped++
     })
-    // no level, pid or hostname: an access line is not a diagnostic message
+    // no level, pid or hostname: an access line is not a diagnostic message; `"log":"access"`
+    // tells it apart from the node's own lines when both go to stdout
     this.#log = pino(
-      { base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: () => ({}) } },
+      {
+        base: null,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: () => ({ log: 'access' }) },
+      },
       this.#dest,
     )
   }

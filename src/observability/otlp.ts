@@ -64,9 +64,9 @@ export class OtlpExporter {
   readonly #log: Logger
   #sending: Promise<void> | null = null
   #soon = false
-  /** spans dropped because the queue was full, or their POST failed */
+  /** requests whose spans were dropped: the queue was full, or their POST failed */
   dropped = 0
-  /** spans the collector accepted */
+  /** requests whose spans the collector accepted */
   exported = 0
 
   constructor(opts: OtlpOptions) {
