@@ -19,6 +19,9 @@ import {
 import { createStatusHandler, type StatusRoute, sendJson } from './data-plane/status.js'
 import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
+import type { AccessLogTarget } from './observability/access-log.js'
+import { createObservability, type Observability } from './observability/observer.js'
+import type { NodeView } from './observability/prometheus.js'
 import { createRegistry } from './plugins/index.js'
 import { NodeServices } from './stores/services.js'
 
@@ -43,7 +46,16 @@ export interface NodeSettings {
   drainTimeoutMs: number
   /** also answer /metrics and /cachez on the proxy listener */
   statusOnProxy: boolean
+  /** record request metrics and serve `/metrics` (`PORTICO_METRICS`; needs a listener to serve it on) */
+  metrics: boolean
+  /** `PORTICO_ACCESS_LOG`: off, stdout, or a file path */
+  accessLog: AccessLogTarget
+  /** `PORTICO_OTLP_ENDPOINT`: export a span per request to this OpenTelemetry collector (OTLP/HTTP JSON) */
+  otlpEndpoint: string | undefined
 }
+
+/** The version Portico reports (`portico_node_info`, spans). */
+export const VERSION = '0.1.0'
 
 export const DEFAULT_SETTINGS: NodeSettings = {
   proxy: { host: '0.0.0.0', port: 8000 },
@@ -57,6 +69,9 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   server: DEFAULT_SERVER_LIMITS,
   drainTimeoutMs: 30_000,
   statusOnProxy: false,
+  metrics: true,
+  accessLog: 'off',
+  otlpEndpoint: undefined,
 }
 
 export type LoadResult = { ok: true; runtime: Runtime } | { ok: false; issues: ConfigIssue[] }
@@ -68,6 +83,8 @@ export interface PorticoNode {
   readonly status: Address | null
   readonly services: NodeServices
   readonly registry: PluginRegistry
+  /** metrics, access log and span export, as the settings turned them on */
+  readonly observability: Observability
   /** re-read the declarative file; an invalid file changes nothing */
   reload(): Promise<LoadResult>
   /** compile and swap to a document (validated already) */
@@ -179,6 +196,18 @@ export async function startNode(
         )
     })
   }
+  // nowhere to serve /metrics: do not record them either
+  const metricsOn = settings.metrics && (settings.status !== null || settings.statusOnProxy)
+  const observability = createObservability({
+    metrics: metricsOn,
+    accessLog: settings.accessLog,
+    otlpEndpoint: settings.otlpEndpoint,
+    view: nodeView(gateway, services, metricsOn ? settings.redisUrl : undefined, () => loadedAt),
+    isBuiltin: (path) => gateway.builtins.has(path),
+    log,
+  })
+  if (observability.observer !== null) gateway.observers.push(observability.observer)
+  if (observability.metrics !== null) mountStatus('/metrics', observability.serveMetrics)
   for (const path of services.statusDocuments.keys()) mountDocument(path)
   services.events.on('status:exposed', (path) => mountDocument(path as string))
 
@@ -201,8 +230,33 @@ export async function startNode(
       ])
       gateway.runtime.close()
       health.close()
-      await Promise.all([pools.close(), services.close()])
+      await Promise.all([pools.close(), services.close(), observability.close()])
     })())
 
-  return { gateway, proxy, status, services, registry, reload, apply, stop, mountStatus }
+  return { gateway, proxy, status, services, registry, observability, reload, apply, stop, mountStatus }
+}
+
+/** What `/metrics` reads from the node at scrape time. */
+function nodeView(
+  gateway: Gateway,
+  services: NodeServices,
+  url: string | undefined,
+  loadedAt: () => number,
+): NodeView {
+  // the node's own Redis is connected from the start when metrics report on it, so the first
+  // scrape sees a connection, not one being opened
+  if (url !== undefined) services.redis()
+  return {
+    version: VERSION,
+    config: () => {
+      const rt = gateway.runtime
+      return { generation: rt.generation, hash: rt.hash, loadedAt: loadedAt(), document: rt.document }
+    },
+    upstreams: () => [...gateway.runtime.balancers.values()].map((b) => b.describe()),
+    redis: () => services.redisStatus(),
+    ping:
+      url === undefined
+        ? null
+        : { url: url.replace(/\/\/[^@]*@/, '//***@'), run: () => services.redis().client.ping() },
+  }
 }

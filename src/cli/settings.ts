@@ -57,6 +57,21 @@ export const START_OPTIONS = {
     env: 'PORTICO_STATUS_ON_PROXY',
     help: 'also serve /metrics and /cachez on the proxy listener',
   },
+  metrics: {
+    type: 'string',
+    env: 'PORTICO_METRICS',
+    help: "on|off: record request metrics for /metrics (default on; 'off' installs no observer)",
+  },
+  'access-log': {
+    type: 'string',
+    env: 'PORTICO_ACCESS_LOG',
+    help: 'off|stdout|FILE: one JSON line per request, written asynchronously (default off)',
+  },
+  'otlp-endpoint': {
+    type: 'string',
+    env: 'PORTICO_OTLP_ENDPOINT',
+    help: 'OpenTelemetry collector (OTLP/HTTP JSON), e.g. http://127.0.0.1:4318 (default none)',
+  },
 } as const
 
 export type StartFlags = { [K in keyof typeof START_OPTIONS]?: string | boolean }
@@ -74,6 +89,24 @@ function int(value: string | undefined, what: string, fallback: number): number 
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0) throw new Error(`${what}: expected a whole number, got '${value}'`)
   return n
+}
+
+function onOff(value: string | undefined, what: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback
+  if (/^(1|true|yes|on)$/i.test(value)) return true
+  if (/^(0|false|no|off)$/i.test(value)) return false
+  throw new Error(`${what}: expected on or off, got '${value}'`)
+}
+
+function httpUrl(value: string | undefined, what: string): string | undefined {
+  if (value === undefined || value === '') return undefined
+  let u: URL | null = null
+  try {
+    u = new URL(value)
+  } catch {}
+  if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+    throw new Error(`${what}: expected an http(s) URL, got '${value}'`)
+  return value
 }
 
 export interface StartSettings {
@@ -113,6 +146,9 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
     },
     drainTimeoutMs: int(get('drain-timeout'), 'drain timeout', DEFAULT_SETTINGS.drainTimeoutMs),
     statusOnProxy: bool('status-on-proxy'),
+    metrics: onOff(get('metrics'), 'metrics', true),
+    accessLog: get('access-log') || 'off',
+    otlpEndpoint: httpUrl(get('otlp-endpoint'), 'OTLP endpoint'),
   }
   return {
     node,

@@ -13,6 +13,18 @@ export interface ConsumerInfo {
   readonly custom_id?: string | undefined
 }
 
+/**
+ * Which labelled Prometheus series a request feeds, as its route's `prometheus` plugin instance
+ * asks (Kong's `status_code_metrics`, `latency_metrics`, `bandwidth_metrics`, `per_consumer`).
+ * Built once per plugin instance; the plugin hands the same object to every request.
+ */
+export interface MetricsSelection {
+  readonly statusCodes: boolean
+  readonly latency: boolean
+  readonly bandwidth: boolean
+  readonly perConsumer: boolean
+}
+
 /** The credential that authenticated the request (`X-Credential-Identifier`). */
 export interface CredentialInfo {
   readonly id: string
@@ -83,6 +95,12 @@ export class RequestContext {
   target: string
   /** the data plane's in-flight upstream call (cancelled if the client leaves first) */
   upstreamCall: { clientClosed(): void } | null
+  /** request-queue outcome for logs and metrics: 'waited' | 'rejected' | '' (not queued) */
+  queued: string
+  /** labelled metrics this request feeds (set by the prometheus plugin's log phase), null: node totals only */
+  metrics: MetricsSelection | null
+  /** W3C `traceparent` sent upstream (this hop's span as parent), '' until one is sent */
+  traceparent: string
 
   constructor(req: IncomingMessage, res: ServerResponse, id: string, start: number) {
     this.req = req
@@ -113,6 +131,9 @@ export class RequestContext {
     this.rateLimit = ''
     this.target = ''
     this.upstreamCall = null
+    this.queued = ''
+    this.metrics = null
+    this.traceparent = ''
   }
 
   /** The client's request headers (Node's lower-cased object, built lazily by Node). */

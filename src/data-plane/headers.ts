@@ -1,4 +1,5 @@
 import type { RequestContext } from '../core/context.js'
+import { childTraceparent } from '../observability/trace.js'
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
 const HOP_BY_HOP = new Set([
@@ -24,6 +25,7 @@ const SET_BY_GATEWAY = new Set([
   'x-forwarded-prefix',
   'x-real-ip',
   'x-request-id',
+  'traceparent',
 ])
 
 export function isHopByHop(lowerName: string): boolean {
@@ -74,12 +76,14 @@ export function upstreamHeaders(
   let xfProto: string | undefined
   let xfHost: string | undefined
   let xfPort: string | undefined
+  let traceparent: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue
     if (SET_BY_GATEWAY.has(lower)) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
+      else if (lower === 'traceparent') traceparent = raw[i + 1]
       else if (fwd.trusted) {
         if (lower === 'x-forwarded-proto') xfProto = raw[i + 1]
         else if (lower === 'x-forwarded-host') xfHost = raw[i + 1]
@@ -109,6 +113,10 @@ export function upstreamHeaders(
     'x-request-id',
     ctx.id,
   )
+  // W3C trace context: this hop's span becomes the upstream's parent (one span per request:
+  // a retry reuses it); a plugin that sets traceparent itself wins
+  if (edits === null || !edits.has('traceparent'))
+    out.push('traceparent', ctx.traceparent || (ctx.traceparent = childTraceparent(traceparent)))
   if (edits !== null) {
     for (const [name, value] of edits) {
       if (value === null) continue

@@ -1,0 +1,121 @@
+import { type DestinationStream, type Logger, pino } from 'pino'
+import type { RequestContext } from '../core/context.js'
+import type { Logger as NodeLogger } from '../core/logger.js'
+import type { RequestFacts } from './facts.js'
+
+/** `PORTICO_ACCESS_LOG`: `off` (the default), `stdout`, or a file path (appended, created with its directory). */
+export type AccessLogTarget = 'off' | 'stdout' | (string & {})
+
+/** Lines wait in memory up to this many bytes before a write (one syscall per ~20 requests)… */
+const BATCH_BYTES = 4096
+/** …or this long, so a quiet gateway still writes its lines out */
+const FLUSH_EVERY_MS = 1000
+/** a disk that stops taking writes costs at most this much memory; lines beyond are dropped and counted */
+const MAX_BUFFER_BYTES = 16 * 1024 * 1024
+
+const ms = (v: number): number | null => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null)
+const orNull = (s: string): string | null => (s === '' ? null : s)
+
+/**
+ * The access log: one JSON line per request, written through pino to an asynchronous
+ * destination (sonic-boom with a buffer), so the request path only formats a line and appends
+ * it to memory; the write happens later, in batches.
+ *
+ * A line:
+ * `{"log":"access","time":"2026-01-01T12:00:00.000Z","request_id":"…","client_ip":"127.0.0.1","method":"GET",
+ *   "path":"/slow","status":200,"route":"slow","service":"slow","consumer":"alice",
+ *   "bytes_in":78,"bytes_out":312,"latency_ms":121.4,"upstream_ms":120.9,"gateway_ms":0.31,
+ *   "cache":"Miss","rate_limit":"allowed","queued":null,"target":"127.0.0.1:9105","trace_id":"4bf9…"}`
+ *
+ * @example
+ *   const log = new AccessLog('/var/log/portico/access.log', nodeLog)
+ *   gateway.observers.push((ctx) => log.write(ctx, measure(ctx, performance.now())))
+ *   await log.close()
+ */
+export class AccessLog {
+  readonly #dest: DestinationStream & {
+    flush(cb?: (err?: Error) => void): void
+    end(): void
+    on(event: string, fn: (...args: unknown[]) => void): void
+    once(event: string, fn: (...args: unknown[]) => void): void
+  }
+  readonly #log: Logger
+  readonly #toStdout: boolean
+  /** lines dropped because the destination could not keep up */
+  dropped = 0
+
+  constructor(target: string, log: NodeLogger) {
+    this.#toStdout = target === 'stdout'
+    this.#dest = pino.destination({
+      dest: this.#toStdout ? 1 : target,
+      sync: false,
+      minLength: BATCH_BYTES,
+      maxLength: MAX_BUFFER_BYTES,
+      periodicFlush: FLUSH_EVERY_MS,
+      mkdir: true,
+    }) as never
+    let reported = false
+    this.#dest.on('error', (err) => {
+      if (!reported) log.error({ err, target }, 'access log: cannot write')
+      reported = true
+    })
+    this.#dest.on('drop', () => {
+      this.dropped++
+    })
+    // no level, pid or hostname: an access line is not a diagnostic message; `"log":"access"`
+    // tells it apart from the node's own lines when both go to stdout
+    this.#log = pino(
+      {
+        base: null,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: () => ({ log: 'access' }) },
+      },
+      this.#dest,
+    )
+  }
+
+  write(ctx: RequestContext, f: RequestFacts): void {
+    const tp = ctx.traceparent
+    this.#log.info({
+      request_id: ctx.id,
+      client_ip: ctx.clientIp,
+      method: ctx.method,
+      path: ctx.path,
+      status: ctx.status,
+      route: ctx.route === null ? null : (ctx.route.name ?? ctx.route.id),
+      service: ctx.service === null ? null : (ctx.service.name ?? ctx.service.id),
+      consumer: orNull(f.consumer),
+      bytes_in: f.bytesIn,
+      bytes_out: f.bytesOut,
+      latency_ms: ms(f.requestMs),
+      upstream_ms: ms(f.upstreamMs),
+      gateway_ms: ms(f.gatewayMs),
+      cache: orNull(ctx.cacheStatus),
+      rate_limit: orNull(ctx.rateLimit),
+      queued: orNull(ctx.queued),
+      target: orNull(ctx.target),
+      trace_id: tp === '' ? null : tp.slice(3, 35),
+    })
+  }
+
+  /** Writes out what is buffered and closes a file destination (stdout stays open). */
+  close(): Promise<void> {
+    const dest = this.#dest
+    return new Promise<void>((resolve) => {
+      // a destination that failed (unwritable path) may never report closing
+      setTimeout(resolve, 2000).unref()
+      const finish = () => {
+        try {
+          if (this.#toStdout) return dest.flush(() => resolve())
+          dest.once('close', () => resolve())
+          dest.end()
+        } catch {
+          resolve()
+        }
+      }
+      // a file still being opened cannot be flushed yet
+      if ((dest as unknown as { fd: number }).fd < 0) dest.once('ready', finish)
+      else finish()
+    })
+  }
+}
