@@ -33,8 +33,9 @@ function parsedBody(raw: Buffer, contentType: string | undefined): unknown {
   return null
 }
 
-function hasTrigger(ctx: RequestContext, header: string, query: Map<string, unknown>): boolean {
-  return ctx.header(header) !== undefined || query.has(header)
+/** The trigger is a header (any case) or a query argument (exact name), as in Kong. */
+function hasTrigger(ctx: RequestContext, name: string, query: Map<string, unknown>): boolean {
+  return ctx.header(name.toLowerCase()) !== undefined || query.has(name)
 }
 
 /**
@@ -56,7 +57,7 @@ export const plugin: PluginDefinition<Config> = {
   create(config, env): PluginInstance {
     const status = config.status_code
     const message = config.message ?? DEFAULT_MESSAGE[status]
-    const trigger = config.trigger?.toLowerCase()
+    const trigger = config.trigger
     let fixed: Reply
     if (config.body !== undefined) {
       fixed = {
