@@ -129,6 +129,8 @@ export class Gateway {
       res.shouldKeepAlive = false
       return sendError(ctx, route.chain, new GatewayError('BODY_TOO_LARGE'))
     }
+    // plugins may lower it (request-size-limiting) before the body is read or streamed
+    ctx.maxBody = this.limits.maxBodySize
     if (chain.access.length === 0) return this.#proxy(ctx, route, p)
     let r: AccessResult | Promise<AccessResult>
     try {
@@ -165,7 +167,7 @@ export class Gateway {
       fwd,
       dropped: p.dropped,
       hasBody: p.chunked || p.contentLength > 0,
-      maxBody: this.limits.maxBodySize,
+      maxBody: ctx.maxBody,
     }).start()
   }
 

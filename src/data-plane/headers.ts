@@ -95,9 +95,11 @@ export function upstreamHeaders(
     out.push(name, raw[i + 1]!)
   }
   const peer = ctx.req.socket.remoteAddress ?? ''
+  // a plugin may set the upstream Host (request-transformer's `replace.headers: host:…`)
+  const hostEdit = edits?.get('host')
   out.push(
     'host',
-    fwd.host,
+    typeof hostEdit === 'string' ? hostEdit : fwd.host,
     'x-forwarded-for',
     xff === undefined ? peer : `${xff}, ${peer}`,
     'x-forwarded-proto',
@@ -119,7 +121,9 @@ export function upstreamHeaders(
     out.push('traceparent', ctx.traceparent || (ctx.traceparent = childTraceparent(traceparent)))
   if (edits !== null) {
     for (const [name, value] of edits) {
-      if (value === null) continue
+      // the gateway's own X-Forwarded-*, X-Real-IP and request id are never doubled (as in Kong,
+      // where a plugin cannot overwrite them); Host was taken above
+      if (value === null || SET_BY_GATEWAY.has(name)) continue
       if (Array.isArray(value)) for (const v of value) out.push(name, v)
       else out.push(name, value)
     }

@@ -23,7 +23,7 @@ export interface ProxyRequest {
   dropped: Set<string> | null
   /** the client sends a body (Content-Length > 0 or chunked) */
   hasBody: boolean
-  /** largest body accepted (bytes), 0 = no limit */
+  /** largest body accepted (bytes), 0 = no limit: `ctx.maxBody` after the access phase */
   maxBody: number
 }
 
@@ -163,7 +163,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     pool.dispatch(
       {
         path,
-        method: ctx.method,
+        method: ctx.upstreamMethod,
         headers: upstreamHeaders(ctx, fwd, this.#p.dropped),
         body,
         headersTimeout: service.readTimeout,
@@ -320,7 +320,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
     const replayable = !this.#p.hasBody || ctx.upstreamBody !== null
-    const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.method))
+    const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
     if (safe && this.#attempt < service.retries && !ctx.res.destroyed) {
       this.#attempt++
       this.#head = null
