@@ -24,6 +24,8 @@ export async function startProcess(config: string, extraArgs: string[] = []) {
       '127.0.0.1:0',
       '--status-listen',
       '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
       ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORTICO_LOG_LEVEL: 'info' } },
