@@ -34,6 +34,8 @@ export const ERRORS = {
   UPSTREAM_DNS_FAILED: { status: 503, message: 'name resolution failed' },
   NO_SERVICE: { status: 503, message: 'no Service found with those values' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
+  // proxy-cache: `Cache-Control: only-if-cached` and nothing cached (RFC 9111 §5.2.1.7)
+  CACHE_ONLY_IF_CACHED: { status: 504, message: 'Gateway Timeout: not in cache (only-if-cached)' },
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable' },

@@ -23,6 +23,70 @@ export interface PluginServices {
    * node exposes status there), e.g. `/cachez`. Registering the same path again replaces it.
    */
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
+  /**
+   * A new in-process LRU bounded by bytes, with per-entry expiry (proxy-cache's memory tier).
+   * Keep it in {@link shared} to survive reloads.
+   */
+  memoryCache<V>(budgetBytes: number): MemoryCache<V>
+  /**
+   * proxy-cache's Redis tier on the node's Redis (or `config.redis`), one per Redis, shared by
+   * every instance. Throws like {@link redis} when no Redis is configured.
+   */
+  redisCache(settings?: RedisSettings): RedisCache
+}
+
+/**
+ * A byte-bounded LRU with per-entry expiry. Reads are synchronous and allocation-free, so a
+ * cache hit never leaves the request's tick.
+ *
+ * @example
+ *   const lru = services.memoryCache<Buffer>(64 * 1024 * 1024)
+ *   lru.set('k', body, body.length, 30_000)
+ *   lru.get('k')   // → body, until it expires or is evicted
+ */
+export interface MemoryCache<V> {
+  get(key: string): V | undefined
+  /** stores `value` (costing `bytes`) for `ttlMs`; evicts least recently used entries past the budget */
+  set(key: string, value: V, bytes: number, ttlMs: number): void
+  delete(key: string): boolean
+  clear(): void
+  /** drops expired entries, then counts what is left */
+  stats(): { entries: number; bytes: number; budget: number }
+  /** bytes allowed; lowering it evicts at once */
+  budget: number
+}
+
+/** What {@link RedisCache.waitForFill} saw: the key was filled, its filler gave up, or the wait ran out. */
+export type FillOutcome = 'filled' | 'released' | 'timeout'
+
+/**
+ * Blobs in Redis for proxy-cache, with the fill lock that collapses misses across nodes and a
+ * node-to-node notice channel (purges, fills). Keys are the cache's own (`X-Cache-Key`); the
+ * store prefixes and hash-tags them. Request-path calls reject after `deadlineMs`.
+ *
+ * @example
+ *   if (await rc.lock(key, token, 5000)) { … fetch …; await rc.set(key, blob, 60_000); await rc.release(key, token) }
+ *   else if ((await rc.waitForFill(key, 5000)) === 'filled') blob = await rc.get(key)
+ */
+export interface RedisCache {
+  readonly deadlineMs: number
+  readonly ready: boolean
+  get(key: string): Promise<Buffer | null>
+  set(key: string, value: Buffer, ttlMs: number): Promise<void>
+  delete(key: string): Promise<boolean>
+  /** removes every cache key of this prefix (all nodes' entries); resolves with how many */
+  flush(): Promise<number>
+  /** `SET NX PX`: true when the caller now holds `key`'s fill lock */
+  lock(key: string, token: string, ttlMs: number): Promise<boolean>
+  /** drops the lock if `token` still holds it and wakes the nodes waiting for `key` */
+  release(key: string, token: string, filled: boolean): Promise<void>
+  /** waits (pub/sub, with a polling fallback) until `key` is filled or released, at most `boundMs` */
+  waitForFill(key: string, boundMs: number): Promise<FillOutcome>
+  /** sends a notice to every node subscribed to this Redis (this one included) */
+  publish(notice: string): Promise<void>
+  subscribe(listener: (notice: string) => void): () => void
+  /** cache entries and their bytes (a bounded SCAN: for status pages, not the request path) */
+  stats(): Promise<{ entries: number; bytes: number }>
 }
 
 /** Kong's per-plugin Redis fields (`config.redis.*`). */

@@ -270,6 +270,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       if (head.headers['content-length'] !== undefined) head.headers['content-length'] = String(body.length)
       this.#responded = true
       writeHead(ctx, head.status, head.headers)
+      // taps see the body the client gets, buffered or streamed (as sendReply does)
+      if (head.taps)
+        for (const t of head.taps) {
+          t.chunk(body)
+          t.end()
+        }
       ctx.res.end(body)
     } else {
       if (head?.taps) for (const t of head.taps) t.end()

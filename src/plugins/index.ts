@@ -3,6 +3,7 @@ import { plugin as correlationId } from './correlation-id/plugin.js'
 import { plugin as cors } from './cors/plugin.js'
 import { plugin as ipRestriction } from './ip-restriction/plugin.js'
 import { plugin as prometheus } from './prometheus/plugin.js'
+import { proxyCache } from './proxy-cache/plugin.js'
 import { plugin as requestSizeLimiting } from './request-size-limiting/plugin.js'
 import { plugin as requestTermination } from './request-termination/plugin.js'
 import { plugin as requestTransformer } from './request-transformer/plugin.js'
@@ -17,6 +18,7 @@ const PLUGINS = [
   cors,
   ipRestriction,
   prometheus,
+  proxyCache,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
