@@ -17,6 +17,8 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `usage: portico bench URL [options]
+       portico bench scenario NAME [options]   (baseline-vs-optimized, rate-limit, cache, inference;
+                                                 portico bench scenario --help)
 
   --vus N              closed loop: N virtual users back to back (default 10)
   --rate N             open loop: N requests per second, whatever the responses do

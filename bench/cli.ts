@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { type BenchArgs, parseBenchArgs, USAGE, UsageError } from './cli-args.js'
 import { runLoad } from './load.js'
 import { createProgressBar, type TextSink } from './progress.js'
+import { runScenarioCli } from './scenario/cli.js'
 import { formatSummary, formatThresholdValue, toJSON } from './summary.js'
 import { evaluateThresholds, ThresholdError } from './thresholds.js'
 
@@ -31,7 +32,8 @@ async function parse(argv: string[], io: BenchIO): Promise<BenchArgs | number> {
 }
 
 /**
- * `portico bench`: runs the load the arguments describe, shows progress on stderr, prints the
+ * `portico bench`: runs the load the arguments describe (or, as `portico bench scenario NAME`,
+ * a scenario against the demo stack: see scenario/cli.ts), shows progress on stderr, prints the
  * k6-style summary on stdout, writes `--out` JSON, and returns the process exit code: 0, 1 when
  * a threshold failed (each failing one is named on stderr), 2 on a usage error. The summary is
  * printed whatever the verdict, so a failing CI job still shows what was measured.
@@ -44,6 +46,7 @@ async function parse(argv: string[], io: BenchIO): Promise<BenchArgs | number> {
  *   })
  */
 export async function runBenchCli(argv: string[], io: BenchIO): Promise<number> {
+  if (argv[0] === 'scenario') return runScenarioCli(argv.slice(1), io)
   const args = await parse(argv, io)
   if (typeof args === 'number') return args
   const bar = args.quiet ? null : createProgressBar(io.stderr)

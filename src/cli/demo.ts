@@ -34,6 +34,7 @@ try:
   curl -s -X POST ${base}/infer/node -H 'content-type: application/json' -d '{"prompt":"hello"}'
   curl -s ${base}/api/users            # balanced over users-1 / users-2 (see X-Instance)
   curl -s ${base}/slow                 # ~120 ms upstream
+  curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
   curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
 Ctrl-C stops everything.
 `)

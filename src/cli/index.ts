@@ -11,6 +11,8 @@ usage:
   portico demo                   start the demo services and a gateway wired to them on :8000
   portico validate FILE          check a declarative file; prints every error with its path
   portico bench URL [flags]      drive load and print a k6-style summary (portico bench --help)
+  portico bench scenario NAME    baseline-vs-optimized | rate-limit | cache | inference against the demo
+                                 stack; writes reports/NAME.md, .json, .csv, .svg (portico bench scenario --help)
 
 start flags (each also a PORTICO_* variable):
 ${Object.entries(START_OPTIONS)

@@ -1,0 +1,109 @@
+import type { LatencyOptions } from '../../demo/services/index.js'
+import type { PluginRegistry } from '../../src/core/plugin.js'
+import { type LoadResult, type ProgressSnapshot, runLoad } from '../load.js'
+import { evaluateThresholds, type Threshold, type ThresholdResult } from '../thresholds.js'
+import { type RedisDelta, RedisProbe } from './redis.js'
+import { CACHE_HIT_CHECK, type RunSpec, type Scenario, type ScenarioOptions } from './scenarios.js'
+import { startBackend, startGateway } from './stack.js'
+
+/** What one run measured, with the figures the reports add to the load result. */
+export interface RunOutcome {
+  name: string
+  description: string
+  result: LoadResult
+  verdicts: ThresholdResult[]
+  /** pass ratio of the cache-hit check, null when the run has none */
+  cacheHitRatio: number | null
+  /** requests that reached the slow service's origin during the run (what the cache let through) */
+  originHits: number
+  /** Redis' own counters over the run, when a Redis URL is set */
+  redis: RedisDelta | null
+}
+
+/** A scenario's outcome; `unavailable` says why it stopped before its last run. */
+export interface ScenarioOutcome {
+  scenario: Scenario
+  options: ScenarioOptions
+  runs: RunOutcome[]
+  unavailable: { run: string; plugins: string[] } | null
+  startedAt: Date
+}
+
+export interface ScenarioDeps {
+  registry: PluginRegistry
+  thresholds: readonly Threshold[]
+  latency?: LatencyOptions
+  /** called when a run starts, with a progress callback for its load (or undefined) */
+  onRunStart?(spec: RunSpec, index: number, total: number): ((s: ProgressSnapshot) => void) | undefined
+  onRunEnd?(outcome: RunOutcome): void
+  signal?: AbortSignal
+}
+
+/**
+ * Runs a scenario: the demo backend once, then per run a fresh in-process gateway with the
+ * run's configuration, the same load, and the counters around it. A run whose configuration
+ * needs a plugin this build lacks is not faked: the scenario stops there and says which.
+ *
+ * @example
+ *   const outcome = await runScenario(SCENARIOS[0], options, { registry: createRegistry(), thresholds: [] })
+ */
+export async function runScenario(
+  scenario: Scenario,
+  options: ScenarioOptions,
+  deps: ScenarioDeps,
+): Promise<ScenarioOutcome> {
+  const specs = scenario.runs(options)
+  const outcome: ScenarioOutcome = { scenario, options, runs: [], unavailable: null, startedAt: new Date() }
+  const missingFor = (spec: RunSpec) => spec.needs.filter((p) => deps.registry.get(p) === undefined)
+  if (missingFor(specs[0]!).length > 0) {
+    outcome.unavailable = { run: specs[0]!.name, plugins: missingFor(specs[0]!) }
+    return outcome
+  }
+  const backend = await startBackend(deps.latency)
+  const probe = options.redisUrl === undefined ? null : await RedisProbe.connect(options.redisUrl)
+  try {
+    for (const [index, spec] of specs.entries()) {
+      const missing = missingFor(spec)
+      if (missing.length > 0) {
+        outcome.unavailable = { run: spec.name, plugins: missing }
+        break
+      }
+      if (deps.signal?.aborted) break
+      const gw = await startGateway(spec.config(backend.urls), deps.registry, options.redisUrl)
+      try {
+        await spec.warmup?.(gw.url)
+        const onProgress = deps.onRunStart?.(spec, index, specs.length)
+        const originBefore = await backend.slowHits()
+        const redisBefore = await probe?.snapshot()
+        const result = await runLoad({
+          ...spec.load(gw.url, options),
+          duration: options.duration,
+          ...(onProgress && { onProgress }),
+          ...(deps.signal && { signal: deps.signal }),
+        })
+        const redis =
+          probe === null || redisBefore === undefined
+            ? null
+            : probe.delta(redisBefore, await probe.snapshot(), result.requests)
+        const hit = result.checks.find((c) => c.name === CACHE_HIT_CHECK)
+        const run: RunOutcome = {
+          name: spec.name,
+          description: spec.description,
+          result,
+          verdicts: evaluateThresholds(deps.thresholds, result),
+          cacheHitRatio: hit === undefined ? null : hit.passes / Math.max(1, hit.passes + hit.fails),
+          originHits: (await backend.slowHits()) - originBefore,
+          redis,
+        }
+        outcome.runs.push(run)
+        deps.onRunEnd?.(run)
+      } finally {
+        await gw.stop()
+      }
+    }
+  } finally {
+    await probe?.close()
+    await backend.close()
+  }
+  return outcome
+}

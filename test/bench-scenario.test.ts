@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { z } from 'zod'
+import { runScenarioCli, SCENARIO_EXIT } from '../bench/scenario/cli.js'
+import type { PluginDefinition } from '../src/core/plugin.js'
+import { createRegistry } from '../src/plugins/index.js'
+
+function sink() {
+  const chunks: string[] = []
+  return {
+    write: (s: string) => chunks.push(s),
+    get text() {
+      return chunks.join('')
+    },
+  }
+}
+
+/** Runs the command with a private output directory; FAST keeps the demo services quick. */
+async function scenario(argv: string[], registry = createRegistry(), env: NodeJS.ProcessEnv = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-scenario-test-'))
+  const stdout = sink()
+  const stderr = sink()
+  const code = await runScenarioCli(
+    [...argv, '--out-dir', dir, '-q', '--slow-ms', '20', '--inference-ms', '2'],
+    {
+      stdout,
+      stderr,
+      env,
+      registry,
+    },
+  )
+  const read = (ext: string) => readFileSync(join(dir, `${argv[0]}.${ext}`), 'utf8')
+  return {
+    code,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    dir,
+    read,
+    has: (ext: string) => existsSync(join(dir, `${argv[0]}.${ext}`)),
+  }
+}
+
+/**
+ * A small in-memory GET cache under the proxy-cache name, so the two-run comparison can be
+ * exercised end to end here while the real plugin is built elsewhere (it is never registered
+ * outside this test).
+ */
+const testCache: PluginDefinition = {
+  name: 'proxy-cache',
+  priority: 100,
+  schema: z.object({}).passthrough(),
+  create() {
+    const store = new Map<
+      string,
+      { status: number; headers: Record<string, string | string[]>; body: Buffer }
+    >()
+    return {
+      access(ctx) {
+        if (ctx.method !== 'GET') return undefined
+        const key = `${ctx.path}?${ctx.query}`
+        const hit = store.get(key)
+        ctx.cacheStatus = hit === undefined ? 'Miss' : 'Hit'
+        if (hit === undefined) return undefined
+        return { status: hit.status, headers: { ...hit.headers, 'x-cache-status': 'Hit' }, body: hit.body }
+      },
+      response(ctx, head) {
+        if (ctx.cacheStatus !== 'Miss' || head.fromPlugin) return
+        head.headers['x-cache-status'] = 'Miss'
+        const chunks: Buffer[] = []
+        const key = `${ctx.path}?${ctx.query}`
+        const headers = { 'content-type': head.headers['content-type'] ?? 'application/json' }
+        ;(head.taps ??= []).push({
+          chunk: (b) => chunks.push(b),
+          end: () => store.set(key, { status: head.status, headers, body: Buffer.concat(chunks) }),
+          abort: () => {},
+        })
+      },
+    }
+  },
+}
+
+test('inference scenario: both runs measured, reports written in four formats', async () => {
+  const r = await scenario(['inference', '--vus', '2', '-d', '500ms'])
+  assert.equal(r.code, SCENARIO_EXIT.OK, r.stderr)
+  assert.match(r.stdout, /── python\n/)
+  assert.match(r.stdout, /── node\n/)
+  const md = r.read('md')
+  assert.match(md, /^# Inference/)
+  assert.match(md, /\| python \| \d+ \| [\d.]+ \|/)
+  assert.match(md, /\| node \| \d+ \| [\d.]+ \|/)
+  assert.match(md, /!\[latency and throughput per run\]\(inference\.svg\)/)
+  const csv = r.read('csv').trim().split('\n')
+  assert.equal(csv.length, 3)
+  assert.match(csv[0]!, /^scenario,run,description,requests,rate_rps,avg_ms,p50_ms/)
+  assert.match(csv[1]!, /^inference,python,"POST \/infer\/python \{""prompt"": ""…""\}",\d+,/)
+  const json = JSON.parse(r.read('json'))
+  assert.equal(json.runs.length, 2)
+  assert.equal(json.runs[0].result.failed, 0)
+  assert.equal(json.runs[0].result.statusCounts['200'], json.runs[0].result.requests)
+  assert.deepEqual(
+    json.runs[1].result.checks.map((c: { fails: number }) => c.fails),
+    [0, 0],
+  )
+  const svg = r.read('svg')
+  assert.match(svg, /^<\?xml[^>]*>\s*<svg [^>]*viewBox="0 0 980 460"/)
+  for (const label of [
+    'Latency',
+    'Throughput',
+    'milliseconds',
+    'requests per second',
+    '>python<',
+    '>node<',
+    '>p95<',
+  ])
+    assert.ok(svg.includes(label), label)
+})
+
+test('a scenario run that breaks a threshold exits 1 and names the run; reports are still written', async () => {
+  const r = await scenario([
+    'inference',
+    '--vus',
+    '2',
+    '-d',
+    '300ms',
+    '--threshold',
+    'p95<0.001',
+    '--threshold',
+    'failed<0.5',
+  ])
+  assert.equal(r.code, SCENARIO_EXIT.THRESHOLD_FAILED)
+  assert.match(r.stderr, /thresholds failed: python: p95<0\.001 \(p\(95\)=[\d.]+m?s\), node: p95<0\.001/)
+  assert.doesNotMatch(r.stderr, /failed<0\.5 \(/)
+  assert.ok(r.has('md') && r.has('json') && r.has('csv') && r.has('svg'))
+  assert.match(r.read('md'), /✗ python: `p95<0\.001`/)
+  assert.match(r.read('md'), /✓ node: `failed<0\.5`/)
+  const ok = await scenario(['inference', '--vus', '1', '-d', '200ms', '--threshold', 'failed<0.5'])
+  assert.equal(ok.code, SCENARIO_EXIT.OK, ok.stderr)
+})
+
+test('baseline-vs-optimized without proxy-cache: the baseline is measured, then a clear refusal (exit 3)', async (t) => {
+  if (createRegistry().get('proxy-cache') !== undefined) return t.skip('proxy-cache is part of this build')
+  const r = await scenario(['baseline-vs-optimized', '--vus', '4', '-d', '500ms'])
+  assert.equal(r.code, SCENARIO_EXIT.UNAVAILABLE)
+  assert.match(
+    r.stderr,
+    /the 'optimized' run needs the 'proxy-cache' plugin, which this build of Portico does not have/,
+  )
+  const json = JSON.parse(r.read('json'))
+  assert.equal(json.runs.length, 1)
+  assert.equal(json.runs[0].name, 'baseline')
+  assert.ok(json.runs[0].result.requests > 0)
+  // baseline: no cache, every GET /slow reached the origin
+  assert.equal(json.runs[0].cacheHitRatio, 0)
+  const n = json.runs[0].result.requests
+  assert.equal(json.runs[0].originHits, 6 * Math.floor(n / 10) + Math.min(n % 10, 6))
+  assert.equal(json.improvement, null)
+  assert.match(json.unavailable.message, /no figures were made up/)
+  assert.match(r.read('md'), /> \*\*Not complete:\*\*/)
+  assert.doesNotMatch(r.read('md'), /\| optimized \|/)
+})
+
+test('baseline-vs-optimized with a cache: both runs, an improvement row, hits counted', async () => {
+  const r = await scenario(
+    ['baseline-vs-optimized', '--vus', '4', '-d', '800ms'],
+    createRegistry([testCache]),
+  )
+  assert.equal(r.code, SCENARIO_EXIT.OK, r.stderr)
+  const json = JSON.parse(r.read('json'))
+  assert.deepEqual(
+    json.runs.map((x: { name: string }) => x.name),
+    ['baseline', 'optimized'],
+  )
+  const [base, opt] = json.runs
+  assert.equal(base.cacheHitRatio, 0)
+  assert.ok(opt.cacheHitRatio > 0.3, String(opt.cacheHitRatio))
+  // the cache let at most one request per page (20 pages) through to the origin
+  assert.ok(opt.originHits <= 20 + 4, String(opt.originHits))
+  assert.equal(typeof json.improvement.p95, 'number')
+  assert.match(r.read('md'), /\| \*\*improvement\*\* \|/)
+  assert.equal(r.read('csv').trim().split('\n').length, 3)
+})
+
+test('with a Redis URL the report carries Redis figures for each run', async (t) => {
+  const url = process.env.REDIS_URL
+  if (url === undefined) return t.skip('REDIS_URL is not set')
+  const r = await scenario(['inference', '--vus', '1', '-d', '200ms', '--redis-url', url])
+  assert.equal(r.code, SCENARIO_EXIT.OK, r.stderr)
+  const json = JSON.parse(r.read('json'))
+  for (const run of json.runs) {
+    assert.equal(typeof run.redis.commands, 'number')
+    assert.equal(typeof run.redis.commandsPerRequest, 'number')
+  }
+  assert.match(
+    r.read('md'),
+    /## Redis\n\n\| run \| keyspace hits \| keyspace misses \| commands \| commands \/ request/,
+  )
+})
+
+test('scenarios whose only runs need a missing plugin stop at once; usage errors exit 2', async () => {
+  for (const [name, plugin] of [
+    ['rate-limit', 'rate-limiting'],
+    ['cache', 'proxy-cache'],
+  ] as const) {
+    if (createRegistry().get(plugin) !== undefined) continue
+    const r = await scenario([name, '-d', '200ms'])
+    assert.equal(r.code, SCENARIO_EXIT.UNAVAILABLE, name)
+    assert.match(r.stderr, new RegExp(`needs the '${plugin}' plugin`))
+    assert.equal(JSON.parse(r.read('json')).runs.length, 0)
+    assert.equal(r.has('svg'), false)
+  }
+  for (const [argv, reason] of [
+    [['nope'], /unknown scenario 'nope'/],
+    [[], /missing scenario name/],
+    [['inference', '--vus', '0'], /--vus must be a positive integer/],
+    [['inference', '--threshold', 'p95<<1'], /invalid threshold/],
+  ] as const) {
+    const stdout = sink()
+    const stderr = sink()
+    assert.equal(await runScenarioCli([...argv], { stdout, stderr }), SCENARIO_EXIT.USAGE)
+    assert.match(stderr.text, reason)
+  }
+  const help = sink()
+  assert.equal(await runScenarioCli(['--help'], { stdout: help, stderr: sink() }), 0)
+  assert.match(help.text, /baseline-vs-optimized/)
+})
