@@ -77,7 +77,7 @@ export function transformMultipartBody(
     if (i === -1) parts.push(simplePart(name, value))
     else parts[i] = simplePart(name, value)
   }
-  const valueOf = (p: Part): string => {
+  const partValue = (p: Part): string => {
     const end = p.raw.indexOf('\r\n\r\n')
     return end === -1 ? '' : p.raw.subarray(end + 4).toString('utf8')
   }
@@ -87,7 +87,7 @@ export function transformMultipartBody(
       const target = render(to, env)
       const i = index(from)
       if (i === -1 || target === from) continue
-      setSimple(target, valueOf(parts[i]!))
+      setSimple(target, partValue(parts[i]!))
       removeAll(from)
       changed = true
     }
