@@ -3,8 +3,9 @@
  * 127.0.0.1:$PORT whose routes all lead to $UPSTREAM/json, one route per benchmark row:
  *
  *   /json          plain route (no plugins)
+ *   /cid/json      correlation-id (Kong defaults: uuid#counter, sent upstream, no echo)
  *
- * Usage: GATEWAY_CMD='node dist/bench/peer-gateway.js' GATEWAY_ROWS='plain=/json' node ../shared/bench/peers.mjs
+ * Usage: GATEWAY_CMD='node dist/bench/peer-gateway.js' GATEWAY_ROWS='plain=/json;cid=/cid/json' node ../shared/bench/peers.mjs
  */
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,9 @@ services:
     url: ${upstream}
     routes:
       - { name: plain, paths: [/json], strip_path: false }
+      - { name: cid, paths: [/cid] }
+plugins:
+  - { name: correlation-id, route: cid }
 `
 
 const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
