@@ -168,6 +168,30 @@ plugins:
     assert.equal(seen.headers['content-length'], String(seen.body.length))
   })
 
+  test('multipart body: the same operations, other parts untouched', async () => {
+    const form = new FormData()
+    form.append('user', 'carl')
+    form.append('password', 'pw')
+    form.append('upload', new Blob([new Uint8Array([0, 1, 2, 255])]), 'f.bin')
+    const req = new Request('http://x/', { method: 'POST', body: form })
+    const r = await call(`${gw.url}/body`, {
+      method: 'POST',
+      headers: { 'content-type': req.headers.get('content-type')! },
+      body: Buffer.from(await req.arrayBuffer()),
+    })
+    assert.equal(r.status, 200)
+    const seen = up.seen.at(-1)!
+    assert.equal(seen.headers['content-length'], String(seen.body.length))
+    const parsed = await new Response(seen.body, {
+      headers: { 'content-type': seen.headers['content-type']! },
+    }).formData()
+    const upload = parsed.get('upload') as File
+    assert.deepEqual([...new Uint8Array(await upload.arrayBuffer())], [0, 1, 2, 255])
+    assert.deepEqual([...parsed.keys()], ['upload', 'username', 'source', 'role', 'client'])
+    assert.equal(parsed.get('username'), 'carl')
+    assert.equal(parsed.get('password'), null)
+  })
+
   test('a body that is not JSON is passed through as it came', async () => {
     await call(`${gw.url}/body`, {
       method: 'POST',

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginDefinition, PluginInstance } from '../../core/plugin.js'
 import { type Args, appendArg, decodeArgs, encodeArgs } from './args.js'
+import { boundaryOf, transformMultipartBody } from './multipart.js'
 import { splitPair } from './pairs.js'
 import { hasRequestBody, readBody } from './read-body.js'
 import { type Config, schema } from './schema.js'
@@ -80,9 +81,9 @@ function applyHeaders(ctx: RequestContext, edits: HeaderEdits | null): void {
  * `replace.uri`, `http_method`, headers, body, query — each section as remove, rename, replace,
  * add, append. Every entry is split and every template compiled at load; a request pays for the
  * sections it has. The body is read only when the config has body operations (or moves a form
- * body into the query) and the request's Content-Type is JSON or a form, at most `ctx.maxBody`
- * bytes; it is then sent as `ctx.upstreamBody` with its new Content-Length. Without a body to
- * read the handler stays synchronous. Multipart bodies pass through unchanged.
+ * body into the query) and the request's Content-Type is JSON, a form or multipart, at most
+ * `ctx.maxBody` bytes; it is then sent as `ctx.upstreamBody` with its new Content-Length.
+ * Without a body to read the handler stays synchronous.
  *
  * @example
  *   plugins:
@@ -119,6 +120,7 @@ export const plugin: PluginDefinition<Config> = {
       env: TemplateEnv,
       edits: HeaderEdits | null,
       kind: BodyKind,
+      contentType: string,
       raw: Buffer | null,
     ): AccessResult => {
       let args: Args | null = null
@@ -136,10 +138,15 @@ export const plugin: PluginDefinition<Config> = {
       if (queryChanged && args !== null) ctx.upstreamQuery = encodeArgs(args)
 
       let body = raw
-      if (hasBody && (kind === 'json' || kind === 'form')) {
-        const empty = raw ?? Buffer.alloc(0)
-        const out =
-          kind === 'json' ? transformJsonBody(empty, bodyOps, env) : transformFormBody(empty, bodyOps, env)
+      if (hasBody && kind !== null) {
+        const input = raw ?? Buffer.alloc(0)
+        let out: Buffer | null = null
+        if (kind === 'json') out = transformJsonBody(input, bodyOps, env)
+        else if (kind === 'form') out = transformFormBody(input, bodyOps, env)
+        else {
+          const boundary = boundaryOf(contentType)
+          if (boundary !== null) out = transformMultipartBody(input, bodyOps, env, boundary)
+        }
         if (out !== null) body = out
       }
       // a body read from the client must be sent as a buffer (the stream is consumed)
@@ -158,16 +165,17 @@ export const plugin: PluginDefinition<Config> = {
         if (method !== null) ctx.upstreamMethod = method
         const edits = hasHeaders ? transformHeaders(ctx, headerOps, env) : null
         if (!hasBody && !formToQuery) {
-          if (hasQuery) return finish(ctx, env, edits, null, null)
+          if (hasQuery) return finish(ctx, env, edits, null, '', null)
           applyHeaders(ctx, edits)
           return undefined
         }
         const edited = edits?.get('content-type')
-        const kind = bodyKind(edited !== undefined ? edited : ctx.header('content-type'))
-        const wantsBody =
-          (hasBody && (kind === 'json' || kind === 'form')) || (formToQuery && kind === 'form')
-        if (!wantsBody || !hasRequestBody(ctx)) return finish(ctx, env, edits, kind, null)
-        return readBody(ctx).then((raw) => finish(ctx, env, edits, kind, raw))
+        const type = edited !== undefined ? edited : ctx.header('content-type')
+        const contentType = (Array.isArray(type) ? type[0] : type) ?? ''
+        const kind = bodyKind(contentType)
+        const wantsBody = (hasBody && kind !== null) || (formToQuery && kind === 'form')
+        if (!wantsBody || !hasRequestBody(ctx)) return finish(ctx, env, edits, kind, contentType, null)
+        return readBody(ctx).then((raw) => finish(ctx, env, edits, kind, contentType, raw))
       },
     }
   },

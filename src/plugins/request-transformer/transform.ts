@@ -151,7 +151,7 @@ export function transformFormBody(raw: Buffer, ops: Ops, env: TemplateEnv): Buff
   return transformArgs(args, ops, env, raw.length > 0) ? Buffer.from(encodeArgs(args)) : null
 }
 
-/** The body types Kong transforms (multipart is passed through unchanged by Portico). */
+/** The body types Kong transforms. */
 export type BodyKind = 'json' | 'form' | 'multipart' | null
 
 export function bodyKind(contentType: string | string[] | null | undefined): BodyKind {
