@@ -39,7 +39,11 @@ export interface ConfigStoreStatus {
 }
 
 const isEmpty = (doc: ConfigDocument) => Object.values(doc).every((list) => list.length === 0)
-const MAX_ATTEMPTS = 5
+// compare-and-set retries under contention, with a growing random pause so writers on
+// different nodes stop colliding
+const MAX_ATTEMPTS = 32
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * attempt)))
 
 /**
  * The control plane of one node: the stored document (memory or Redis), the service registry,
@@ -163,7 +167,10 @@ export class ControlPlane {
         const hash = configHash(result.doc)
         if (hash === this.#hash) return result
         const outcome = await this.#commit(result.doc, hash)
-        if (outcome === 'moved') continue
+        if (outcome === 'moved') {
+          await backoff(attempt + 1)
+          continue
+        }
         return outcome === 'ok' ? result : { ok: false, error: outcome }
       }
       return { ok: false, error: new ApiError(503, { message: 'the configuration kept changing: retry' }) }

@@ -63,6 +63,8 @@ function setNested(root: Record<string, unknown>, steps: Array<string | number>,
     const step = steps[i] as string | number
     const last = i === steps.length - 1
     const container = node as Record<string | number, unknown>
+    // a list keeps positions, as Kong's field errors do: the gaps are null, not holes
+    if (Array.isArray(node) && typeof step === 'number') while (node.length < step) node.push(null)
     if (last) {
       const prev = container[step]
       container[step] = typeof prev === 'string' ? `${prev}; ${message}` : message

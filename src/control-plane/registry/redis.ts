@@ -21,11 +21,20 @@ end`
 const SCRIPTS = {
   // ARGV: service, id, url, health_path ('' = none), ttl (s), channel
   porticoRegister: `${NOW}
+${REMOVE}
 local ttl = tonumber(ARGV[5])
 local id = redis.call('HGET', KEYS[4], ARGV[1] .. ' ' .. ARGV[3])
 local created = 0
 local field
-if id and redis.call('HEXISTS', KEYS[1], ARGV[1] .. '/' .. id) == 1 then
+if id then
+  -- an expired registration not swept yet is gone: this one starts afresh
+  local expires = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1] .. '/' .. id))
+  if not expires or expires <= now then
+    remove(ARGV[1] .. '/' .. id)
+    id = nil
+  end
+end
+if id then
   field = ARGV[1] .. '/' .. id
   local inst = cjson.decode(redis.call('HGET', KEYS[1], field))
   inst.ttl = ttl
@@ -47,6 +56,8 @@ return { id, created }`,
   porticoRenew: `${NOW}
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
+local expires = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1]))
+if not expires or expires <= now then return 0 end
 local inst = cjson.decode(raw)
 local ttl = tonumber(ARGV[2])
 if ttl then
