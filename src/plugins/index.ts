@@ -1,10 +1,11 @@
 import type { PluginDefinition, PluginRegistry } from '../core/plugin.js'
+import { plugin as rateLimiting } from './rate-limiting/plugin.js'
 
 /**
  * The one list of plugins. Adding a plugin: a folder `plugins/<name>/` with `schema.ts` and
  * `plugin.ts`, and one line here.
  */
-const PLUGINS: PluginDefinition[] = []
+const PLUGINS: PluginDefinition[] = [rateLimiting as PluginDefinition]
 
 /**
  * @example
