@@ -71,7 +71,9 @@ export function consume(
   let refused = 0
   let retry = 0
   const stride = STRIDE[algo]
-  // first pass: verdict and figures, nothing written
+  // first pass: verdict and figures, nothing written. `remaining` is what is left before this
+  // request; a refusal reports it as is for the windows that had room (Kong does), an admission
+  // takes one off below
   for (let i = 0; i < limits.length; i++) {
     const w = limits[i]!
     const o = base + 1 + i * stride
@@ -86,7 +88,7 @@ export function consume(
       if (count + 1 > w.limit) {
         remaining = Math.max(0, Math.floor(w.limit - count))
         wait = reset
-      } else remaining = Math.floor(w.limit - count - 1)
+      } else remaining = Math.floor(w.limit - count)
     } else if (algo === SLIDING) {
       const size = w.size
       const cur = now - (now % size)
@@ -98,7 +100,7 @@ export function consume(
       if (estimate + 1 > w.limit + EPS) {
         remaining = 0
         wait = slidingWait(w.limit, prev, curr, elapsed, size)
-      } else remaining = Math.floor(w.limit - estimate - 1 + EPS)
+      } else remaining = Math.floor(w.limit - estimate + EPS)
     } else {
       const tat = Math.max(s[o]!, now)
       const next = tat + w.interval
@@ -108,7 +110,7 @@ export function consume(
         wait = allowAt - now
         reset = tat - now
       } else {
-        remaining = Math.floor((now - allowAt) / w.interval + EPS)
+        remaining = Math.floor((now - allowAt) / w.interval + EPS) + 1
         reset = next - now
       }
     }
@@ -127,6 +129,7 @@ export function consume(
   for (let i = 0; i < limits.length; i++) {
     const w = limits[i]!
     const o = base + 1 + i * stride
+    out[2 + 2 * i] = out[2 + 2 * i]! - 1
     if (algo === FIXED) {
       const start = fixedStart(w.code, now)
       s[o + 1] = s[o] === start ? s[o + 1]! + 1 : 1

@@ -122,7 +122,7 @@ for i = 1, n do
       remaining = math.max(0, math.floor(x.limit - count))
       wait = reset
     else
-      remaining = math.floor(x.limit - count - 1)
+      remaining = math.floor(x.limit - count)
     end
   elseif algo == 2 then
     local size = x.size
@@ -143,7 +143,7 @@ for i = 1, n do
         wait = math.max(1, size - elapsed + math.ceil(e - 1e-6))
       end
     else
-      remaining = math.floor(x.limit - estimate - 1 + EPS)
+      remaining = math.floor(x.limit - estimate + EPS)
     end
   else
     local tat = math.max(st[o], now)
@@ -153,7 +153,7 @@ for i = 1, n do
       wait = allow_at - now
       reset = tat - now
     else
-      remaining = math.floor((now - allow_at) / x.interval + EPS)
+      remaining = math.floor((now - allow_at) / x.interval + EPS) + 1
       reset = nxt - now
     end
   end
@@ -169,6 +169,7 @@ if refused ~= 0 then return out end
 local set, expires = {}, 0
 for i = 1, n do
   local o, x = (i - 1) * stride + 1, w[i]
+  out[1 + 2 * i] = out[1 + 2 * i] - 1
   if algo == 1 then
     local start, finish = fixed_bounds(x.code, x.size, now)
     local count = 1

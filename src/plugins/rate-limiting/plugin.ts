@@ -7,7 +7,7 @@ import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.
 import { HeaderSet, seconds } from './headers.js'
 import { LocalCounters } from './local-store.js'
 import { redisSettings } from './redis-fields.js'
-import { RedisLimiter } from './redis-store.js'
+import { firstConnect, RedisLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
 import { PERIODS } from './windows.js'
 
@@ -91,7 +91,7 @@ function composes(env: PluginEnv): boolean {
   )
 }
 
-function create(config: Config, env: PluginEnv): PluginInstance {
+async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const algo = ALGORITHMS[config.algorithm]
   const limits = compileLimits(config)
   const scope = config.scope_name ?? DEFAULT_SCOPE[config.limit_by]
@@ -171,6 +171,7 @@ function create(config: Config, env: PluginEnv): PluginInstance {
   // redis (and Kong's cluster): throws when no Redis is configured, so the plugin refuses to load
   const conn = env.services.redis(redisSettings(config.redis))
   const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
+  await firstConnect(conn, 1000)
   const limiter = new RedisLimiter(conn, algo, limits, deadlineMs, stats, env.log)
   const head = `${env.services.keyPrefix}rl:{${env.id}:`
   return {
