@@ -4,6 +4,7 @@ import { plugin as cors } from './cors/plugin.js'
 import { plugin as ipRestriction } from './ip-restriction/plugin.js'
 import { plugin as prometheus } from './prometheus/plugin.js'
 import { proxyCache } from './proxy-cache/plugin.js'
+import { plugin as rateLimiting } from './rate-limiting/plugin.js'
 import { plugin as requestSizeLimiting } from './request-size-limiting/plugin.js'
 import { plugin as requestTermination } from './request-termination/plugin.js'
 import { plugin as requestTransformer } from './request-transformer/plugin.js'
@@ -19,6 +20,7 @@ const PLUGINS = [
   ipRestriction,
   prometheus,
   proxyCache,
+  rateLimiting,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
