@@ -21,6 +21,9 @@ export const ERRORS = {
   NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
   NOT_FOUND: { status: 404, message: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  // authentication and authorisation (key-auth, basic-auth, jwt, acl): Kong's wording
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  FORBIDDEN: { status: 403, message: 'You cannot consume this service' },
   // upstream side: mapped in one place (data-plane/upstream-errors.ts)
   UPSTREAM_CONNECT_FAILED: {
     status: 502,

@@ -1,7 +1,11 @@
 import type { PluginDefinition, PluginRegistry } from '../core/plugin.js'
+import { plugin as acl } from './acl/plugin.js'
+import { plugin as basicAuth } from './basic-auth/plugin.js'
 import { plugin as correlationId } from './correlation-id/plugin.js'
 import { plugin as cors } from './cors/plugin.js'
 import { plugin as ipRestriction } from './ip-restriction/plugin.js'
+import { plugin as jwt } from './jwt/plugin.js'
+import { plugin as keyAuth } from './key-auth/plugin.js'
 import { plugin as prometheus } from './prometheus/plugin.js'
 import { proxyCache } from './proxy-cache/plugin.js'
 import { plugin as rateLimiting } from './rate-limiting/plugin.js'
@@ -15,6 +19,10 @@ import { plugin as responseTransformer } from './response-transformer/plugin.js'
  * `plugin.ts`, and one line here.
  */
 const PLUGINS = [
+  acl,
+  basicAuth,
+  jwt,
+  keyAuth,
   correlationId,
   cors,
   ipRestriction,
