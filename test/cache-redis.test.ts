@@ -4,7 +4,6 @@ import { Redis } from 'ioredis'
 import {
   cacheGateway,
   eventually,
-  type Node,
   type PrivateRedis,
   redisReady,
   sleep,
