@@ -3,8 +3,9 @@
  * 127.0.0.1:$PORT whose routes all lead to $UPSTREAM/json, one route per benchmark row:
  *
  *   /json          plain route (no plugins)
+ *   /cached/json   proxy-cache, memory strategy, one-hour TTL: every request after the first is a hit
  *
- * Usage: GATEWAY_CMD='node dist/bench/peer-gateway.js' GATEWAY_ROWS='plain=/json' node ../shared/bench/peers.mjs
+ * Usage: GATEWAY_CMD='node dist/bench/peer-gateway.js' GATEWAY_ROWS='plain=/json;cached=/cached/json' node ../shared/bench/peers.mjs
  */
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -22,6 +23,10 @@ services:
     url: ${upstream}
     routes:
       - { name: plain, paths: [/json], strip_path: false }
+      - name: cached
+        paths: [/cached]
+        plugins:
+          - { name: proxy-cache, config: { strategy: memory, cache_ttl: 3600 } }
 `
 
 const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
