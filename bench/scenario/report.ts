@@ -193,7 +193,7 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
   if (chartFile !== null) out.push('', `![latency and throughput per run](${chartFile})`)
   out.push(
     '',
-    'Cache hit ratio: share of responses with `X-Cache-Status: Hit`. Origin hits: requests the slow demo service received during the run (`GET /slow/stats`). Latency is measured by the load generator from sending to the last body byte.',
+    'Cache hit ratio: responses the gateway served from its cache (its own `Hit` count) over all responses. Origin hits: requests the slow demo service received during the run (`GET /slow/stats`). Latency is measured by the load generator from sending to the last body byte.',
     '',
   )
   return out.join('\n')
@@ -248,6 +248,7 @@ export function json(o: ScenarioOutcome): object {
       description: r.description,
       figures: rows[i],
       cacheHitRatio: r.cacheHitRatio,
+      cache: r.cache,
       originHits: r.originHits,
       redis: r.redis,
       result: toJSON(r.result, r.verdicts),
