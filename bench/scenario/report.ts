@@ -20,7 +20,7 @@ export interface RunRow {
   errorRate: number
   cacheHitRatio: number | null
   originHits: number
-  /** rate-limit scenario: 200s and 429s per second of load */
+  /** 200s and 429s per second of load (the rate-limit scenario's accepted and rejected) */
   acceptedPerSec: number
   rejectedPerSec: number
   redisCommandsPerRequest: number | null
@@ -220,7 +220,7 @@ const CSV_COLUMNS: Array<keyof RunRow> = [
   'redisKeyspaceMisses',
 ]
 const CSV_HEADER =
-  'scenario,run,description,requests,rate_rps,avg_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,cache_hit_ratio,origin_hits,accepted_rps,rejected_rps,redis_commands_per_request,redis_keyspace_hits,redis_keyspace_misses'
+  'scenario,run,description,requests,rate_rps,avg_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,cache_hit_ratio,origin_hits,status_200_rps,status_429_rps,redis_commands_per_request,redis_keyspace_hits,redis_keyspace_misses'
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return ''
@@ -285,6 +285,9 @@ export async function writeReports(o: ScenarioOutcome, dir: string): Promise<str
           p99: r.result.latency.p99,
         },
       })),
+      o.unavailable === null
+        ? undefined
+        : `'${o.unavailable.run}' not run: ${o.unavailable.plugins.join(', ')} missing`,
     )
     await writeFile(`${base}.svg`, chart)
     files.push(`${base}.svg`)
