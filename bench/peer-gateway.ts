@@ -10,6 +10,7 @@
  *   GATEWAY_ROWS='plain=/json;observed=/observed/json' node ../shared/bench/peers.mjs
  * PORTICO_METRICS=off in the environment turns the node's metrics off (no observer at all on /json).
  * The access log goes to $PEER_ACCESS_LOG (default a file in the temp directory).
+ *   /cid/json        correlation-id (Kong defaults: uuid#counter, sent upstream, no echo)
  */
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -29,6 +30,7 @@ services:
     url: ${upstream}
     routes:
       - { name: plain, paths: [/json], strip_path: false }
+      - { name: cid, paths: [/cid] }
   - name: observed
     url: ${upstream}/json
     routes:
@@ -36,6 +38,8 @@ services:
     plugins:
       - name: prometheus
         config: { status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true, per_consumer: true }
+plugins:
+  - { name: correlation-id, route: cid }
 `
 
 const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)

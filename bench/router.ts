@@ -138,10 +138,10 @@ const scenarios: Array<[string, Req[]]> = [
 ]
 for (const [label, reqs] of scenarios) {
   // A figure is only worth printing if the lookups land where the config says they should.
-  const wrong = reqs.filter((r) => router.find(r.method, r.host, r.path, r.headers)?.route.id !== r.expect)
+  const wrong = reqs.filter((r) => router.find(r.method, r.host, r.path, r)?.route.id !== r.expect)
   if (wrong.length > 0)
     throw new Error(`${label}: ${wrong.length} of ${reqs.length} lookups hit the wrong route`)
-  time(label, reqs, (r) => router.find(r.method, r.host, r.path, r.headers))
+  time(label, reqs, (r) => router.find(r.method, r.host, r.path, r))
 }
 
 console.log('')

@@ -1,7 +1,17 @@
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
+import { hostname } from 'node:os'
 import { parseDeclarative } from './config/declarative.js'
 import { configHash } from './config/hash.js'
+import {
+  assertAdminBinding,
+  ControlPlane,
+  createAdminApi,
+  type NodeInfo,
+  UpstreamPolicy,
+} from './control-plane/index.js'
 import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/entities.js'
 import type { Logger } from './core/logger.js'
 import type { PluginRegistry } from './core/plugin.js'
@@ -34,6 +44,14 @@ export interface Address {
 export interface NodeSettings {
   proxy: Address
   status: Address | null
+  /** the Admin API's address; null for none (the control plane still runs) */
+  admin: Address | null
+  /** required when `admin` is not a loopback address */
+  adminToken: string | undefined
+  /** hosts the Admin API may point services and targets at (PORTICO_ADMIN_ALLOWED_UPSTREAMS) */
+  adminAllowedUpstreams: string | undefined
+  /** where entities live: this node's memory, or Redis shared by every node */
+  configStore: 'memory' | 'redis'
   /** the declarative file to load (and reload on SIGHUP / --watch) */
   declarativeConfig: string | undefined
   redisUrl: string | undefined
@@ -54,12 +72,14 @@ export interface NodeSettings {
   otlpEndpoint: string | undefined
 }
 
-/** The version Portico reports (`portico_node_info`, spans). */
-export const VERSION = '0.1.0'
-
 export const DEFAULT_SETTINGS: NodeSettings = {
   proxy: { host: '0.0.0.0', port: 8000 },
   status: { host: '127.0.0.1', port: 8100 },
+  // the CLI listens on 127.0.0.1:8001; embedded nodes (tests, benchmarks) only when asked
+  admin: null,
+  adminToken: undefined,
+  adminAllowedUpstreams: undefined,
+  configStore: 'memory',
   declarativeConfig: undefined,
   redisUrl: undefined,
   keyPrefix: 'portico:',
@@ -81,11 +101,15 @@ export interface PorticoNode {
   readonly gateway: Gateway
   readonly proxy: Address
   readonly status: Address | null
+  /** the Admin API's bound address, when it listens */
+  readonly admin: Address | null
   readonly services: NodeServices
   readonly registry: PluginRegistry
   /** metrics, access log and span export, as the settings turned them on */
   readonly observability: Observability
-  /** re-read the declarative file; an invalid file changes nothing */
+  /** the stored entities, the config store and the service registry */
+  readonly controlPlane: ControlPlane
+  /** memory store: re-read the declarative file (an invalid file changes nothing); redis: catch up with the store */
   reload(): Promise<LoadResult>
   /** compile and swap to a document (validated already) */
   apply(doc: ConfigDocument): Promise<Runtime>
@@ -140,8 +164,19 @@ export async function startNode(
       `invalid configuration:\n${first.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
     )
   }
+  if (settings.admin !== null) assertAdminBinding(settings.admin, settings.adminToken)
+  const policy = UpstreamPolicy.parse(settings.adminAllowedUpstreams)
+  const controlPlane = ControlPlane.create({
+    mode: settings.configStore,
+    redisUrl: settings.redisUrl,
+    keyPrefix: settings.keyPrefix,
+    plugins: registry,
+    policy,
+    log: log.child({ part: 'control-plane' }),
+  })
+  const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
   const gateway = new Gateway(
-    await compile(first.doc),
+    await compile(startDocument),
     settings.limits,
     TrustedProxies.parse(settings.trustedIps),
     log,
@@ -154,20 +189,26 @@ export async function startNode(
     log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
     return rt
   }
+  // every change the control plane accepts (Admin API, another node, the registry) lands here
+  controlPlane.attach(async (doc) => {
+    await apply(doc)
+  })
 
   const reload = async (): Promise<LoadResult> => {
+    if (settings.configStore === 'redis') {
+      await controlPlane.sync()
+      return { ok: true, runtime: gateway.runtime }
+    }
     const next = await readDocument()
     if ('issues' in next) {
       log.error({ issues: next.issues }, 'reload refused: the current configuration keeps serving')
       return { ok: false, issues: next.issues }
     }
-    try {
-      return { ok: true, runtime: await apply(next.doc) }
-    } catch (err) {
-      const issue = { path: settings.declarativeConfig ?? '', message: (err as Error).message }
-      log.error({ err }, 'reload refused: the current configuration keeps serving')
-      return { ok: false, issues: [issue] }
-    }
+    const result = await controlPlane.replace(next.doc)
+    if (result.ok) return { ok: true, runtime: gateway.runtime }
+    const issue = { path: settings.declarativeConfig ?? '', message: String(result.error.body.message) }
+    log.error({ issue }, 'reload refused: the current configuration keeps serving')
+    return { ok: false, issues: [issue] }
   }
 
   const startedAt = Date.now()
@@ -176,6 +217,7 @@ export async function startNode(
     services,
     startedAt,
     loadedAt: () => loadedAt,
+    configStore: () => ({ ...controlPlane.status() }),
   })
   gateway.builtins.set('/healthz', statusHandler.healthz)
   gateway.builtins.set('/health', statusHandler.healthz)
@@ -219,7 +261,26 @@ export async function startNode(
     statusServer = createPlainServer(statusHandler.handle, settings.server)
     status = await listen(statusServer, settings.status.host, settings.status.port)
   }
-  log.info({ proxy, status, routes: gateway.runtime.router.size }, 'portico node started')
+  let adminServer: http.Server | null = null
+  let admin: Address | null = null
+  if (settings.admin !== null) {
+    const info = nodeInfo(settings, gateway, proxyServer, () => ({ proxy, status, admin }))
+    const listener = createAdminApi({
+      controlPlane,
+      plugins: registry,
+      services,
+      policy,
+      node: info,
+      log: log.child({ part: 'admin' }),
+      token: settings.adminToken,
+    })
+    adminServer = createPlainServer(listener, settings.server)
+    admin = await listen(adminServer, settings.admin.host, settings.admin.port)
+  }
+  log.info(
+    { proxy, status, admin, config_store: settings.configStore, routes: gateway.runtime.router.size },
+    'portico node started',
+  )
 
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> =>
@@ -227,13 +288,75 @@ export async function startNode(
       await Promise.all([
         drain(proxyServer, gateway, settings.drainTimeoutMs),
         statusServer ? drain(statusServer, null, 1000) : undefined,
+        adminServer ? drain(adminServer, null, 1000) : undefined,
       ])
+      await controlPlane.close()
       gateway.runtime.close()
       health.close()
       await Promise.all([pools.close(), services.close(), observability.close()])
     })())
 
-  return { gateway, proxy, status, services, registry, observability, reload, apply, stop, mountStatus }
+  return {
+    gateway,
+    proxy,
+    status,
+    admin,
+    services,
+    registry,
+    controlPlane,
+    observability,
+    reload,
+    apply,
+    stop,
+    mountStatus,
+  }
+}
+
+/** The version Portico reports (`GET /`, `portico_node_info`, spans): package.json's. */
+export const VERSION = (() => {
+  try {
+    const pkg = readFileSync(new URL('../../package.json', import.meta.url), 'utf8')
+    return String((JSON.parse(pkg) as { version?: unknown }).version ?? '0.0.0')
+  } catch {
+    return '0.0.0'
+  }
+})()
+
+/** What the Admin API reports about this node (`GET /`, `GET /status`, upstream health). */
+function nodeInfo(
+  settings: NodeSettings,
+  gateway: Gateway,
+  proxyServer: http.Server,
+  listeners: () => Record<string, Address | null>,
+): NodeInfo {
+  let accepted = 0
+  proxyServer.on('connection', () => {
+    accepted++
+  })
+  const at = (a: Address | null) => (a === null ? [] : [`${a.host}:${a.port}`])
+  return {
+    version: VERSION,
+    nodeId: randomUUID(),
+    hostname: hostname(),
+    configuration: () => {
+      const l = listeners()
+      return {
+        proxy_listen: at(l.proxy ?? null),
+        admin_listen: at(l.admin ?? null),
+        status_listen: at(l.status ?? null),
+        declarative_config: settings.declarativeConfig ?? null,
+        redis: settings.redisUrl === undefined ? null : settings.redisUrl.replace(/\/\/[^@]*@/, '//***@'),
+        admin_allowed_upstreams: settings.adminAllowedUpstreams ?? null,
+      }
+    },
+    server: () =>
+      new Promise((resolve) => {
+        proxyServer.getConnections((_err, active) =>
+          resolve({ connections_accepted: accepted, connections_active: active }),
+        )
+      }),
+    health: (name) => gateway.runtime.balancers.get(name)?.describe(),
+  }
 }
 
 /** What `/metrics` reads from the node at scrape time. */

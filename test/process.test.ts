@@ -24,6 +24,8 @@ export async function startProcess(config: string, extraArgs: string[] = []) {
       '127.0.0.1:0',
       '--status-listen',
       '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
       ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORTICO_LOG_LEVEL: 'info' } },
@@ -59,7 +61,7 @@ describe('a gateway process', () => {
   let received = 0
 
   before(async () => {
-    slow = await upstream('slow', (_req, res) => setTimeout(() => res.end('done'), 600))
+    slow = await upstream('slow', (_req, res) => setTimeout(() => res.end('done'), 1000))
     bulk = await upstream('bulk')
     // the recording helper collects bodies: replace it with one that counts uploads as they
     // stream and generates 100 MB downloads on the fly, so nothing is buffered on this side
@@ -97,8 +99,12 @@ services:
   - { name: slow, url: "${slow.url}", routes: [{ name: slow, paths: [/slow] }] }
 `)
     const exited = exitCode(child)
+    const before = slow.seen.length
     const inflight = Array.from({ length: 5 }, () => call(`http://127.0.0.1:${port}/slow`))
-    await new Promise((r) => setTimeout(r, 150))
+    // SIGTERM once all five are in flight upstream (a connection still in the accept backlog
+    // when the listener closes is reset by the kernel: that is not an in-flight request)
+    for (let i = 0; i < 200 && slow.seen.length - before < 5; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(slow.seen.length - before, 5)
     child.kill('SIGTERM')
     const results = await Promise.all(inflight)
     for (const r of results) {

@@ -12,7 +12,7 @@ export const START_OPTIONS = {
   'admin-listen': {
     type: 'string',
     env: 'PORTICO_ADMIN_LISTEN',
-    help: 'admin address (default 127.0.0.1:8001)',
+    help: "admin address (default 127.0.0.1:8001, 'off' to disable)",
   },
   'status-listen': {
     type: 'string',
@@ -41,6 +41,16 @@ export const START_OPTIONS = {
     type: 'string',
     env: 'PORTICO_ADMIN_TOKEN',
     help: 'required on a non-loopback admin address',
+  },
+  'admin-allowed-upstreams': {
+    type: 'string',
+    env: 'PORTICO_ADMIN_ALLOWED_UPSTREAMS',
+    help: 'hosts/CIDRs the Admin API may proxy to',
+  },
+  'config-store': {
+    type: 'string',
+    env: 'PORTICO_CONFIG_STORE',
+    help: 'memory (default) or redis (shared by every node)',
   },
   'max-body-size': {
     type: 'string',
@@ -111,8 +121,6 @@ function httpUrl(value: string | undefined, what: string): string | undefined {
 
 export interface StartSettings {
   node: NodeSettings
-  admin: Address
-  adminToken: string | undefined
   watch: boolean
   workers: number
   logLevel: string
@@ -133,10 +141,19 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
   let config = get('config')
   if (config === undefined && existsSync(resolve(cwd, 'portico.yaml'))) config = 'portico.yaml'
   const status = get('status-listen')
+  const admin = get('admin-listen')
+  const store = get('config-store') ?? 'memory'
+  if (store !== 'memory' && store !== 'redis') {
+    throw new Error(`config store: expected memory or redis, got '${store}'`)
+  }
   const node: NodeSettings = {
     ...DEFAULT_SETTINGS,
     proxy: parseAddress(get('proxy-listen') ?? '0.0.0.0:8000', 'proxy listen'),
     status: status === 'off' ? null : parseAddress(status ?? '127.0.0.1:8100', 'status listen'),
+    admin: admin === 'off' ? null : parseAddress(admin ?? '127.0.0.1:8001', 'admin listen'),
+    adminToken: get('admin-token'),
+    adminAllowedUpstreams: get('admin-allowed-upstreams'),
+    configStore: store,
     declarativeConfig: config === undefined ? undefined : resolve(cwd, config),
     redisUrl: get('redis-url') ?? env.REDIS_URL,
     trustedIps: get('trusted-ips'),
@@ -152,8 +169,6 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
   }
   return {
     node,
-    admin: parseAddress(get('admin-listen') ?? '127.0.0.1:8001', 'admin listen'),
-    adminToken: get('admin-token'),
     watch: bool('watch'),
     workers: Math.max(1, int(get('workers'), 'workers', 1)),
     logLevel: get('log-level') ?? 'info',

@@ -133,6 +133,22 @@ const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
     /already configured .* at services\[0\]\.plugins\[0\]/,
   ],
   [
+    'plugin twice on one scope with the same instance_name',
+    {
+      routes: [
+        route({
+          name: 'r',
+          plugins: [
+            { name: 'rate-limiting', instance_name: 'a' },
+            { name: 'rate-limiting', instance_name: 'a' },
+          ],
+        }),
+      ],
+    },
+    'routes[0].plugins[1].instance_name',
+    /instance_name set to 'a' already declared/,
+  ],
+  [
     'duplicate service name',
     { services: [svc(), svc()] },
     'services[1].name',
@@ -300,4 +316,26 @@ test('syntax errors come back as issues with their position', () => {
   const json = parseDeclarative('{"_format_version": "3.0", "services": [}', registry)
   assert.match(json.issues[0]?.message ?? '', /^invalid JSON: /)
   assert.match(parseDeclarative('# nothing\n', registry).issues[0]?.message ?? '', /empty/)
+})
+
+test('two instances of one plugin on one scope load when their instance_names differ, with distinct ids', () => {
+  const { document, issues } = validateDocument(
+    {
+      _format_version: '3.0',
+      routes: [
+        route({
+          name: 'r',
+          plugins: [
+            { name: 'rate-limiting', instance_name: 'global' },
+            { name: 'rate-limiting', instance_name: 'per-client' },
+          ],
+        }),
+      ],
+    },
+    registry,
+  )
+  assert.deepEqual(issues, [])
+  const ids = document!.plugins.map((p) => p.id)
+  assert.equal(ids.length, 2)
+  assert.notEqual(ids[0], ids[1])
 })

@@ -29,7 +29,8 @@ function naturalKey(item: Item): { table: string; key: string } {
     : item.path
   const keys: Partial<Record<Kind, string | undefined>> = {
     consumers: raw.custom_id !== undefined ? `custom_id:${String(raw.custom_id)}` : undefined,
-    plugins: `${String(raw.name)}|${scope('service')}|${scope('route')}|${scope('consumer')}`,
+    // instance_name only when set: ids of plugins without one stay what they were
+    plugins: `${String(raw.name)}|${scope('service')}|${scope('route')}|${scope('consumer')}${raw.instance_name ? `|${String(raw.instance_name)}` : ''}`,
     targets: `${scope('upstream')}|${String(item.value?.target ?? raw.target)}`,
     jwt_secrets: `${scope('consumer')}|${String(raw.key)}`,
     basicauth_credentials: `${scope('consumer')}|${String(raw.username)}`,

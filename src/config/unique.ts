@@ -38,10 +38,12 @@ const RULES: Rule[] = [
   {
     kind: 'plugins',
     field: 'name',
+    // Portico composes instances of one plugin on one scope when their instance_names differ
+    // (a global and a per-client rate limit on one route); Kong allows one
     key: (item, value) =>
-      `${String(value.name)}|${item.resolved.service}|${item.resolved.route}|${item.resolved.consumer}`,
+      `${String(value.name)}|${item.resolved.service}|${item.resolved.route}|${item.resolved.consumer}|${String(value.instance_name ?? '')}`,
     message: (_item, value, first) =>
-      `plugin '${String(value.name)}' is already configured for the same service, route and consumer at ${first.path}`,
+      `plugin '${String(value.name)}' is already configured for the same service, route and consumer at ${first.path} (give each instance its own instance_name to apply both)`,
   },
   {
     kind: 'targets',

@@ -54,6 +54,8 @@ export class RequestContext {
   /** `performance.now()` at accept */
   readonly start: number
   readonly method: string
+  /** method sent upstream (request-transformer's `http_method` changes it) */
+  upstreamMethod: string
   /** lower-case host without port */
   host: string
   /** normalised path (dot segments and duplicate slashes resolved): what was matched */
@@ -76,6 +78,11 @@ export class RequestContext {
   upstreamQuery: string
   /** replaced request body (request-transformer), or null to stream the client's */
   upstreamBody: Buffer | null
+  /**
+   * largest request body accepted (bytes, 0 = no limit): the node's limit, which plugins may
+   * lower (request-size-limiting); a body read by a plugin or streamed upstream is cut past it
+   */
+  maxBody: number
   /** header name (lower-case) → value, or null to remove; applied after the client's headers */
   upstreamHeaderEdits: Map<string, string | string[] | null> | null
   /** extra response headers as a flat `[name, value, …]` list */
@@ -108,6 +115,7 @@ export class RequestContext {
     this.id = id
     this.start = start
     this.method = req.method ?? 'GET'
+    this.upstreamMethod = this.method
     this.host = ''
     this.path = '/'
     this.query = ''
@@ -121,6 +129,7 @@ export class RequestContext {
     this.upstreamPath = '/'
     this.upstreamQuery = ''
     this.upstreamBody = null
+    this.maxBody = 0
     this.upstreamHeaderEdits = null
     this.responseHeaders = null
     this.state = null

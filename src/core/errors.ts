@@ -21,6 +21,9 @@ export const ERRORS = {
   NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
   NOT_FOUND: { status: 404, message: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  // authentication and authorisation (key-auth, basic-auth, jwt, acl): Kong's wording
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  FORBIDDEN: { status: 403, message: 'You cannot consume this service' },
   // upstream side: mapped in one place (data-plane/upstream-errors.ts)
   UPSTREAM_CONNECT_FAILED: {
     status: 502,
@@ -34,6 +37,8 @@ export const ERRORS = {
   UPSTREAM_DNS_FAILED: { status: 503, message: 'name resolution failed' },
   NO_SERVICE: { status: 503, message: 'no Service found with those values' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
+  // proxy-cache: `Cache-Control: only-if-cached` and nothing cached (RFC 9111 §5.2.1.7)
+  CACHE_ONLY_IF_CACHED: { status: 504, message: 'Gateway Timeout: not in cache (only-if-cached)' },
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable' },

@@ -23,6 +23,70 @@ export interface PluginServices {
    * node exposes status there), e.g. `/cachez`. Registering the same path again replaces it.
    */
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
+  /**
+   * A new in-process LRU bounded by bytes, with per-entry expiry (proxy-cache's memory tier).
+   * Keep it in {@link shared} to survive reloads.
+   */
+  memoryCache<V>(budgetBytes: number): MemoryCache<V>
+  /**
+   * proxy-cache's Redis tier on the node's Redis (or `config.redis`), one per Redis, shared by
+   * every instance. Throws like {@link redis} when no Redis is configured.
+   */
+  redisCache(settings?: RedisSettings): RedisCache
+}
+
+/**
+ * A byte-bounded LRU with per-entry expiry. Reads are synchronous and allocation-free, so a
+ * cache hit never leaves the request's tick.
+ *
+ * @example
+ *   const lru = services.memoryCache<Buffer>(64 * 1024 * 1024)
+ *   lru.set('k', body, body.length, 30_000)
+ *   lru.get('k')   // → body, until it expires or is evicted
+ */
+export interface MemoryCache<V> {
+  get(key: string): V | undefined
+  /** stores `value` (costing `bytes`) for `ttlMs`; evicts least recently used entries past the budget */
+  set(key: string, value: V, bytes: number, ttlMs: number): void
+  delete(key: string): boolean
+  clear(): void
+  /** drops expired entries, then counts what is left */
+  stats(): { entries: number; bytes: number; budget: number }
+  /** bytes allowed; lowering it evicts at once */
+  budget: number
+}
+
+/** What {@link RedisCache.waitForFill} saw: the key was filled, its filler gave up, or the wait ran out. */
+export type FillOutcome = 'filled' | 'released' | 'timeout'
+
+/**
+ * Blobs in Redis for proxy-cache, with the fill lock that collapses misses across nodes and a
+ * node-to-node notice channel (purges, fills). Keys are the cache's own (`X-Cache-Key`); the
+ * store prefixes and hash-tags them. Request-path calls reject after `deadlineMs`.
+ *
+ * @example
+ *   if (await rc.lock(key, token, 5000)) { … fetch …; await rc.set(key, blob, 60_000); await rc.release(key, token) }
+ *   else if ((await rc.waitForFill(key, 5000)) === 'filled') blob = await rc.get(key)
+ */
+export interface RedisCache {
+  readonly deadlineMs: number
+  readonly ready: boolean
+  get(key: string): Promise<Buffer | null>
+  set(key: string, value: Buffer, ttlMs: number): Promise<void>
+  delete(key: string): Promise<boolean>
+  /** removes every cache key of this prefix (all nodes' entries); resolves with how many */
+  flush(): Promise<number>
+  /** `SET NX PX`: true when the caller now holds `key`'s fill lock */
+  lock(key: string, token: string, ttlMs: number): Promise<boolean>
+  /** drops the lock if `token` still holds it and wakes the nodes waiting for `key` */
+  release(key: string, token: string, filled: boolean): Promise<void>
+  /** waits (pub/sub, with a polling fallback) until `key` is filled or released, at most `boundMs` */
+  waitForFill(key: string, boundMs: number): Promise<FillOutcome>
+  /** sends a notice to every node subscribed to this Redis (this one included) */
+  publish(notice: string): Promise<void>
+  subscribe(listener: (notice: string) => void): () => void
+  /** cache entries and their bytes (a bounded SCAN: for status pages, not the request path) */
+  stats(): Promise<{ entries: number; bytes: number }>
 }
 
 /** Kong's per-plugin Redis fields (`config.redis.*`). */
@@ -33,6 +97,10 @@ export interface RedisSettings {
   username?: string | undefined
   database?: number | undefined
   ssl?: boolean | undefined
+  /** verify the server certificate with `ssl` (Kong's default false) */
+  ssl_verify?: boolean | undefined
+  /** TLS server name (SNI) */
+  server_name?: string | undefined
   timeout?: number | undefined
 }
 
@@ -47,4 +115,72 @@ export interface RedisConnection {
 export interface NodeEvents {
   on(event: string, listener: (payload: unknown) => void): () => void
   emit(event: string, payload: unknown): void
+}
+
+/**
+ * Where the rate-limiting plugin keeps its node-wide counters:
+ * `services.shared(RATE_LIMITING_STATS, …)` returns one {@link RateLimitingStats} object that
+ * every instance increments in place (monotonic since the node started). A metrics exporter
+ * reads it with the same call; nothing else is needed to stay in sync.
+ *
+ * @example
+ *   const s = services.shared<RateLimitingStats>(RATE_LIMITING_STATS, newRateLimitingStats)
+ *   registry.counter('portico_rate_limit_store_failures_total', () => s.failedOpen + s.failedClosed)
+ */
+export const RATE_LIMITING_STATS = 'rate-limiting:stats'
+
+export interface RateLimitingStats {
+  /** requests the limiter let through with room left */
+  allowed: number
+  /** requests refused (429 or the configured error_code) */
+  rejected: number
+  /** requests let through without a verdict because the store failed (fault_tolerant) */
+  failedOpen: number
+  /** requests answered 500 because the store failed and fault_tolerant is off */
+  failedClosed: number
+  /** store calls that missed their deadline */
+  timeouts: number
+  /** store calls that failed (error reply, connection down, breaker open) */
+  errors: number
+}
+
+export function newRateLimitingStats(): RateLimitingStats {
+  return { allowed: 0, rejected: 0, failedOpen: 0, failedClosed: 0, timeouts: 0, errors: 0 }
+}
+
+/** Node-wide counters of the request-queue plugin (same pattern as {@link RATE_LIMITING_STATS}). */
+export const REQUEST_QUEUE_STATS = 'request-queue:stats'
+
+export interface RequestQueueStats {
+  /** requests that got a slot at once */
+  admitted: number
+  /** requests that got a slot after waiting in the queue */
+  dequeued: number
+  /** requests refused because the queue was full */
+  rejectedFull: number
+  /** requests refused after waiting max_wait_ms */
+  rejectedTimeout: number
+  /** clients that went away while waiting */
+  abandoned: number
+  /** requests let through without a slot because Redis failed (fault_tolerant) */
+  failedOpen: number
+  /** requests answered 500 because Redis failed and fault_tolerant is off */
+  failedClosed: number
+  /** gauges: requests holding a slot / waiting, on this node */
+  inFlight: number
+  waiting: number
+}
+
+export function newRequestQueueStats(): RequestQueueStats {
+  return {
+    admitted: 0,
+    dequeued: 0,
+    rejectedFull: 0,
+    rejectedTimeout: 0,
+    abandoned: 0,
+    failedOpen: 0,
+    failedClosed: 0,
+    inFlight: 0,
+    waiting: 0,
+  }
 }

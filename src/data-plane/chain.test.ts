@@ -10,9 +10,11 @@ const entity = (
   id: string,
   name: string,
   scope: { route?: string; service?: string; consumer?: string },
+  instanceName?: string,
 ): PluginEntity => ({
   id,
   name,
+  instance_name: instanceName,
   config: {},
   enabled: true,
   protocols: ['http', 'https'],
@@ -113,4 +115,45 @@ test('phases run by priority; a reply stops the chain; async handlers continue t
   // a sync-only chain returns synchronously (no promise)
   const sync = buildChain([mk('a', 2, () => undefined), mk('b', 1, () => undefined)], null, null)
   assert.equal(runAccess(sync, ctxFor(null)), undefined)
+})
+
+test('instances of one plugin on the same scope all apply, ordered by instance_name', async () => {
+  const seen: string[] = []
+  const mk = (tag: string, scope: { route?: string; consumer?: string }, instanceName?: string) => ({
+    entity: entity(tag, 'rate-limiting', scope, instanceName),
+    instance: {
+      tag,
+      access: () => {
+        seen.push(tag)
+        return undefined
+      },
+    } as PluginInstance,
+    priority: 910,
+  })
+  const pair = [mk('per-client', { route: 'R' }, 'rl-client'), mk('global', { route: 'R' }, 'rl-global')]
+  const chain = buildChain([mk('everywhere', {}), ...pair], 'R', 'S')
+  assert.equal(chain.access.length, 2, 'the route pair replaces the global instance')
+  assert.deepEqual(
+    chain.steps.map((s) => tagOf(resolve(s, ctxFor(null)))),
+    ['per-client', 'global'],
+  )
+  await runAccess(chain, ctxFor(null))
+  assert.deepEqual(seen, ['per-client', 'global'])
+
+  // another route still gets the global instance alone
+  assert.deepEqual(
+    buildChain([mk('everywhere', {}), ...pair], 'OTHER', 'S').steps.map((s) =>
+      tagOf(resolve(s, ctxFor(null))),
+    ),
+    ['everywhere'],
+  )
+
+  // a consumer's own instance replaces the whole pair for that consumer: the second step is off
+  const withConsumer = buildChain([...pair, mk('for-C', { route: 'R', consumer: 'C' })], 'R', 'S')
+  seen.length = 0
+  await runAccess(withConsumer, ctxFor('C'))
+  assert.deepEqual(seen, ['for-C'])
+  seen.length = 0
+  await runAccess(withConsumer, ctxFor('D'))
+  assert.deepEqual(seen, ['per-client', 'global'])
 })

@@ -30,11 +30,33 @@ export const EMPTY_CHAIN: Chain = { access: [], response: [], body: [], log: [],
 
 type Built = { entity: PluginEntity; instance: PluginInstance; priority: number }
 
+/** Stands for "this plugin is off" in a consumer's slot of a step: no phase at all. */
+const OFF: PluginInstance = {}
+
+type Tier = { list: Built[]; rank: number }
+
+function addToTier(tier: Tier | undefined, b: Built, rank: number): Tier {
+  if (tier === undefined || rank < tier.rank) return { list: [b], rank }
+  if (rank === tier.rank) tier.list.push(b)
+  return tier
+}
+
+const byInstanceName = (a: Built, b: Built): number => {
+  const x = a.entity.instance_name ?? ''
+  const y = b.entity.instance_name ?? ''
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
 /**
  * Builds the chain of one route (or of unmatched requests when `route` and `service` are null)
  * from every enabled plugin instance. Kong 3's precedence, most specific first:
  * consumer+route+service, consumer+route, consumer+service, route+service, consumer, route,
  * service, global.
+ *
+ * Several instances of one plugin on the same scope (the config lets them in when they carry
+ * distinct `instance_name`s) all apply, one step each, ordered by instance_name: that is how a
+ * global limit and a per-client limit compose on one route. Precedence still picks the scope:
+ * a route's pair of instances replaces a global one, as a single instance would.
  */
 export function buildChain(built: readonly Built[], route: string | null, service: string | null): Chain {
   const byName = new Map<string, Built[]>()
@@ -45,43 +67,43 @@ export function buildChain(built: readonly Built[], route: string | null, servic
   }
   const steps: ChainStep[] = []
   for (const [name, list] of byName) {
-    let best: Built | null = null
-    let bestRank = 99
-    const consumerBest = new Map<string, { b: Built; rank: number }>()
+    let best: Tier | undefined
+    const consumerBest = new Map<string, Tier>()
     for (const b of list) {
       const r = b.entity.route?.id ?? null
       const s = b.entity.service?.id ?? null
       const c = b.entity.consumer?.id ?? null
       if (r !== null && r !== route) continue
       if (s !== null && s !== service) continue
-      if (c === null) {
-        // route+service 0, route 1, service 2, global 3
-        const rank = r !== null && s !== null ? 0 : r !== null ? 1 : s !== null ? 2 : 3
-        if (rank < bestRank) {
-          best = b
-          bestRank = rank
-        }
-      } else {
-        // consumer+route+service 0, consumer+route 1, consumer+service 2, consumer 3
-        const rank = r !== null && s !== null ? 0 : r !== null ? 1 : s !== null ? 2 : 3
-        const prev = consumerBest.get(c)
-        if (prev === undefined || rank < prev.rank) consumerBest.set(c, { b, rank })
-      }
+      // route+service 0, route 1, service 2, global 3 (the same ranks with a consumer)
+      const rank = r !== null && s !== null ? 0 : r !== null ? 1 : s !== null ? 2 : 3
+      if (c === null) best = addToTier(best, b, rank)
+      else consumerBest.set(c, addToTier(consumerBest.get(c), b, rank))
     }
-    if (best === null && consumerBest.size === 0) continue
-    let byConsumer: Map<string, PluginInstance> | null = null
-    if (consumerBest.size > 0) {
-      byConsumer = new Map()
-      // Kong ranks consumer+route above route+service, but a bare consumer instance only above
-      // route and service ones: keep the route+service instance when it outranks the consumer's
-      for (const [c, { b, rank }] of consumerBest) {
-        byConsumer.set(c, rank === 3 && bestRank === 0 && best !== null ? best.instance : b.instance)
-      }
+    if (best === undefined && consumerBest.size === 0) continue
+    const base = best?.list.sort(byInstanceName) ?? []
+    const perConsumer = new Map<string, Built[]>()
+    let width = base.length
+    // Kong ranks consumer+route above route+service, but a bare consumer instance only above
+    // route and service ones: keep the route+service instances when they outrank the consumer's
+    for (const [c, tier] of consumerBest) {
+      const chosen = tier.rank === 3 && best?.rank === 0 ? base : tier.list.sort(byInstanceName)
+      perConsumer.set(c, chosen)
+      width = Math.max(width, chosen.length)
     }
-    const priority = (best ?? [...consumerBest.values()][0]!.b).priority
-    steps.push({ name, priority, base: best?.instance ?? null, byConsumer })
+    const priority = (base[0] ?? [...consumerBest.values()][0]!.list[0]!).priority
+    for (let i = 0; i < width; i++) {
+      let byConsumer: Map<string, PluginInstance> | null = null
+      if (perConsumer.size > 0) {
+        byConsumer = new Map()
+        // a consumer's own instances replace the base ones entirely: a missing one is OFF
+        for (const [c, chosen] of perConsumer) byConsumer.set(c, chosen[i]?.instance ?? OFF)
+      }
+      steps.push({ name, priority, base: base[i]?.instance ?? null, byConsumer })
+    }
   }
-  steps.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : 1))
+  // stable sort: instances of one plugin keep their instance_name order
+  steps.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const has = (phase: keyof PluginInstance) => (s: ChainStep) =>
     s.base?.[phase] !== undefined || [...(s.byConsumer?.values() ?? [])].some((i) => i[phase] !== undefined)
   return {

@@ -112,7 +112,7 @@ export class Gateway {
     }
     const builtin = this.builtins.get(ctx.path)
     if (builtin !== undefined) return builtin(req, res)
-    const match = rt.router.find(ctx.method, ctx.host, ctx.path, req.headers)
+    const match = rt.router.find(ctx.method, ctx.host, ctx.path, req)
     if (match === null) return sendError(ctx, rt.unmatched, new GatewayError('NO_ROUTE'))
     const route = match.value
     chain = route.chain
@@ -129,6 +129,8 @@ export class Gateway {
       res.shouldKeepAlive = false
       return sendError(ctx, route.chain, new GatewayError('BODY_TOO_LARGE'))
     }
+    // plugins may lower it (request-size-limiting) before the body is read or streamed
+    ctx.maxBody = this.limits.maxBodySize
     if (chain.access.length === 0) return this.#proxy(ctx, route, p)
     let r: AccessResult | Promise<AccessResult>
     try {
@@ -165,7 +167,7 @@ export class Gateway {
       fwd,
       dropped: p.dropped,
       hasBody: p.chunked || p.contentLength > 0,
-      maxBody: this.limits.maxBodySize,
+      maxBody: ctx.maxBody,
     }).start()
   }
 

@@ -80,7 +80,7 @@ export function upstreamHeaders(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
     const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || (dropped !== null && dropped.has(lower))) continue
+    if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue
     if (SET_BY_GATEWAY.has(lower)) {
       if (lower === 'x-forwarded-for') xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`
       else if (lower === 'traceparent') traceparent = raw[i + 1]
@@ -91,13 +91,15 @@ export function upstreamHeaders(
       }
       continue
     }
-    if (edits !== null && edits.has(lower)) continue
+    if (edits?.has(lower)) continue
     out.push(name, raw[i + 1]!)
   }
   const peer = ctx.req.socket.remoteAddress ?? ''
+  // a plugin may set the upstream Host (request-transformer's `replace.headers: host:…`)
+  const hostEdit = edits?.get('host')
   out.push(
     'host',
-    fwd.host,
+    typeof hostEdit === 'string' ? hostEdit : fwd.host,
     'x-forwarded-for',
     xff === undefined ? peer : `${xff}, ${peer}`,
     'x-forwarded-proto',
@@ -119,7 +121,9 @@ export function upstreamHeaders(
     out.push('traceparent', ctx.traceparent || (ctx.traceparent = childTraceparent(traceparent)))
   if (edits !== null) {
     for (const [name, value] of edits) {
-      if (value === null) continue
+      // the gateway's own X-Forwarded-*, X-Real-IP and request id are never doubled (as in Kong,
+      // where a plugin cannot overwrite them); Host was taken above
+      if (value === null || SET_BY_GATEWAY.has(name)) continue
       if (Array.isArray(value)) for (const v of value) out.push(name, v)
       else out.push(name, value)
     }

@@ -23,7 +23,7 @@ export interface ProxyRequest {
   dropped: Set<string> | null
   /** the client sends a body (Content-Length > 0 or chunked) */
   hasBody: boolean
-  /** largest body accepted (bytes), 0 = no limit */
+  /** largest body accepted (bytes), 0 = no limit: `ctx.maxBody` after the access phase */
   maxBody: number
 }
 
@@ -163,7 +163,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     pool.dispatch(
       {
         path,
-        method: ctx.method,
+        method: ctx.upstreamMethod,
         headers: upstreamHeaders(ctx, fwd, this.#p.dropped),
         body,
         headersTimeout: service.readTimeout,
@@ -270,6 +270,12 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       if (head.headers['content-length'] !== undefined) head.headers['content-length'] = String(body.length)
       this.#responded = true
       writeHead(ctx, head.status, head.headers)
+      // taps see the body the client gets, buffered or streamed (as sendReply does)
+      if (head.taps)
+        for (const t of head.taps) {
+          t.chunk(body)
+          t.end()
+        }
       ctx.res.end(body)
     } else {
       if (head?.taps) for (const t of head.taps) t.end()
@@ -320,7 +326,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
     const replayable = !this.#p.hasBody || ctx.upstreamBody !== null
-    const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.method))
+    const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
     if (safe && this.#attempt < service.retries && !ctx.res.destroyed) {
       this.#attempt++
       this.#head = null

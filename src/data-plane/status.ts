@@ -11,6 +11,8 @@ export interface StatusDeps {
   services: StoreStatus
   startedAt: number
   loadedAt: () => number
+  /** where entities live and whether that store is reachable (the control plane's view) */
+  configStore?: () => { config: string; config_store_status: string } & Record<string, unknown>
 }
 
 /** Extra endpoints later parts mount on the status listener (`/metrics`, `/cachez`). */
@@ -53,7 +55,7 @@ export function createStatusHandler(deps: StatusDeps): {
         services: rt.document.services.length,
         routes: rt.router.size,
       },
-      store: { config: 'memory', redis },
+      store: { config: 'memory', ...deps.configStore?.(), redis },
       upstreams,
     })
   }

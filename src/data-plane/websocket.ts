@@ -37,7 +37,7 @@ export async function handleUpgrade(gateway: Gateway, req: IncomingMessage, sock
   } catch (err) {
     return sendFailure(ctx, rt.unmatched, err)
   }
-  const match = rt.router.find(ctx.method, ctx.host, ctx.path, req.headers)
+  const match = rt.router.find(ctx.method, ctx.host, ctx.path, req)
   if (match === null) return sendError(ctx, rt.unmatched, new GatewayError('NO_ROUTE'))
   const route = match.value
   const service = route.service

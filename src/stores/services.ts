@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events'
-import type { NodeEvents, PluginServices, RedisConnection, RedisSettings } from '../core/services.js'
+import type {
+  MemoryCache,
+  NodeEvents,
+  PluginServices,
+  RedisCache,
+  RedisConnection,
+  RedisSettings,
+} from '../core/services.js'
+import { ByteLru } from './memory/lru.js'
+import { RedisCacheStore } from './redis/cache.js'
 import { connectRedis, settingsToUrl } from './redis/connect.js'
 
 export interface ServicesOptions {
@@ -28,6 +37,7 @@ export class NodeServices implements PluginServices {
   readonly #emitter = new EventEmitter()
   readonly #connections = new Map<string, RedisConnection>()
   readonly #shared = new Map<string, unknown>()
+  readonly #caches = new Map<RedisConnection, RedisCacheStore>()
   /** JSON status documents plugins expose (`/cachez`); the node mounts them on its listeners */
   readonly statusDocuments = new Map<string, () => unknown | Promise<unknown>>()
 
@@ -79,12 +89,29 @@ export class NodeServices implements PluginServices {
     this.events.emit('status:exposed', path)
   }
 
+  memoryCache<V>(budgetBytes: number): MemoryCache<V> {
+    return new ByteLru<V>(budgetBytes)
+  }
+
+  redisCache(settings?: RedisSettings): RedisCache {
+    const conn = this.redis(settings)
+    let store = this.#caches.get(conn)
+    if (store === undefined) {
+      store = new RedisCacheStore(conn, this.keyPrefix)
+      this.#caches.set(conn, store)
+    }
+    return store
+  }
+
   shared<T>(key: string, init: () => T): T {
     if (!this.#shared.has(key)) this.#shared.set(key, init())
     return this.#shared.get(key) as T
   }
 
   async close(): Promise<void> {
+    const caches = [...this.#caches.values()]
+    this.#caches.clear()
+    await Promise.all(caches.map((c) => c.close()))
     const all = [...this.#connections.values()]
     this.#connections.clear()
     await Promise.all(all.map((c) => c.client.quit().catch(() => c.client.disconnect())))

@@ -111,7 +111,7 @@ test('the indexed lookup agrees with a linear scan of the ranked candidates', ()
         const method = pick(['GET', 'POST'])
         const headers = rnd() < 0.5 ? { 'x-h': pick(['1', '2', '3']) } : {}
         const want = linearFind(ranked, method, host, path, headers)
-        const got = router.find(method, host, path, headers)
+        const got = router.find(method, host, path, { headers })
         const ctx = JSON.stringify({
           config,
           host,

@@ -187,8 +187,8 @@ test('a router answers the same lookup the same way every time', () => {
     { route: makeRoute({ id: 'p', paths: ['/u'], hosts: ['a.com'] }), value: 'p' },
   ])
   for (let i = 0; i < 3; i++) {
-    assert.equal(router.find('GET', 'a.com', '/u/1', {})?.value, 'p')
-    assert.deepEqual(router.find('GET', 'b.com', '/u/1', {})?.captures, { id: '1' })
-    assert.equal(router.find('GET', 'b.com', '/v', {}), null)
+    assert.equal(router.find('GET', 'a.com', '/u/1', { headers: {} })?.value, 'p')
+    assert.deepEqual(router.find('GET', 'b.com', '/u/1', { headers: {} })?.captures, { id: '1' })
+    assert.equal(router.find('GET', 'b.com', '/v', { headers: {} }), null)
   }
 })

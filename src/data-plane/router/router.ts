@@ -1,9 +1,8 @@
-import type { IncomingHttpHeaders } from 'node:http'
 import { parseRouteHost } from './hosts.js'
 import { headersMatch, methodMatches } from './match.js'
 import { type Candidate, type CompiledRoute, rankCandidates } from './priority.js'
 import { continuesWith, createTrie, type TrieNode, trieFinalize, trieInsert } from './trie.js'
-import type { RouteMatch, Router, RouterEntry } from './types.js'
+import type { HeaderSource, RouteMatch, Router, RouterEntry } from './types.js'
 
 const SLASH = 0x2f
 
@@ -41,10 +40,10 @@ function finalizeBucket<T>(bucket: Bucket<T>): void {
   bucket.min = Math.min(trieFinalize(bucket.trie), bucket.bare[0]?.rank ?? Number.POSITIVE_INFINITY)
 }
 
-function conditionsMatch<T>(r: CompiledRoute<T>, method: string, headers: IncomingHttpHeaders): boolean {
+function conditionsMatch<T>(r: CompiledRoute<T>, method: string, req: HeaderSource): boolean {
   return (
     (r.methods === null || methodMatches(r.methods, method)) &&
-    (r.headers === null || headersMatch(r.headers, headers))
+    (r.headers === null || headersMatch(r.headers, req.headers))
   )
 }
 
@@ -84,19 +83,19 @@ class CompiledRouter<T> implements Router<T> {
     private readonly hostless: Bucket<T>,
   ) {}
 
-  find(method: string, host: string, path: string, headers: IncomingHttpHeaders): RouteMatch<T> | null {
+  find(method: string, host: string, path: string, req: HeaderSource): RouteMatch<T> | null {
     this.reset()
     const exact = this.exact.get(host)
-    if (exact !== undefined) this.search(exact, method, path, headers)
+    if (exact !== undefined) this.search(exact, method, path, req)
     const wildcards = this.wildcards
     for (let i = 0; i < wildcards.length; i++) {
       const w = wildcards[i]!
       // sorted by strength: once one cannot win, none of the rest can
       if (w.bucket.min >= this.bestRank) break
       if (w.suffix ? host.endsWith(w.affix) : host.startsWith(w.affix))
-        this.search(w.bucket, method, path, headers)
+        this.search(w.bucket, method, path, req)
     }
-    this.search(this.hostless, method, path, headers)
+    this.search(this.hostless, method, path, req)
 
     const c = this.best
     if (c === null) return null
@@ -124,7 +123,7 @@ class CompiledRouter<T> implements Router<T> {
     this.bestExec = null
   }
 
-  private search(bucket: Bucket<T>, method: string, path: string, headers: IncomingHttpHeaders): void {
+  private search(bucket: Bucket<T>, method: string, path: string, req: HeaderSource): void {
     if (bucket.min >= this.bestRank) return
     const n = path.length
     const visited = this.visited
@@ -143,7 +142,7 @@ class CompiledRouter<T> implements Router<T> {
         for (let i = 0; i < prefixes.length; i++) {
           const c = prefixes[i]!
           if (c.rank >= this.bestRank) break
-          if (conditionsMatch(c.route, method, headers)) {
+          if (conditionsMatch(c.route, method, req)) {
             this.bestRank = c.rank
             this.best = c
             this.bestExec = null
@@ -165,7 +164,7 @@ class CompiledRouter<T> implements Router<T> {
       for (let i = 0; i < patterns.length; i++) {
         const c = patterns[i]!
         if (c.rank >= this.bestRank) break
-        if (!conditionsMatch(c.route, method, headers)) continue
+        if (!conditionsMatch(c.route, method, req)) continue
         const m = c.regex!.exec(path)
         if (m !== null) {
           this.bestRank = c.rank
@@ -179,7 +178,7 @@ class CompiledRouter<T> implements Router<T> {
     for (let i = 0; i < bare.length; i++) {
       const c = bare[i]!
       if (c.rank >= this.bestRank) break
-      if (conditionsMatch(c.route, method, headers)) {
+      if (conditionsMatch(c.route, method, req)) {
         this.bestRank = c.rank
         this.best = c
         this.bestExec = null
@@ -197,7 +196,7 @@ class CompiledRouter<T> implements Router<T> {
  *
  * @example
  *   const router = buildRouter([{ route, value: 'users' }])
- *   const m = router.find('GET', 'api.example.com', '/users/1', req.headers)
+ *   const m = router.find('GET', 'api.example.com', '/users/1', req)
  *   if (m) console.log(m.value, m.strippedPath)
  */
 export function buildRouter<T>(entries: RouterEntry<T>[]): Router<T> {

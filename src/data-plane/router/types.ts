@@ -25,9 +25,18 @@ export interface RouteMatch<T> {
  *
  * @example
  *   const router = buildRouter([{ route, value: compiledRoute }])
- *   const m = router.find('GET', 'api.example.com', '/users/1', req.headers)
+ *   const m = router.find('GET', 'api.example.com', '/users/1', req)
  */
+/**
+ * Where the router reads request headers from, only when a route has header conditions: pass
+ * the IncomingMessage itself, so Node never builds its lazy `headers` object for a lookup that
+ * does not need it.
+ */
+export interface HeaderSource {
+  readonly headers: IncomingHttpHeaders
+}
+
 export interface Router<T> {
-  find(method: string, host: string, path: string, headers: IncomingHttpHeaders): RouteMatch<T> | null
+  find(method: string, host: string, path: string, req: HeaderSource): RouteMatch<T> | null
   readonly size: number
 }

@@ -41,7 +41,7 @@ export function connectRedis(url: string, extra: RedisOptions = {}): Redis | Clu
         host: u.hostname || '127.0.0.1',
         port: Number(u.port || 6379),
         db: Number(u.pathname.slice(1) || 0),
-        tls: u.protocol === 'rediss:' ? {} : undefined,
+        tls: u.protocol === 'rediss:' ? tlsOptions(u) : undefined,
       })
     case 'redis+cluster:':
       return new Cluster(hosts(), { redisOptions: opts, enableOfflineQueue: false })
@@ -56,9 +56,25 @@ export function connectRedis(url: string, extra: RedisOptions = {}): Redis | Clu
   }
 }
 
+/**
+ * TLS options of a `rediss://` URL: the certificate is verified unless `ssl_verify=false`
+ * (Kong's `config.redis.ssl_verify`), `server_name=` sets the SNI.
+ */
+function tlsOptions(u: URL): { rejectUnauthorized: boolean; servername?: string } {
+  const servername = u.searchParams.get('server_name') ?? undefined
+  const verify = u.searchParams.get('ssl_verify') !== 'false'
+  return servername === undefined
+    ? { rejectUnauthorized: verify }
+    : { rejectUnauthorized: verify, servername }
+}
+
 /** Kong's per-plugin `config.redis` fields → a URL, so one code path builds every client. */
 export function settingsToUrl(s: RedisSettings): string {
   const scheme = s.ssl ? 'rediss' : 'redis'
   const auth = s.password ? `${encodeURIComponent(s.username ?? '')}:${encodeURIComponent(s.password)}@` : ''
-  return `${scheme}://${auth}${s.host ?? '127.0.0.1'}:${s.port ?? 6379}/${s.database ?? 0}`
+  const query = new URLSearchParams()
+  if (s.ssl && s.ssl_verify !== undefined) query.set('ssl_verify', String(s.ssl_verify))
+  if (s.ssl && s.server_name !== undefined) query.set('server_name', s.server_name)
+  const q = query.size > 0 ? `?${query}` : ''
+  return `${scheme}://${auth}${s.host ?? '127.0.0.1'}:${s.port ?? 6379}/${s.database ?? 0}${q}`
 }

@@ -1,0 +1,200 @@
+import type { ConfigIssue } from '../core/entities.js'
+
+/**
+ * Kong's DB error codes (kong/db/errors.lua), which its Admin API sends in error bodies. Clients
+ * (decK, the ingress controller, scripts) branch on `code`, so the numbers are Kong's.
+ */
+export const KONG_CODES = {
+  INVALID_PRIMARY_KEY: 1,
+  SCHEMA_VIOLATION: 2,
+  PRIMARY_KEY_VIOLATION: 3,
+  FOREIGN_KEY_VIOLATION: 4,
+  UNIQUE_VIOLATION: 5,
+  NOT_FOUND: 6,
+  INVALID_OFFSET: 7,
+  INVALID_SIZE: 9,
+  FOREIGN_KEYS_UNRESOLVED: 13,
+  DECLARATIVE_CONFIG: 14,
+} as const
+
+/** A refused Admin API request: the status and the JSON body Kong would send. */
+export class ApiError {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
+  ) {}
+}
+
+export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError
+
+export const notFound = (): ApiError => new ApiError(404, { message: 'Not found' })
+export const methodNotAllowed = (): ApiError => new ApiError(405, { message: 'Method not allowed' })
+export const badRequest = (message: string): ApiError => new ApiError(400, { message })
+
+/** Lua's `pl.pretty.write(t, '')`, which Kong uses to quote keys in messages: `{name="x"}`. */
+export function luaPretty(value: unknown): string {
+  if (value === null || value === undefined) return 'null'
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (typeof value !== 'object') return String(value)
+  if (Array.isArray(value)) return `{${value.map(luaPretty).join(',')}}`
+  return `{${Object.entries(value)
+    .map(([k, v]) => `${k}=${luaPretty(v)}`)
+    .join(',')}}`
+}
+
+/** Splits an issue path (`config.limits[0]["x.y"]`) into its steps. */
+export function splitPath(path: string): Array<string | number> {
+  const steps: Array<string | number> = []
+  const re = /([^.[\]]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g
+  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
+    if (m[1] !== undefined) steps.push(m[1])
+    else if (m[2] !== undefined) steps.push(Number(m[2]))
+    else if (m[3] !== undefined) steps.push(JSON.parse(m[3]) as string)
+  }
+  return steps
+}
+
+type Nested = Record<string, unknown> | unknown[]
+
+function setNested(root: Record<string, unknown>, steps: Array<string | number>, message: string): void {
+  let node: Nested = root
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i] as string | number
+    const last = i === steps.length - 1
+    const container = node as Record<string | number, unknown>
+    // a list keeps positions, as Kong's field errors do: the gaps are null, not holes
+    if (Array.isArray(node) && typeof step === 'number') while (node.length < step) node.push(null)
+    if (last) {
+      const prev = container[step]
+      container[step] = typeof prev === 'string' ? `${prev}; ${message}` : message
+      return
+    }
+    let next = container[step]
+    if (next === undefined || next === null || typeof next !== 'object') {
+      next = typeof steps[i + 1] === 'number' ? [] : {}
+      container[step] = next
+    }
+    node = next as Nested
+  }
+}
+
+/**
+ * Kong's nested `fields` from issues, relative to `base` (the entity's path in the document):
+ * `config.minute` → `{ config: { minute: "…" } }`, `paths[1]` → `{ paths: [null, "…"] }`, and
+ * issues about the entity as a whole under `@entity`.
+ *
+ * @example
+ *   nestFields([{ path: 'plugins[2].config.minute', message: 'expected a number' }], 'plugins[2]')
+ *   // → { config: { minute: 'expected a number' } }
+ */
+export function nestFields(issues: readonly ConfigIssue[], base = ''): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  for (const issue of issues) {
+    let rel = issue.path
+    if (base !== '' && rel.startsWith(base)) rel = rel.slice(base.length).replace(/^\./, '')
+    const steps = splitPath(rel)
+    if (steps.length === 0) {
+      const list = (fields['@entity'] as string[] | undefined) ?? []
+      list.push(issue.message)
+      fields['@entity'] = list
+    } else setNested(fields, steps, issue.message)
+  }
+  return fields
+}
+
+/**
+ * 400 schema violation, as Kong words it: `schema violation (host: required field missing)` or
+ * `2 schema violations (host: …; path: …)`.
+ *
+ * @example
+ *   schemaViolation([{ path: 'name', message: 'required field missing' }])
+ */
+export function schemaViolation(issues: readonly ConfigIssue[], base = ''): ApiError {
+  const parts = issues.map((i) => {
+    const rel = base !== '' && i.path.startsWith(base) ? i.path.slice(base.length).replace(/^\./, '') : i.path
+    return rel === '' ? i.message : `${rel}: ${i.message}`
+  })
+  const message =
+    parts.length === 1
+      ? `schema violation (${parts[0]})`
+      : `${parts.length} schema violations (${parts.join('; ')})`
+  return new ApiError(400, {
+    code: KONG_CODES.SCHEMA_VIOLATION,
+    name: 'schema violation',
+    message,
+    fields: nestFields(issues, base),
+  })
+}
+
+/** 409: another entity already has this unique value (`{ name = "x" }`). */
+export function uniqueViolation(key: Record<string, unknown>): ApiError {
+  return new ApiError(409, {
+    code: KONG_CODES.UNIQUE_VIOLATION,
+    name: 'unique constraint violation',
+    message: `UNIQUE violation detected on '${luaPretty(key)}'`,
+    fields: key,
+  })
+}
+
+/** 400: an entity with this id exists already. */
+export function primaryKeyViolation(id: string): ApiError {
+  return new ApiError(400, {
+    code: KONG_CODES.PRIMARY_KEY_VIOLATION,
+    name: 'primary key violation',
+    message: `primary key violation on key '${luaPretty({ id })}'`,
+    fields: { id },
+  })
+}
+
+/** 400: a foreign key `{ id }` that points at nothing. */
+export function foreignKeyViolation(field: string, key: Record<string, unknown>, table: string): ApiError {
+  return new ApiError(400, {
+    code: KONG_CODES.FOREIGN_KEY_VIOLATION,
+    name: 'foreign key violation',
+    message: `the foreign key '${luaPretty(key)}' does not reference an existing '${table}' entity.`,
+    fields: { [field]: key },
+  })
+}
+
+/** 400: a foreign key given by name (`service.name=x`) that names nothing. */
+export function foreignKeyUnresolved(field: string, by: string, value: unknown, table: string): ApiError {
+  const reason = `the foreign key cannot be resolved with '${luaPretty({ [by]: value })}' for an existing '${table}' entity`
+  return new ApiError(400, {
+    code: KONG_CODES.FOREIGN_KEYS_UNRESOLVED,
+    name: 'foreign keys unresolved',
+    message: `foreign key unresolved (${field}.${by}: ${reason})`,
+    fields: { [field]: { [by]: reason } },
+  })
+}
+
+export function invalidOffset(offset: string, reason: string): ApiError {
+  return new ApiError(400, {
+    code: KONG_CODES.INVALID_OFFSET,
+    name: 'invalid offset',
+    message: `'${offset}' is not a valid offset: ${reason}`,
+  })
+}
+
+export function invalidSize(message: string): ApiError {
+  return new ApiError(400, { code: KONG_CODES.INVALID_SIZE, name: 'invalid size', message })
+}
+
+/**
+ * 400 for `POST /config`: every issue of the file, nested by path as Kong's `fields`, and as a
+ * flat list (`flattened_errors`, Kong's `?flatten_errors=1` form, always included).
+ */
+export function declarativeConfigError(issues: readonly ConfigIssue[]): ApiError {
+  const shown = issues
+    .slice(0, 5)
+    .map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`))
+    .join('; ')
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''
+  return new ApiError(400, {
+    code: KONG_CODES.DECLARATIVE_CONFIG,
+    name: 'invalid declarative configuration',
+    message: `declarative config is invalid: ${shown}${more}`,
+    fields: nestFields(issues),
+    flattened_errors: issues.map((i) => ({ path: i.path, message: i.message })),
+  })
+}

@@ -1,0 +1,236 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { isUuid } from '../config/ids.js'
+import { parseServiceUrl } from '../config/index.js'
+import { hashPassword, isPasswordHash } from '../config/password.js'
+import type { ConfigDocument, Ref } from '../core/entities.js'
+import type { PluginRegistry } from '../core/plugin.js'
+import { resolveRefs, uniqueConflict } from './constraints.js'
+import { type ApiError, primaryKeyViolation, schemaViolation } from './errors.js'
+import { type Kind, listOf, SPECS } from './kinds.js'
+import { mergePatch } from './schema-walk.js'
+import { checkUpstreams } from './upstream-check.js'
+import type { UpstreamPolicy } from './upstream-policy.js'
+import { draftOf, validateWrite } from './validate.js'
+
+type Entity = Record<string, unknown>
+
+/** What a write needs besides the document. */
+export interface WriteEnv {
+  registry: PluginRegistry
+  policy: UpstreamPolicy
+  /** ms since the epoch (timestamps are stored in seconds, as Kong does) */
+  now(): number
+}
+
+/** The next document and the entity written (absent for deletes). */
+export type OpResult = { ok: true; doc: ConfigDocument; entity?: Entity } | { ok: false; error: ApiError }
+
+const fail = (error: ApiError): OpResult => ({ ok: false, error })
+const randomKey = () => randomBytes(16).toString('hex')
+
+/** Values Kong generates when they are not given, and basic-auth hashing. */
+function prepare(kind: Kind, raw: Entity, previous: Entity | undefined): Entity {
+  const out = { ...raw }
+  if (kind === 'keyauth_credentials' && out.key === undefined) out.key = randomKey()
+  if (kind === 'jwt_secrets') {
+    out.key ??= randomKey()
+    const algorithm = typeof out.algorithm === 'string' ? out.algorithm : 'HS256'
+    if (algorithm.startsWith('HS') && out.secret === undefined && out.jwks_uri === undefined) {
+      out.secret = randomKey()
+    }
+  }
+  if (kind === 'basicauth_credentials' && typeof out.password === 'string' && out.password !== '') {
+    const unchanged = previous !== undefined && out.password === previous.password
+    if (!unchanged && !isPasswordHash(out.password)) out.password = hashPassword(out.password, String(out.id))
+  }
+  return out
+}
+
+function stamp(kind: Kind, entity: Entity, previous: Entity | undefined, env: WriteEnv): void {
+  const seconds = Math.floor(env.now() / 1000)
+  const spec = SPECS[kind]
+  if (spec.createdAt) entity.created_at = previous?.created_at ?? entity.created_at ?? seconds
+  if (spec.updatedAt) entity.updated_at = seconds
+}
+
+function withRefs(entity: Entity, refs: Record<string, Ref | null>): Entity {
+  const out = { ...entity }
+  for (const [field, value] of Object.entries(refs)) {
+    if (value === null) delete out[field]
+    else out[field] = value
+  }
+  return out
+}
+
+/** Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream policy. */
+function commit(
+  doc: ConfigDocument,
+  kind: Kind,
+  candidate: Entity,
+  previousId: string | undefined,
+  env: WriteEnv,
+): OpResult {
+  const conflict = uniqueConflict(doc, kind, candidate)
+  if (conflict !== undefined) return fail(conflict)
+  const draft = draftOf(doc)
+  const list = draft[kind]
+  const at = previousId === undefined ? -1 : list.findIndex((e) => e.id === previousId)
+  if (at >= 0) list[at] = candidate
+  else list.push(candidate)
+  const result = validateWrite(draft, kind, candidate.id as string, env.registry)
+  if (!result.ok) return result
+  const entity = listOf(result.doc, kind).find((e) => e.id === candidate.id) as Entity
+  const refused = checkUpstreams(result.doc, kind, entity, env.policy)
+  if (refused !== undefined) return fail(refused)
+  return { ok: true, doc: result.doc, entity }
+}
+
+/**
+ * `POST /{collection}`: a new entity with a random id (or the one given), Kong's generated
+ * values and timestamps. `forced` holds the foreign keys a nested URL implies
+ * (`/services/{s}/routes` → `service`), which win over the body's.
+ *
+ * @example
+ *   createEntity(doc, 'services', { name: 'users', url: 'http://users:8080' }, env)
+ */
+export function createEntity(
+  doc: ConfigDocument,
+  kind: Kind,
+  body: Entity,
+  env: WriteEnv,
+  forced: Record<string, Ref> = {},
+): OpResult {
+  const split = resolveRefs(doc, kind, body)
+  if ('error' in split) return fail(split.error)
+  const { refs, rest } = split
+  if (rest.id !== undefined && rest.id !== null) {
+    if (
+      isUuid(rest.id) &&
+      listOf(doc, kind).some((e) => e.id.toLowerCase() === String(rest.id).toLowerCase())
+    ) {
+      return fail(primaryKeyViolation(String(rest.id)))
+    }
+  } else rest.id = randomUUID()
+  const entity = prepare(kind, rest, undefined)
+  stamp(kind, entity, undefined, env)
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env)
+}
+
+/**
+ * `PATCH`: the given fields over the stored entity (records merged field by field, `null`
+ * unsets), the service `url` shorthand expanded, a changed basic-auth password hashed.
+ *
+ * @example
+ *   updateEntity(doc, 'services', existing, { retries: 6 }, env)
+ */
+export function updateEntity(
+  doc: ConfigDocument,
+  kind: Kind,
+  existing: Entity,
+  body: Entity,
+  env: WriteEnv,
+  forced: Record<string, Ref> = {},
+): OpResult {
+  const split = resolveRefs(doc, kind, body)
+  if ('error' in split) return fail(split.error)
+  const { refs, rest } = split
+  if (rest.id !== undefined && rest.id !== null && rest.id !== existing.id) {
+    return fail(schemaViolation([{ path: 'id', message: 'the id of an entity cannot be changed' }]))
+  }
+  delete rest.id
+  let patch = rest
+  if (kind === 'services' && typeof patch.url === 'string') {
+    const parsed = parseServiceUrl(patch.url)
+    if (!parsed.ok) return fail(schemaViolation([{ path: 'url', message: parsed.message }]))
+    const { url: _url, ...others } = patch
+    patch = { ...others, ...parsed.value, path: parsed.value.path ?? null }
+  }
+  const base: Entity = { ...existing }
+  for (const field of Object.keys(SPECS[kind].refs)) delete base[field]
+  let merged = mergePatch(SPECS[kind].schema, base, patch)
+  if (kind === 'plugins') merged = mergePluginConfig(env.registry, existing, patch, merged)
+  const entity = prepare(kind, merged, existing)
+  stamp(kind, entity, existing, env)
+  const keptRefs: Record<string, Ref | null> = {}
+  for (const field of Object.keys(SPECS[kind].refs)) {
+    if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
+  }
+  const candidate = withRefs(entity, { ...keptRefs, ...refs, ...forced })
+  return commit(doc, kind, candidate, existing.id as string, env)
+}
+
+function mergePluginConfig(
+  registry: PluginRegistry,
+  existing: Entity,
+  patch: Entity,
+  merged: Entity,
+): Entity {
+  const config = patch.config
+  const sameName = patch.name === undefined || patch.name === existing.name
+  if (!sameName || config === null || typeof config !== 'object' || Array.isArray(config)) return merged
+  const schema = registry.get(String(existing.name))?.schema
+  const base = (existing.config ?? {}) as Entity
+  return { ...merged, config: mergePatch(schema, base, config as Entity) }
+}
+
+/**
+ * `PUT /{collection}/{key}`: creates the entity with that id (or endpoint key, e.g. a name), or
+ * replaces the existing one whole (fields not given fall back to their defaults); the id and
+ * `created_at` of a replaced entity are kept.
+ *
+ * @example
+ *   upsertEntity(doc, 'services', 'users', existingOrUndefined, { url: 'http://users:8080' }, env)
+ */
+export function upsertEntity(
+  doc: ConfigDocument,
+  kind: Kind,
+  key: string,
+  existing: Entity | undefined,
+  body: Entity,
+  env: WriteEnv,
+  forced: Record<string, Ref> = {},
+): OpResult {
+  const split = resolveRefs(doc, kind, body)
+  if ('error' in split) return fail(split.error)
+  const { refs, rest } = split
+  const endpointKey = SPECS[kind].endpointKey
+  const byId = isUuid(key)
+  const id = existing?.id ?? (byId ? key : randomUUID())
+  if (rest.id !== undefined && rest.id !== null && rest.id !== id) {
+    return fail(schemaViolation([{ path: 'id', message: 'must match the id in the URL' }]))
+  }
+  if (!byId && endpointKey !== undefined) {
+    if (rest[endpointKey] !== undefined && rest[endpointKey] !== key) {
+      return fail(
+        schemaViolation([{ path: endpointKey, message: `must match the ${endpointKey} in the URL` }]),
+      )
+    }
+    rest[endpointKey] = key
+  }
+  rest.id = id
+  const entity = prepare(kind, rest, existing)
+  stamp(kind, entity, existing, env)
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), existing?.id as string | undefined, env)
+}
+
+/**
+ * `DELETE`: removes the entity and, as Kong's cascades, what belongs to it (a service's routes
+ * and their plugins, its plugins; a consumer's credentials and plugins; an upstream's targets).
+ *
+ * @example
+ *   deleteEntity(doc, 'services', service.id, env)
+ */
+export function deleteEntity(doc: ConfigDocument, kind: Kind, id: string, env: WriteEnv): OpResult {
+  const draft = draftOf(doc)
+  const remove = (k: Kind, ids: ReadonlySet<string>) => {
+    if (ids.size === 0) return
+    draft[k] = draft[k].filter((e) => !ids.has(e.id as string))
+    for (const { kind: child, field } of SPECS[k].cascade) {
+      const owned = draft[child].filter((e) => ids.has((e[field] as Ref | undefined)?.id ?? ''))
+      remove(child, new Set(owned.map((e) => e.id as string)))
+    }
+  }
+  remove(kind, new Set([id]))
+  const result = validateWrite(draft, kind, undefined, env.registry)
+  return result.ok ? { ok: true, doc: result.doc } : result
+}

@@ -1,0 +1,211 @@
+import type { Cluster, Redis } from 'ioredis'
+import { connectRedis } from '../../stores/redis/connect.js'
+import type { Instance, Registration, RegistryBackend } from './types.js'
+
+// Every script runs on Redis's clock (TIME), so nodes with skewed clocks agree on expiries.
+// Keys (one hash slot, `{registry}`): 1 instances (field service/id → JSON), 2 last seen (ms),
+// 3 expiry zset (score = ms), 4 url index (field "service url" → id).
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`
+const REMOVE = `
+local function remove(field)
+  local raw = redis.call('HGET', KEYS[1], field)
+  if not raw then return 0 end
+  local inst = cjson.decode(raw)
+  redis.call('HDEL', KEYS[1], field)
+  redis.call('HDEL', KEYS[2], field)
+  redis.call('ZREM', KEYS[3], field)
+  redis.call('HDEL', KEYS[4], inst.service .. ' ' .. inst.url)
+  return 1
+end`
+
+const SCRIPTS = {
+  // ARGV: service, id, url, health_path ('' = none), ttl (s), channel
+  porticoRegister: `${NOW}
+${REMOVE}
+local ttl = tonumber(ARGV[5])
+local id = redis.call('HGET', KEYS[4], ARGV[1] .. ' ' .. ARGV[3])
+local created = 0
+local field
+if id then
+  -- an expired registration not swept yet is gone: this one starts afresh
+  local expires = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1] .. '/' .. id))
+  if not expires or expires <= now then
+    remove(ARGV[1] .. '/' .. id)
+    id = nil
+  end
+end
+if id then
+  field = ARGV[1] .. '/' .. id
+  local inst = cjson.decode(redis.call('HGET', KEYS[1], field))
+  inst.ttl = ttl
+  inst.health_path = ARGV[4]
+  redis.call('HSET', KEYS[1], field, cjson.encode(inst))
+else
+  id = ARGV[2]
+  created = 1
+  field = ARGV[1] .. '/' .. id
+  redis.call('HSET', KEYS[1], field, cjson.encode({ id = id, service = ARGV[1], url = ARGV[3],
+    health_path = ARGV[4], ttl = ttl, registered_at = now }))
+  redis.call('HSET', KEYS[4], ARGV[1] .. ' ' .. ARGV[3], id)
+end
+redis.call('HSET', KEYS[2], field, now)
+redis.call('ZADD', KEYS[3], now + ttl * 1000, field)
+redis.call('PUBLISH', ARGV[6], 'register')
+return { id, created }`,
+  // ARGV: field, ttl ('' = keep)
+  porticoRenew: `${NOW}
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local expires = tonumber(redis.call('ZSCORE', KEYS[3], ARGV[1]))
+if not expires or expires <= now then return 0 end
+local inst = cjson.decode(raw)
+local ttl = tonumber(ARGV[2])
+if ttl then
+  inst.ttl = ttl
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(inst))
+end
+redis.call('HSET', KEYS[2], ARGV[1], now)
+redis.call('ZADD', KEYS[3], now + inst.ttl * 1000, ARGV[1])
+return 1`,
+  // ARGV: field, channel
+  porticoDeregister: `${REMOVE}
+local removed = remove(ARGV[1])
+if removed == 1 then redis.call('PUBLISH', ARGV[2], 'deregister') end
+return removed`,
+  // ARGV: channel
+  porticoSweep: `${NOW}
+${REMOVE}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, field in ipairs(expired) do remove(field) end
+if #expired > 0 then redis.call('PUBLISH', ARGV[1], 'expired') end
+return #expired`,
+  porticoList: `${NOW}
+return { now, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
+  redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES') }`,
+} as const
+
+type Keys = [string, string, string, string]
+type Client = (Redis | Cluster) & {
+  porticoRegister(
+    ...args: [...Keys, string, string, string, string, number, string]
+  ): Promise<[string, number]>
+  porticoRenew(...args: [...Keys, string, string]): Promise<number>
+  porticoDeregister(...args: [...Keys, string, string]): Promise<number>
+  porticoSweep(...args: [...Keys, string]): Promise<number>
+  porticoList(...args: Keys): Promise<[number, string[], string[], string[]]>
+}
+
+function pairs(flat: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, flat[i + 1] as string)
+  return out
+}
+
+/**
+ * The registry shared by every node (redis mode): instances in one hash slot, written by Lua
+ * scripts (one atomic step each), changes announced on `{prefix}{registry}:changes`.
+ *
+ * @example
+ *   const backend = new RedisRegistry({ url: 'redis://127.0.0.1:6379', keyPrefix: 'portico:' })
+ */
+export class RedisRegistry implements RegistryBackend {
+  readonly kind = 'redis'
+  readonly #keys: Keys
+  readonly #channel: string
+  readonly #client: Client
+  readonly #subscriber: Redis | Cluster
+  #listeners: Array<() => void> = []
+
+  constructor(options: { url: string; keyPrefix: string }) {
+    const base = `${options.keyPrefix}{registry}`
+    this.#keys = [`${base}:instances`, `${base}:seen`, `${base}:expiry`, `${base}:urls`]
+    this.#channel = `${base}:changes`
+    this.#client = connectRedis(options.url, {
+      commandTimeout: 2000,
+      connectionName: 'portico-registry',
+    }) as Client
+    this.#client.on('error', () => {})
+    for (const [name, lua] of Object.entries(SCRIPTS))
+      this.#client.defineCommand(name, { numberOfKeys: 4, lua })
+    this.#subscriber = connectRedis(options.url, {
+      enableOfflineQueue: true,
+      connectionName: 'portico-registry-sub',
+    })
+    this.#subscriber.on('error', () => {})
+    this.#subscriber.on('message', () => this.#emit())
+    this.#subscriber.on('ready', () => this.#emit())
+    this.#subscriber.subscribe(this.#channel).catch(() => {})
+  }
+
+  async register(r: Registration, id: string): Promise<{ instance: Instance; created: boolean }> {
+    const [actual, created] = await this.#client.porticoRegister(
+      ...this.#keys,
+      r.service,
+      id,
+      r.url,
+      r.health_path ?? '',
+      r.ttl,
+      this.#channel,
+    )
+    const instance = (await this.list()).instances.find((i) => i.service === r.service && i.id === actual)
+    if (instance === undefined) throw new Error('the registered instance could not be read back')
+    return { instance, created: created === 1 }
+  }
+
+  async renew(service: string, id: string, ttl: number | undefined): Promise<Instance | null> {
+    const ok = await this.#client.porticoRenew(
+      ...this.#keys,
+      `${service}/${id}`,
+      ttl === undefined ? '' : String(ttl),
+    )
+    if (ok !== 1) return null
+    return (await this.list()).instances.find((i) => i.service === service && i.id === id) ?? null
+  }
+
+  async deregister(service: string, id: string): Promise<boolean> {
+    return (await this.#client.porticoDeregister(...this.#keys, `${service}/${id}`, this.#channel)) === 1
+  }
+
+  async list(): Promise<{ now: number; instances: Instance[] }> {
+    const [now, rawInstances, rawSeen, rawExpiry] = await this.#client.porticoList(...this.#keys)
+    const seen = pairs(rawSeen)
+    const expiry = pairs(rawExpiry)
+    const instances: Instance[] = []
+    for (const [field, json] of pairs(rawInstances)) {
+      const expires = Number(expiry.get(field))
+      if (!(expires > now)) continue
+      const i = JSON.parse(json) as Omit<Instance, 'last_seen' | 'expires_at'> & { health_path: string }
+      instances.push({
+        ...i,
+        health_path: i.health_path === '' ? null : i.health_path,
+        last_seen: Number(seen.get(field) ?? i.registered_at),
+        expires_at: expires,
+      })
+    }
+    return { now: Number(now), instances }
+  }
+
+  async sweep(): Promise<number> {
+    return this.#client.porticoSweep(...this.#keys, this.#channel)
+  }
+
+  watch(listener: () => void): void {
+    this.#listeners.push(listener)
+  }
+
+  #emit(): void {
+    for (const l of this.#listeners) l()
+  }
+
+  async close(): Promise<void> {
+    this.#listeners = []
+    await Promise.all(
+      [this.#client, this.#subscriber].map((c) =>
+        c.quit().then(
+          () => undefined,
+          () => c.disconnect(),
+        ),
+      ),
+    )
+  }
+}

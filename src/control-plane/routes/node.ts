@@ -1,0 +1,106 @@
+import { z } from 'zod'
+import type { Ref } from '../../core/entities.js'
+import { findEntity } from '../constraints.js'
+import { notFound } from '../errors.js'
+import type { AdminCall } from '../http.js'
+import { listOf, present } from '../kinds.js'
+import { type AdminContext, ok } from './context.js'
+
+/** The health of an upstream's targets as the data plane reports it (main provides it). */
+export interface UpstreamHealthView {
+  healthy: boolean
+  targets: ReadonlyArray<{ target: string; weight: number; health: string }>
+}
+
+/** What the node tells the Admin API about itself. */
+export interface NodeInfo {
+  version: string
+  nodeId: string
+  hostname: string
+  /** listeners and node settings, for `GET /` */
+  configuration(): Record<string, unknown>
+  /** connection counters, for `GET /status` */
+  server(): Promise<Record<string, number>>
+  /** the data plane's view of an upstream, by name */
+  health(upstream: string): UpstreamHealthView | undefined
+}
+
+function root(ctx: AdminContext, node: NodeInfo) {
+  const available: Record<string, { priority: number; version: string }> = {}
+  for (const name of ctx.plugins.names()) {
+    available[name] = { priority: ctx.plugins.get(name)?.priority ?? 0, version: node.version }
+  }
+  const enabled = [...new Set(ctx.cp.document.plugins.map((p) => p.name))].sort()
+  return ok({
+    tagline: 'Welcome to Portico',
+    version: node.version,
+    hostname: node.hostname,
+    node_id: node.nodeId,
+    plugins: { available_on_server: available, enabled_in_cluster: enabled },
+    configuration: {
+      database: ctx.cp.mode === 'memory' ? 'off' : 'redis',
+      config_store: ctx.cp.mode,
+      ...node.configuration(),
+    },
+  })
+}
+
+async function status(ctx: AdminContext, node: NodeInfo) {
+  const store = ctx.cp.status()
+  const memory = process.memoryUsage()
+  return ok({
+    database: { reachable: store.config_store_status === 'ok' },
+    server: await node.server(),
+    memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal },
+    configuration_hash: ctx.cp.hash,
+    config_store: store,
+    registry: { instances: ctx.cp.registry.instances.length },
+  })
+}
+
+/** Kong's `/upstreams/{u}/health`: each target with its health as this node sees it. */
+function upstreamHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall) {
+  const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
+  if (upstream === undefined) return notFound()
+  const view = node.health(upstream.name as string)
+  if (call.query.get('balancer_health') === '1') {
+    return ok({
+      id: upstream.id,
+      data: { health: view?.healthy === false ? 'UNHEALTHY' : 'HEALTHY', id: upstream.id },
+      node_id: node.nodeId,
+    })
+  }
+  const targets = listOf(ctx.cp.document, 'targets').filter(
+    (t) => (t.upstream as Ref | undefined)?.id === upstream.id,
+  )
+  const data = targets.map((t) => ({
+    ...present('targets', t),
+    health: view?.targets.find((v) => v.target === t.target)?.health ?? 'HEALTHCHECKS_OFF',
+  }))
+  return ok({ data, next: null, node_id: node.nodeId })
+}
+
+/** `GET /`, `/status`, `/endpoints`, plugin listings and schemas, upstream health. */
+export function mountNode(ctx: AdminContext, node: NodeInfo): void {
+  const r = ctx.router
+  r.add('GET', '/', () => root(ctx, node))
+  r.add('GET', '/status', () => status(ctx, node))
+  r.add('GET', '/endpoints', () => ok({ data: r.patterns().map((p) => p.path) }))
+  r.add('GET', '/plugins/enabled', () => ok({ enabled_plugins: ctx.plugins.names() }))
+  const schema = (call: AdminCall) => {
+    const def = ctx.plugins.get(call.params.name as string)
+    if (def === undefined) return { status: 404, body: { message: `No plugin named '${call.params.name}'` } }
+    return ok(z.toJSONSchema(def.schema, { io: 'input', unrepresentable: 'any' }))
+  }
+  r.add('GET', '/schemas/plugins/:name', schema)
+  r.add('GET', '/plugins/schema/:name', schema)
+  r.add('GET', '/upstreams/:upstream/health', (call) => upstreamHealth(ctx, node, call))
+  r.add('GET', '/upstreams/:upstream/targets/all', (call) => {
+    const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
+    if (upstream === undefined) return notFound()
+    const data = listOf(ctx.cp.document, 'targets')
+      .filter((t) => (t.upstream as Ref | undefined)?.id === upstream.id)
+      .map((t) => present('targets', t))
+    return ok({ data, next: null })
+  })
+}

@@ -1,0 +1,156 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { request } from 'undici'
+import type { JwtAlgorithm } from '../../core/entities.js'
+import type { Logger } from '../../core/logger.js'
+import { publicKeyVerifier, type Verifier } from './algorithms.js'
+
+/** Limits of a JWKS fetch: the only outbound request a token can ever cause. */
+export interface JwksOptions {
+  /** whole fetch, connect to last byte (ms) */
+  timeoutMs: number
+  /** at most one token-triggered refresh per this interval once keys are loaded (ms) */
+  minRefreshMs: number
+  /** same, while no key could be loaded yet (ms) */
+  retryMs: number
+  /** keys older than this are refreshed in the background on the next use (ms) */
+  maxAgeMs: number
+  maxBytes: number
+  maxKeys: number
+}
+
+export const JWKS_DEFAULTS: JwksOptions = {
+  timeoutMs: 2000,
+  minRefreshMs: 60_000,
+  retryMs: 5000,
+  maxAgeMs: 10 * 60_000,
+  maxBytes: 512 * 1024,
+  maxKeys: 100,
+}
+
+interface JwkEntry {
+  readonly kid: string | undefined
+  readonly alg: string | undefined
+  readonly key: KeyObject
+  readonly verifiers: Map<string, Verifier | null>
+}
+
+/**
+ * One JWKS URL's public keys, fetched with a timeout and a size bound, cached, and refreshed
+ * when a token names a `kid` the cache does not have — at most once per `minRefreshMs`. Only
+ * asymmetric signing keys are kept (an `oct` key in a JWKS is ignored: secrets are never
+ * fetched). Shared per URL by every credential and kept across reloads.
+ *
+ * @example
+ *   const jwks = new JwksSource('https://idp.example/.well-known/jwks.json')
+ *   await jwks.refresh()
+ *   jwks.verifiers('RS256', 'key-2024')
+ */
+export class JwksSource {
+  #keys: JwkEntry[] = []
+  #loadedAt = 0
+  #attemptAt = Number.NEGATIVE_INFINITY
+  #inflight: Promise<void> | null = null
+  /** fetches started (status and tests) */
+  fetches = 0
+  /** bumped by every successful fetch: a token verified under an older key set is re-verified */
+  generation = 0
+  lastError: string | null = null
+
+  constructor(
+    readonly uri: string,
+    readonly options: JwksOptions = JWKS_DEFAULTS,
+    readonly log?: Logger,
+  ) {}
+
+  get loaded(): boolean {
+    return this.#loadedAt > 0
+  }
+
+  /**
+   * Verifiers for the keys that fit `alg`: the key named `kid`, or, for a token without
+   * `kid`, every fitting key. Empty when none is known (the caller may {@link refresh}).
+   */
+  verifiers(alg: JwtAlgorithm, kid: string | undefined): Verifier[] {
+    const out: Verifier[] = []
+    for (const e of this.#keys) {
+      if (kid !== undefined && e.kid !== kid) continue
+      if (e.alg !== undefined && e.alg !== alg) continue
+      let v = e.verifiers.get(alg)
+      if (v === undefined) e.verifiers.set(alg, (v = publicKeyVerifier(alg, e.key) ?? null))
+      if (v !== null) out.push(v)
+    }
+    if (this.loaded && Date.now() - this.#loadedAt > this.options.maxAgeMs) void this.refresh()
+    return out
+  }
+
+  /**
+   * Fetches the key set again unless a fetch ran too recently (rate limit) — then null. Never
+   * rejects: a failed fetch keeps the keys already known.
+   */
+  refresh(): Promise<void> | null {
+    if (this.#inflight !== null) return this.#inflight
+    const now = Date.now()
+    const wait = this.loaded ? this.options.minRefreshMs : this.options.retryMs
+    if (now - this.#attemptAt < wait) return null
+    this.#attemptAt = now
+    this.fetches++
+    this.#inflight = this.#fetch().then(
+      (keys) => {
+        this.#keys = keys
+        this.#loadedAt = Date.now()
+        this.generation++
+        this.lastError = null
+      },
+      (err: unknown) => {
+        this.lastError = (err as Error).message
+        this.log?.warn({ jwks_uri: this.uri, err: this.lastError }, 'jwt: JWKS fetch failed')
+      },
+    )
+    this.#inflight.finally(() => (this.#inflight = null))
+    return this.#inflight
+  }
+
+  async #fetch(): Promise<JwkEntry[]> {
+    const { timeoutMs, maxBytes, maxKeys } = this.options
+    const res = await request(this.uri, {
+      method: 'GET',
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    if (res.statusCode !== 200) {
+      await res.body.dump()
+      throw new Error(`JWKS answered ${res.statusCode}`)
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length
+      if (size > maxBytes) {
+        res.body.destroy()
+        throw new Error(`JWKS larger than ${maxBytes} bytes`)
+      }
+      chunks.push(chunk as Buffer)
+    }
+    const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { keys?: unknown }
+    if (!Array.isArray(doc.keys)) throw new Error('JWKS without a "keys" array')
+    const out: JwkEntry[] = []
+    for (const jwk of doc.keys.slice(0, maxKeys) as Array<Record<string, unknown>>) {
+      if (jwk === null || typeof jwk !== 'object' || jwk.kty === 'oct') continue
+      if (jwk.use !== undefined && jwk.use !== 'sig') continue
+      try {
+        const key = createPublicKey({ key: jwk as never, format: 'jwk' })
+        out.push({
+          kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
+          alg: typeof jwk.alg === 'string' ? jwk.alg : undefined,
+          key,
+          verifiers: new Map(),
+        })
+      } catch {
+        // a key node:crypto cannot read is skipped, the others still serve
+      }
+    }
+    return out
+  }
+}

@@ -1,0 +1,137 @@
+import type { RequestContext } from '../../core/context.js'
+import type { AccessResult, PluginDefinition, PluginEnv, Reply } from '../../core/plugin.js'
+import { BoundedCache } from '../auth-common/bounded-cache.js'
+import { type AuthResult, authFlow } from '../auth-common/flow.js'
+import { authenticate, consumersOf, findConsumer } from '../auth-common/identity.js'
+import { isReply, jsonReply, unauthorized } from '../auth-common/replies.js'
+import { type ClaimRules, maximumExpirationError, registeredClaimErrors } from './claims.js'
+import { compileCredentials } from './credentials.js'
+import { MAX_TOKEN_LENGTH } from './decode.js'
+import { revocationRoutes } from './revocation/admin.js'
+import { nodeRevocations } from './revocation/node.js'
+import { DEFAULT_RETENTION_S } from './revocation/registry.js'
+import { type JwtConfig, schema } from './schema.js'
+import { findToken, MULTIPLE } from './token.js'
+import { checkSignature, type SignatureContext, type Verified } from './verify.js'
+
+/** Verified tokens remembered per plugin instance (signature and decoding skipped on a hit). */
+export const VERIFIED_CACHE_SIZE = 4096
+
+function create(config: JwtConfig, env: PluginEnv) {
+  const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
+  const sig: SignatureContext = {
+    credentials: compileCredentials(env, config.secret_is_base64),
+    keyClaim: config.key_claim_name,
+    challenge: `${base} error="invalid_token"`,
+  }
+  const sources = {
+    uriParams: config.uri_param_names,
+    cookies: config.cookie_names,
+    headers: config.header_names.map((h) => h.toLowerCase()),
+  }
+  const rules: ClaimRules = {
+    exp: config.claims_to_verify?.includes('exp') ?? false,
+    nbf: config.claims_to_verify?.includes('nbf') ?? false,
+    leeway: config.leeway,
+    maximumExpiration: config.maximum_expiration,
+  }
+  const checkClock = rules.exp || rules.nbf
+  const revocations = nodeRevocations(env.services, env.log)
+  // a signature depends only on the token and this instance's keys: check it once per token;
+  // the clock, the revocation list and the consumer are checked on every request
+  const cache = new BoundedCache<string, Verified>(VERIFIED_CACHE_SIZE)
+
+  const afterSignature = (ctx: RequestContext, v: Verified): Verified | Reply => {
+    const now = Math.floor(Date.now() / 1000)
+    if (checkClock) {
+      const errors = registeredClaimErrors(v.claims, rules, now)
+      if (errors !== null) return jsonReply(401, errors, sig.challenge)
+    }
+    if (rules.maximumExpiration > 0) {
+      const error = maximumExpirationError(v.claims, rules.maximumExpiration, now)
+      if (error !== null) return jsonReply(401, error, sig.challenge)
+    }
+    if (revocations.has(v.revocationId)) return unauthorized(ctx, 'Token revoked', sig.challenge)
+    if (v.identity === null) {
+      return unauthorized(ctx, `Could not find consumer for '${sig.keyClaim}=${v.keyValue}'`)
+    }
+    return v
+  }
+
+  const verify = (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
+    const token = findToken(ctx, sources)
+    if (token === undefined) return unauthorized(ctx, 'Unauthorized', base)
+    if (token === MULTIPLE) return unauthorized(ctx, 'Multiple tokens provided', sig.challenge)
+    // bounded before any decoding: a huge token costs nothing but this comparison
+    if (token.length > MAX_TOKEN_LENGTH) return unauthorized(ctx, 'Bad token; too large', sig.challenge)
+    const hit = cache.get(token)
+    if (hit !== undefined && (hit.source === null || hit.source.generation === hit.generation)) {
+      return afterSignature(ctx, hit)
+    }
+    const remember = (r: Verified | Reply): Verified | Reply => {
+      if (isReply(r)) return r
+      cache.set(token, r)
+      return afterSignature(ctx, r)
+    }
+    const r = checkSignature(ctx, sig, token)
+    return r instanceof Promise ? r.then(remember) : remember(r)
+  }
+
+  const toAuth = (r: Verified | Reply): AuthResult => (isReply(r) ? r : r.identity!)
+  const anonymousConsumer =
+    config.anonymous === undefined ? undefined : findConsumer(consumersOf(env.document), config.anonymous)
+  if (config.anonymous !== undefined && anonymousConsumer === undefined) {
+    env.log.error({ anonymous: config.anonymous }, 'jwt: the anonymous consumer does not exist')
+  }
+  const flow = authFlow({
+    anonymous: config.anonymous,
+    anonymousConsumer,
+    runOnPreflight: config.run_on_preflight,
+    check: (ctx) => {
+      const r = verify(ctx)
+      return r instanceof Promise ? r.then(toAuth) : toAuth(r)
+    },
+  })
+  if (config.logout_paths.length === 0) return { access: flow }
+
+  // logout: a valid token is revoked (here at once, on other nodes through Redis) and the gateway
+  // answers itself; without a valid token the usual 401s apply, anonymous or not
+  const logoutPaths = new Set(config.logout_paths)
+  const logout = (ctx: RequestContext, r: Verified | Reply): AccessResult => {
+    if (isReply(r)) return r
+    // until the token expires; when exp is not verified here an expired token still passes,
+    // so the revocation is kept at least the default retention
+    const exp = typeof r.claims.exp === 'number' ? r.claims.exp : 0
+    const retained = Math.floor(Date.now() / 1000) + DEFAULT_RETENTION_S
+    void revocations.revoke(r.revocationId, rules.exp && exp > 0 ? exp : Math.max(exp, retained))
+    authenticate(ctx, r.identity!)
+    return jsonReply(200, { message: 'revoked' })
+  }
+  return {
+    access(ctx: RequestContext) {
+      if (!logoutPaths.has(ctx.path) || (ctx.method === 'OPTIONS' && !config.run_on_preflight))
+        return flow(ctx)
+      const r = verify(ctx)
+      return r instanceof Promise ? r.then((v) => logout(ctx, v)) : logout(ctx, r)
+    },
+  }
+}
+
+/**
+ * jwt (Kong priority 1450): a signed JWT (HS256/384/512, RS256/384/512, ES256/384, PS*, EdDSA)
+ * from the `Authorization: Bearer` header, the `jwt` query parameter or a cookie, matched to a
+ * jwt_secret by its `iss` claim (`key_claim_name`), with Kong's 401 messages. Beyond Kong:
+ * several secrets per key (rotation), JWKS URLs, `leeway`, and revocation (`logout_paths`, Admin
+ * API `/jwt/revocations`) applied on every node within a second, with no Redis call per request.
+ *
+ * @example
+ *   plugins: [{ name: jwt, config: { claims_to_verify: [exp], logout_paths: [/api/logout] } }]
+ */
+export const plugin: PluginDefinition<JwtConfig> = {
+  name: 'jwt',
+  priority: 1450,
+  schema,
+  noConsumer: true,
+  create,
+  adminRoutes: revocationRoutes,
+}

@@ -1,0 +1,28 @@
+import type { Logger } from '../../../core/logger.js'
+import type { PluginServices } from '../../../core/services.js'
+import { RedisRevocationPeer } from './redis-peer.js'
+import { Revocations } from './registry.js'
+
+/**
+ * The node's one revocation set, shared by every jwt instance and the admin endpoints and kept
+ * across reloads; shared with the other nodes through Redis when the node has one
+ * (`PORTICO_REDIS_URL`), node-local otherwise.
+ *
+ * @example
+ *   nodeRevocations(env.services, env.log).has(id)
+ */
+export function nodeRevocations(services: PluginServices, log?: Logger): Revocations {
+  const revocations = services.shared('jwt:revocations', () => {
+    const r = new Revocations()
+    let conn: ReturnType<PluginServices['redis']> | null = null
+    try {
+      conn = services.redis()
+    } catch {
+      // no Redis on this node: revocations stay node-local
+    }
+    if (conn !== null) r.attach(new RedisRevocationPeer(conn, services.keyPrefix, r, log))
+    return r
+  })
+  revocations.log ??= log
+  return revocations
+}

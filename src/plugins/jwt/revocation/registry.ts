@@ -1,0 +1,154 @@
+import { hash } from 'node:crypto'
+import type { Logger } from '../../../core/logger.js'
+
+/** How long a revocation lasts when neither the caller nor the token says (s). */
+export const DEFAULT_RETENTION_S = 24 * 3600
+/** Entries kept at most; beyond it the soonest-expiring tenth is dropped. */
+export const MAX_ENTRIES = 500_000
+
+/** One change to the revocation set: revoke (`r`) until `exp`, or lift (`d`). */
+export interface RevocationOp {
+  readonly op: 'r' | 'd'
+  readonly id: string
+  /** seconds since the epoch (0 for `d`) */
+  readonly exp: number
+}
+
+/** Where revocations are shared between nodes (Redis); absent on a node without Redis. */
+export interface RevocationPeer {
+  /** writes the change for every node; resolves true once Redis has it */
+  publish(change: RevocationOp): Promise<boolean>
+  /** resolves once this node is subscribed and has caught up */
+  ready(): Promise<void>
+  close(): void
+}
+
+/**
+ * The id a token is revoked under: its `jti`, or the SHA-256 (hex) of the whole token when it
+ * has none.
+ *
+ * @example
+ *   revocationId({ jti: 'a1' }, token) // → 'a1'
+ */
+export function revocationId(claims: Record<string, unknown>, token: string): string {
+  const jti = claims.jti
+  return typeof jti === 'string' && jti !== '' ? jti : hash('sha256', token, 'hex')
+}
+
+/**
+ * The node's revoked tokens: a local Map consulted on every request (no Redis round trip),
+ * entries dropped once their token has expired anyway. Changes made here are published through
+ * the {@link RevocationPeer} (Redis) and changes from other nodes are applied through
+ * {@link apply} / {@link replace}; without a peer, revocation is node-local.
+ *
+ * @example
+ *   const revoked = new Revocations()
+ *   await revoked.revoke('a1', exp)
+ *   revoked.has('a1') // → true
+ */
+export class Revocations {
+  readonly #entries = new Map<string, number>()
+  /** local changes Redis has not confirmed yet: re-applied over a snapshot, retried */
+  readonly #unsynced = new Map<string, RevocationOp>()
+  #peer: RevocationPeer | null = null
+  #sweeper: NodeJS.Timeout | null = null
+  log: Logger | undefined
+
+  constructor(readonly maxEntries = MAX_ENTRIES) {}
+
+  get size(): number {
+    return this.#entries.size
+  }
+
+  get peer(): RevocationPeer | null {
+    return this.#peer
+  }
+
+  attach(peer: RevocationPeer): void {
+    this.#peer = peer
+  }
+
+  /** The hot path: one Map lookup, and none at all while nothing is revoked. */
+  has(id: string): boolean {
+    return this.#entries.size !== 0 && this.#entries.has(id)
+  }
+
+  /** exp (s) of a live revocation, or undefined */
+  get(id: string): number | undefined {
+    const exp = this.#entries.get(id)
+    return exp !== undefined && exp > Date.now() / 1000 ? exp : undefined
+  }
+
+  /** Revokes locally at once, then publishes; resolves true when the other nodes will see it. */
+  revoke(id: string, exp: number): Promise<boolean> {
+    return this.#local({ op: 'r', id, exp })
+  }
+
+  unrevoke(id: string): Promise<boolean> {
+    return this.#local({ op: 'd', id, exp: 0 })
+  }
+
+  #local(change: RevocationOp): Promise<boolean> {
+    this.apply(change)
+    if (this.#peer === null) return Promise.resolve(false)
+    this.#unsynced.set(change.id, change)
+    return this.republish(change)
+  }
+
+  /** Publishes a local change (again); it stays pending until Redis has it. */
+  republish(change: RevocationOp): Promise<boolean> {
+    if (this.#peer === null) return Promise.resolve(false)
+    return this.#peer.publish(change).then((ok) => {
+      if (ok && this.#unsynced.get(change.id) === change) this.#unsynced.delete(change.id)
+      return ok
+    })
+  }
+
+  /** Changes Redis has not acknowledged yet, oldest first (the peer retries them). */
+  pending(): RevocationOp[] {
+    return [...this.#unsynced.values()]
+  }
+
+  /** Applies one change (local or from another node). */
+  apply(change: RevocationOp): void {
+    if (change.op === 'd') {
+      this.#entries.delete(change.id)
+      return
+    }
+    if (change.exp <= Date.now() / 1000) return
+    this.#entries.set(change.id, change.exp)
+    if (this.#entries.size > this.maxEntries) this.#evict()
+    this.#sweeper ??= setInterval(() => this.sweep(), 30_000).unref()
+  }
+
+  /** Replaces the set with a full snapshot from Redis, keeping local changes not yet there. */
+  replace(snapshot: Iterable<[string, number]>): void {
+    this.#entries.clear()
+    for (const [id, exp] of snapshot) this.apply({ op: 'r', id, exp })
+    for (const change of this.#unsynced.values()) this.apply(change)
+  }
+
+  /** Drops revocations of tokens that have expired by now. */
+  sweep(now = Date.now() / 1000): void {
+    for (const [id, exp] of this.#entries) if (exp <= now) this.#entries.delete(id)
+  }
+
+  #evict(): void {
+    this.sweep()
+    if (this.#entries.size <= this.maxEntries) return
+    const byExp = [...this.#entries].sort((a, b) => a[1] - b[1])
+    const drop = Math.ceil(this.maxEntries / 10)
+    for (let i = 0; i < drop; i++) this.#entries.delete(byExp[i]![0])
+    this.log?.warn(
+      { dropped: drop, max: this.maxEntries },
+      'jwt: revocation list full, dropped the soonest-expiring',
+    )
+  }
+
+  close(): void {
+    if (this.#sweeper !== null) clearInterval(this.#sweeper)
+    this.#sweeper = null
+    this.#peer?.close()
+    this.#peer = null
+  }
+}

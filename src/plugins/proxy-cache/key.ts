@@ -1,0 +1,106 @@
+import { hash } from 'node:crypto'
+import type { RequestContext } from '../../core/context.js'
+import type { ProxyCacheConfig } from './schema.js'
+
+/**
+ * Separator of key components: no path, query or header value can contain a raw newline
+ * (the HTTP parser refuses it), so no two different requests join to the same string.
+ */
+const SEP = '\n'
+/** stands for an absent header (a control character no header value may contain) */
+const ABSENT = '\x01'
+
+/**
+ * X-Forwarded-* values a trusted proxy may pass through to the upstream: a response that
+ * reflects one must never reach a client that sent another, so each present value is keyed.
+ */
+const FORWARDED = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix']
+
+/** sha256 hex of a string: what X-Cache-Key shows and what the stores are keyed by (Kong 3.x). */
+export function sha256(text: string | Buffer): string {
+  return hash('sha256', text, 'hex')
+}
+
+function headerValue(ctx: RequestContext, name: string): string {
+  const v = ctx.req.headers[name]
+  return v === undefined ? ABSENT : Array.isArray(v) ? v.join(',') : v
+}
+
+function paramName(pair: string): string {
+  const eq = pair.indexOf('=')
+  const raw = eq === -1 ? pair : pair.slice(0, eq)
+  if (raw.indexOf('%') === -1 && raw.indexOf('+') === -1) return raw
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
+  } catch {
+    return raw
+  }
+}
+
+const byName = (a: string, b: string): number => {
+  const x = paramName(a)
+  const y = paramName(b)
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+/**
+ * The query's part of the key. All parameters (Kong's default) sorted by name, or only the
+ * configured ones. The sort is stable: repeated names keep their order, so `a=1&a=2` and
+ * `a=2&a=1` (which an upstream reading the first value answers differently) stay apart.
+ *
+ * @example
+ *   queryKey('b=2&a=1', null)          // → 'a=1&b=2'
+ *   queryKey('b=2&a=1&c=3', new Set(['c', 'a']))   // → 'a=1&c=3'
+ */
+export function queryKey(query: string, only: ReadonlySet<string> | null): string {
+  if (query === '') return ''
+  if (only === null && query.indexOf('&') === -1) return query
+  let pairs = query.split('&').filter((p) => p !== '')
+  if (only !== null) pairs = pairs.filter((p) => only.has(paramName(p)))
+  return pairs.sort(byName).join('&')
+}
+
+/** Computes a request's base key (before the response's own Vary applies). */
+export type KeyBuilder = (ctx: RequestContext, bodyHash: string) => string
+
+/**
+ * Compiles the key of a configuration: route, consumer (when keyed), method (HEAD shares GET's
+ * entries), host, normalised path, query, the configured vary headers, any forwarded header a
+ * trusted proxy sent, and the body hash of a cached POST.
+ *
+ * @example
+ *   const key = compileKey(config)
+ *   key(ctx, '')   // → '3f5a…' (64 hex characters)
+ */
+export function compileKey(c: ProxyCacheConfig): KeyBuilder {
+  const only = c.vary_query_params ? new Set(c.vary_query_params) : null
+  const headers = [...new Set((c.vary_headers ?? []).map((h) => h.toLowerCase()))].sort()
+  const byConsumer = c.key_includes_consumer
+  const lowerPath = c.ignore_uri_case
+  return (ctx, bodyHash) => {
+    const method = ctx.method === 'HEAD' ? 'GET' : ctx.method
+    let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${ctx.host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
+    for (let i = 0; i < headers.length; i++) s += `${SEP}${headers[i]}:${headerValue(ctx, headers[i]!)}`
+    const h = ctx.req.headers
+    for (let i = 0; i < FORWARDED.length; i++) {
+      const name = FORWARDED[i]!
+      if (h[name] !== undefined) s += `${SEP}${name}:${headerValue(ctx, name)}`
+    }
+    return sha256(s)
+  }
+}
+
+/**
+ * The key of one variant of a base key whose responses carry `Vary: names`. The epoch comes
+ * from the base key's Vary index: purging the index orphans every variant stored under it.
+ */
+export function variantKey(
+  ctx: RequestContext,
+  base: string,
+  epoch: string,
+  names: readonly string[],
+): string {
+  let s = `${base}${SEP}${epoch}`
+  for (let i = 0; i < names.length; i++) s += `${SEP}${headerValue(ctx, names[i]!)}`
+  return sha256(s)
+}

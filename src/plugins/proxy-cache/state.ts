@@ -1,0 +1,42 @@
+import type { CachedResponse, VaryIndex } from './entry.js'
+import type { Fill } from './node.js'
+import type { Storable } from './rules.js'
+
+/** Kong's X-Cache-Status values (also `ctx.cacheStatus`). */
+export type CacheStatus = 'Hit' | 'Miss' | 'Refresh' | 'Bypass'
+
+/** One request's cache state, kept in `ctx.state['proxy-cache']` from access to log. */
+export class RequestState {
+  status: CacheStatus = 'Miss'
+  /** the entry's key: X-Cache-Key (the variant's once a Vary index applies) */
+  key = ''
+  /** the key before the response's own Vary applies */
+  base = ''
+  /** the base key's Vary index: found at lookup, or to be written with this response */
+  index: VaryIndex | null = null
+  writeIndex = false
+  /** the entry served (hits) */
+  entry: CachedResponse | null = null
+  /** an expired entry that may stand in if the upstream fails (stale_if_error) */
+  stale: CachedResponse | null = null
+  serveStale = false
+  /** this request leads a collapsed fill: it settles it */
+  fill: Fill | null = null
+  /** the Redis key this request locked or waited on, and its lock token ('' when none) */
+  waitKey = ''
+  lockToken = ''
+  lockDone = false
+  /** whether the response may be stored, and how (set by the response phase) */
+  store = true
+  storable: Storable | null = null
+  /** sha256 of a cached POST's body, and the body (replayed by a background refresh) */
+  bodyHash = ''
+  reqBody: Buffer | null = null
+  /** `Kong-Debug` sent: every diagnostic header, whatever `response_headers` says */
+  debug = false
+}
+
+/** The state of every bypassed request: shared, never written. */
+export const BYPASSED: Readonly<RequestState> = Object.freeze(
+  Object.assign(new RequestState(), { status: 'Bypass' as const, store: false }),
+)

@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto'
+import type { RequestContext } from '../../core/context.js'
+import { GatewayError } from '../../core/errors.js'
+import type { AccessResult, PluginDefinition, PluginEnv, PluginInstance, Reply } from '../../core/plugin.js'
+import { newRateLimitingStats, RATE_LIMITING_STATS, type RateLimitingStats } from '../../core/services.js'
+import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
+import { HeaderSet, seconds } from './headers.js'
+import { LocalCounters } from './local-store.js'
+import { redisSettings } from './redis-fields.js'
+import { firstConnect, RedisLimiter } from './redis-store.js'
+import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
+import { PERIODS } from './windows.js'
+
+const ALGORITHMS: Record<Config['algorithm'], Algorithm> = {
+  'fixed-window': FIXED,
+  'sliding-window': SLIDING,
+  'token-bucket': TOKEN,
+}
+
+/** Per-request record shared by the rate-limiting instances of one route (when they compose). */
+interface Composed {
+  /** where the first instance's headers start in ctx.responseHeaders, -1 before it wrote */
+  start: number
+  /** give back what earlier instances recorded when a later one refuses */
+  undo: Array<() => void>
+}
+const COMPOSED = 'rate-limiting'
+const newComposed = (): Composed => ({ start: -1, undo: [] })
+
+/** Identifiers longer than this are hashed, so a huge header value cannot make a huge key. */
+const MAX_ID = 200
+
+/** The windows a config sets, in period order; `burst` sizes the shortest one's bucket. */
+export function compileLimits(config: Config): Limit[] {
+  const token = config.algorithm === 'token-bucket'
+  return PERIODS.filter((p) => config[p.name] !== undefined).map((p, i) => {
+    const limit = config[p.name]!
+    return {
+      code: p.code,
+      size: p.size,
+      limit,
+      capacity: token && i === 0 && config.burst !== undefined ? config.burst : limit,
+      interval: p.size / limit,
+    }
+  })
+}
+
+/** How a request is told apart (Kong's get_identifier), with a kind prefix so kinds never collide. */
+function identifier(config: Config): (ctx: RequestContext) => string {
+  const ip = (ctx: RequestContext) => `i:${ctx.clientIp}`
+  const bounded = (id: string) =>
+    id.length <= MAX_ID ? id : `x:${createHash('sha256').update(id).digest('base64url')}`
+  switch (config.limit_by) {
+    case 'consumer':
+      return (ctx) => {
+        const who = ctx.consumer ?? ctx.credential
+        return who !== null ? `c:${who.id}` : ip(ctx)
+      }
+    case 'credential':
+      return (ctx) => (ctx.credential !== null ? `k:${ctx.credential.id}` : ip(ctx))
+    case 'service':
+      return (ctx) => (ctx.service !== null ? `s:${ctx.service.id}` : ip(ctx))
+    case 'header': {
+      const name = config.header_name!.toLowerCase()
+      return (ctx) => {
+        const v = ctx.header(name)
+        return v !== undefined ? bounded(`h:${v}`) : ip(ctx)
+      }
+    }
+    case 'path': {
+      const path = config.path!
+      const id = `p:${path}`
+      return (ctx) => (ctx.path === path ? id : ip(ctx))
+    }
+    default:
+      return ip
+  }
+}
+
+/** Another enabled rate-limiting instance on exactly this scope: the two compose on a request. */
+function composes(env: PluginEnv): boolean {
+  const s = env.scope
+  return env.document.plugins.some(
+    (p) =>
+      p.name === 'rate-limiting' &&
+      p.id !== env.id &&
+      p.enabled &&
+      p.route?.id === s.route &&
+      p.service?.id === s.service &&
+      p.consumer?.id === s.consumer,
+  )
+}
+
+async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
+  const algo = ALGORITHMS[config.algorithm]
+  const limits = compileLimits(config)
+  const scope = config.scope_name ?? DEFAULT_SCOPE[config.limit_by]
+  const headers = config.hide_client_headers ? null : new HeaderSet(limits, scope)
+  const identify = identifier(config)
+  const composed = composes(env)
+  const stats = env.services.shared<RateLimitingStats>(RATE_LIMITING_STATS, newRateLimitingStats)
+  const body = Buffer.from(JSON.stringify({ message: config.error_message }))
+  const status = config.error_code
+
+  const refuse = (ctx: RequestContext, v: ArrayLike<number>): Reply => {
+    stats.rejected++
+    ctx.rateLimit = 'rejected'
+    const h: Record<string, string> = {
+      'content-type': 'application/json; charset=utf-8',
+      'retry-after': String(seconds(v[1]!)),
+    }
+    if (headers !== null) h['ratelimit-scope'] = scope
+    return { status, headers: h, body }
+  }
+
+  /** Headers, composition and the reply for a verdict from either store. */
+  const decide = (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null): AccessResult => {
+    const allowed = v[0] === 0
+    if (composed) {
+      const rec = ctx.scratch(COMPOSED, newComposed)
+      if (headers !== null) {
+        if (rec.start === -1) {
+          rec.start = ctx.responseHeaders?.length ?? 0
+          headers.emit(ctx, v as never)
+        } else headers.merge(ctx, rec.start, v as never)
+      }
+      if (!allowed) {
+        for (const u of rec.undo) u()
+        rec.undo.length = 0
+      } else if (undo !== null) rec.undo.push(undo)
+    } else if (headers !== null) headers.emit(ctx, v as never)
+    if (!allowed) return refuse(ctx, v)
+    stats.allowed++
+    ctx.rateLimit = 'allowed'
+    return undefined
+  }
+
+  /** The store failed: Kong's fault_tolerant (through, no headers) or 500. */
+  const storeFailed = (): AccessResult => {
+    if (config.fault_tolerant) {
+      stats.failedOpen++
+      return undefined
+    }
+    stats.failedClosed++
+    throw new GatewayError('INTERNAL', undefined, { cause: new Error('rate-limiting store unavailable') })
+  }
+
+  if (config.policy === 'local') {
+    // the table survives reloads; its layout depends on the algorithm, the windows and the cap
+    const layout = `${algo}:${limits.map((l) => l.code).join(',')}:${config.local_max_keys}`
+    const store = env.services.shared(
+      `${env.id}:rate-limiting:local:${layout}`,
+      () => new LocalCounters(algo, limits.length, config.local_max_keys),
+    )
+    store.refs++
+    const out = new Float64Array(2 + 2 * limits.length)
+    return {
+      // synchronous: no promise, no microtask
+      access(ctx) {
+        const key = identify(ctx)
+        const now = Date.now()
+        const ok = store.consume(key, limits, now, out)
+        return decide(ctx, out, ok && composed ? () => store.refund(key, limits, Date.now()) : null)
+      },
+      close() {
+        if (--store.refs === 0) store.clear()
+      },
+    }
+  }
+
+  // redis (and Kong's cluster): throws when no Redis is configured, so the plugin refuses to load
+  const conn = env.services.redis(redisSettings(config.redis))
+  const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
+  await firstConnect(conn, 1000)
+  const limiter = new RedisLimiter(conn, algo, limits, deadlineMs, stats, env.log)
+  const head = `${env.services.keyPrefix}rl:{${env.id}:`
+  return {
+    access(ctx) {
+      const key = `${head}${identify(ctx)}}`
+      const now = performance.now()
+      if (!limiter.available(now)) return storeFailed()
+      return new Promise<AccessResult>((resolve, reject) => {
+        limiter.check(key, now, (v) => {
+          try {
+            if (v === null) resolve(storeFailed())
+            else resolve(decide(ctx, v, v[0] === 0 && composed ? () => limiter.refund(key) : null))
+          } catch (err) {
+            reject(err)
+          }
+        })
+      })
+    },
+    close() {
+      limiter.close()
+    },
+  }
+}
+
+/**
+ * Kong's rate-limiting plugin (priority 910) with Portico's algorithms, exact across nodes on
+ * Redis (one script call per request, rejected requests not counted) and bounded in memory on
+ * the local policy. See schema.ts for the fields and README.md beside this file for behaviour.
+ *
+ * @example
+ *   plugins:
+ *     - name: rate-limiting
+ *       config: { second: 20, algorithm: token-bucket, burst: 40, limit_by: ip, scope_name: client }
+ */
+export const plugin: PluginDefinition<Config> = {
+  name: 'rate-limiting',
+  priority: 910,
+  schema,
+  create,
+}

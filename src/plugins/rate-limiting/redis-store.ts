@@ -1,0 +1,196 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { Logger } from '../../core/logger.js'
+import type { RateLimitingStats, RedisConnection } from '../../core/services.js'
+import type { Algorithm, Limit } from './algorithms.js'
+import { DeadlineQueue, type Pending } from './deadline.js'
+import { RATE_LIMIT_LUA } from './lua.js'
+
+/** After a call misses its deadline, skip Redis for this long before probing it again. */
+export const BREAK_MS = 250
+
+type Client = Redis | Cluster
+type ScriptFn = (...args: unknown[]) => unknown
+
+/** Defines the script once per client (ioredis then calls it by SHA, EVAL only on NOSCRIPT). */
+function scriptOf(client: Client): ScriptFn {
+  const c = client as unknown as Record<string, ScriptFn | undefined>
+  if (typeof c.porticoRateLimit !== 'function') {
+    client.defineCommand('porticoRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_LUA })
+  }
+  return c.porticoRateLimit as ScriptFn
+}
+
+/**
+ * Per-client health, shared by every limiter on that connection (and across reloads): a
+ * breaker. Open (`openUntil` > 0): calls are skipped until then; after that one call probes
+ * while the others keep skipping, and its outcome closes or re-opens the breaker.
+ */
+interface Health {
+  openUntil: number
+  probing: boolean
+  failing: boolean
+}
+const health = new WeakMap<Client, Health>()
+
+/**
+ * Waits (at most `ms`) for a connection that is still making its first connection, so the
+ * first requests after a start are limited rather than let through. A Redis that is down
+ * (reconnecting) is not waited for: the failure mode applies at once.
+ */
+export function firstConnect(conn: RedisConnection, ms: number): Promise<void> {
+  const client = conn.client
+  if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'wait') {
+    return Promise.resolve()
+  }
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      client.off('ready', done)
+      client.off('end', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    client.once('ready', done)
+    client.once('end', done)
+  })
+}
+
+/** What a check resolves with: the verdict (see `Verdict`), or null when the store failed. */
+export type Reply = (verdict: number[] | null) => void
+
+class Call implements Pending {
+  done = false
+  constructor(
+    readonly at: number,
+    readonly owner: RedisLimiter,
+    readonly reply: Reply,
+  ) {}
+
+  expire(): void {
+    this.owner.timedOut()
+    this.reply(null)
+  }
+
+  readonly settle = (err: Error | null, res: unknown): void => {
+    if (this.done) return
+    this.done = true
+    if (err !== null) {
+      this.owner.failed(err)
+      this.reply(null)
+    } else {
+      this.owner.succeeded()
+      this.reply(res as number[])
+    }
+  }
+}
+
+/**
+ * The `redis` policy: one script call per request (all windows, one round trip), raced against
+ * the deadline. A Redis that is disconnected fails at once (no offline queue); one that stalls
+ * costs at most the deadline, then the breaker skips it for {@link BREAK_MS} so requests stop
+ * waiting and commands stop piling up; the next call after that probes it. ioredis reconnects
+ * within 2 s, so a Redis that comes back is used again within about 2 s.
+ *
+ * @example
+ *   limiter.check('portico:rl:{id:i:10.0.0.1}', (v) => (v === null ? failOpen() : decide(v)))
+ */
+export class RedisLimiter {
+  readonly #client: Client
+  readonly #fn: ScriptFn
+  readonly #health: Health
+  readonly #deadlines = new DeadlineQueue()
+  /** `[key, algo, n, mode, now, …per window]`, copied per call with the key filled in */
+  readonly #consumeArgs: unknown[]
+  readonly #refundArgs: unknown[]
+
+  constructor(
+    readonly conn: RedisConnection,
+    algo: Algorithm,
+    limits: readonly Limit[],
+    readonly deadlineMs: number,
+    readonly stats: RateLimitingStats,
+    readonly log: Logger,
+  ) {
+    this.#client = conn.client
+    this.#fn = scriptOf(conn.client)
+    let h = health.get(conn.client)
+    if (h === undefined) health.set(conn.client, (h = { openUntil: 0, probing: false, failing: false }))
+    this.#health = h
+    const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
+    this.#consumeArgs = ['', algo, limits.length, 1, 0, ...perWindow]
+    this.#refundArgs = ['', algo, limits.length, 2, 0, ...perWindow]
+  }
+
+  /** False while Redis is down or the breaker is open: the caller fails without a call. */
+  available(now: number): boolean {
+    if (!this.conn.ready) {
+      this.stats.errors++
+      this.#markFailing('Redis is not connected')
+      return false
+    }
+    const h = this.#health
+    if (h.openUntil !== 0) {
+      if (now < h.openUntil || h.probing) {
+        this.stats.errors++
+        return false
+      }
+      h.probing = true
+    }
+    return true
+  }
+
+  /** One script call for `key`; `reply` gets the verdict, or null after an error or the deadline. */
+  check(key: string, now: number, reply: Reply): void {
+    const call = new Call(now + this.deadlineMs, this, reply)
+    this.#deadlines.add(call)
+    const args = this.#consumeArgs.slice()
+    args[0] = key
+    args.push(call.settle)
+    this.#fn.apply(this.#client, args)
+  }
+
+  /** Gives back one request (a later instance refused it); fire and forget, errors ignored. */
+  refund(key: string): void {
+    if (!this.conn.ready) return
+    const args = this.#refundArgs.slice()
+    args[0] = key
+    args.push(() => {})
+    this.#fn.apply(this.#client, args)
+  }
+
+  timedOut(): void {
+    this.stats.timeouts++
+    this.#open(`Redis did not answer within ${this.deadlineMs} ms`)
+  }
+
+  failed(err: Error): void {
+    this.stats.errors++
+    this.#open(err.message)
+  }
+
+  #open(reason: string): void {
+    this.#health.openUntil = performance.now() + BREAK_MS
+    this.#health.probing = false
+    this.#markFailing(reason)
+  }
+
+  succeeded(): void {
+    const h = this.#health
+    h.openUntil = 0
+    h.probing = false
+    if (h.failing) {
+      h.failing = false
+      this.log.warn('rate-limiting: Redis answers again; limits apply')
+    }
+  }
+
+  #markFailing(reason: string): void {
+    if (this.#health.failing) return
+    this.#health.failing = true
+    this.log.warn({ reason }, 'rate-limiting: Redis is failing; the failure mode applies')
+  }
+
+  close(): void {
+    this.#deadlines.clear()
+  }
+}

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
+import type { RequestContext } from '../../core/context.js'
+import type { PluginDefinition, PluginInstance, Reply } from '../../core/plugin.js'
+import { argsObject, decodeArgs } from '../request-transformer/args.js'
+import { hasRequestBody, readBody } from '../request-transformer/read-body.js'
+import { type Config, schema } from './schema.js'
+
+/** Kong's default messages for the statuses it knows (others get no body). */
+const DEFAULT_MESSAGE: Record<number, string> = {
+  401: 'Unauthorized',
+  404: 'Not found',
+  405: 'Method not allowed',
+  500: 'An unexpected error occurred',
+  502: 'Bad Gateway',
+  503: 'Service unavailable',
+}
+
+/** Stands for Kong's node id in an echo: one per process, like a Kong node. */
+const NODE_ID = randomUUID()
+
+/** `kong.request.get_body()`: JSON or a form, parsed; anything else (or a bad document) is null. */
+function parsedBody(raw: Buffer, contentType: string | undefined): unknown {
+  if (raw.length === 0 || contentType === undefined) return null
+  const type = contentType.toLowerCase()
+  try {
+    if (type.includes('application/json')) return JSON.parse(raw.toString('utf8'))
+    if (type.includes('application/x-www-form-urlencoded'))
+      return argsObject(decodeArgs(raw.toString('utf8')))
+  } catch {
+    return null
+  }
+  return null
+}
+
+/** The trigger is a header (any case) or a query argument (exact name), as in Kong. */
+function hasTrigger(ctx: RequestContext, name: string, query: Map<string, unknown>): boolean {
+  return ctx.header(name.toLowerCase()) !== undefined || query.has(name)
+}
+
+/**
+ * Kong's `request-termination` (priority 2): answers every request of its scope with a fixed
+ * response (`{"message"}`, a raw `body`, or an `echo` of the request), optionally only those
+ * carrying the `trigger` header or query argument. The reply is built once, at load; only an
+ * echo (which reads the body) works per request.
+ *
+ * @example
+ *   plugins:
+ *     - name: request-termination
+ *       route: maintenance
+ *       config: { status_code: 503, message: 'Back soon' }
+ */
+export const plugin: PluginDefinition<Config> = {
+  name: 'request-termination',
+  priority: 2,
+  schema,
+  create(config, env): PluginInstance {
+    const status = config.status_code
+    const message = config.message ?? DEFAULT_MESSAGE[status]
+    const trigger = config.trigger
+    let fixed: Reply
+    if (config.body !== undefined) {
+      fixed = {
+        status,
+        headers: config.content_type === undefined ? undefined : { 'content-type': config.content_type },
+        body: config.body,
+      }
+    } else {
+      fixed = { status, body: message === undefined ? undefined : { message } }
+    }
+
+    if (!config.echo) {
+      return {
+        access(ctx) {
+          if (trigger !== undefined && !hasTrigger(ctx, trigger, decodeArgs(ctx.query))) return undefined
+          return fixed
+        },
+      }
+    }
+
+    const routes = new Map(env.document.routes.map((r) => [r.id, r]))
+    const services = new Map(env.document.services.map((s) => [s.id, s]))
+    const host = hostname()
+    return {
+      async access(ctx) {
+        const query = decodeArgs(ctx.query)
+        if (trigger !== undefined && !hasTrigger(ctx, trigger, query)) return undefined
+        const raw = hasRequestBody(ctx) ? await readBody(ctx) : Buffer.alloc(0)
+        const socket = ctx.req.socket
+        return {
+          status,
+          body: {
+            message,
+            kong: { node_id: NODE_ID, worker_pid: process.pid, hostname: host },
+            request: {
+              scheme: 'encrypted' in socket && socket.encrypted ? 'https' : 'http',
+              host: ctx.host,
+              port: socket.localPort ?? null,
+              headers: ctx.req.headers,
+              query: argsObject(query),
+              body: parsedBody(raw, ctx.req.headers['content-type']),
+              raw_body: raw.toString('utf8'),
+              method: ctx.method,
+              path: ctx.path,
+            },
+            matched_route: ctx.route === null ? null : (routes.get(ctx.route.id) ?? null),
+            matched_service: ctx.service === null ? null : (services.get(ctx.service.id) ?? null),
+          },
+        }
+      },
+    }
+  },
+}

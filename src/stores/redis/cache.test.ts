@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
+import { after, before, describe, test } from 'node:test'
+import { NodeServices } from '../services.js'
+
+const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+async function ready(...stores: Array<{ ready: boolean }>): Promise<void> {
+  for (let i = 0; i < 100 && !stores.every((s) => s.ready); i++) await new Promise((r) => setTimeout(r, 20))
+}
+
+describe('RedisCacheStore against a real Redis', () => {
+  const prefix = `t-${randomUUID().slice(0, 8)}:`
+  // two "nodes": separate connections, one Redis, one prefix
+  const a = new NodeServices({ redisUrl: url, keyPrefix: prefix, redisDeadlineMs: 500 })
+  const b = new NodeServices({ redisUrl: url, keyPrefix: prefix, redisDeadlineMs: 500 })
+  const ra = a.redisCache()
+  const rb = b.redisCache()
+  before(() => ready(ra, rb))
+  after(async () => {
+    await ra.flush()
+    await Promise.all([a.close(), b.close()])
+  })
+
+  test('one store per Redis; blobs round-trip with a ttl; delete reports presence', async () => {
+    assert.equal(a.redisCache(), ra)
+    await ra.set('k1', Buffer.from([0, 1, 2, 255]), 10_000)
+    assert.deepEqual(await rb.get('k1'), Buffer.from([0, 1, 2, 255]))
+    assert.equal(await rb.delete('k1'), true)
+    assert.equal(await rb.delete('k1'), false)
+    assert.equal(await ra.get('k1'), null)
+  })
+
+  test('the fill lock has one holder; release by the holder wakes a waiter with "filled"', async () => {
+    assert.equal(await ra.lock('k2', 'ta', 5000), true)
+    assert.equal(await rb.lock('k2', 'tb', 5000), false)
+    const waiting = rb.waitForFill('k2', 5000)
+    await new Promise((r) => setTimeout(r, 50))
+    await ra.set('k2', Buffer.from('v'), 10_000)
+    await ra.release('k2', 'ta', true)
+    assert.equal(await waiting, 'filled')
+    assert.equal(await rb.lock('k2', 'tb', 5000), true, 'the lock was released')
+    await rb.release('k2', 'tb', false)
+  })
+
+  test('a release without a fill wakes waiters with "released"; a non-holder cannot drop the lock', async () => {
+    assert.equal(await ra.lock('k3', 'ta', 5000), true)
+    const waiting = rb.waitForFill('k3', 5000)
+    await rb.release('k3', 'not-the-holder', false)
+    assert.equal(await ra.lock('k3', 'x', 5000), false, 'still held by ta')
+    await ra.release('k3', 'ta', false)
+    assert.equal(await waiting, 'released')
+  })
+
+  test('a holder that dies blocks waiters at most the lock ttl', async () => {
+    assert.equal(await ra.lock('k4', 'dead', 150), true)
+    assert.equal(await rb.waitForFill('k4', 5000), 'released')
+  })
+
+  test('the wait ends at its bound while the lock is held', async () => {
+    assert.equal(await ra.lock('k5', 'slow', 5000), true)
+    assert.equal(await rb.waitForFill('k5', 100), 'timeout')
+    await ra.release('k5', 'slow', false)
+  })
+
+  test('notices reach every subscribed node, the sender included', async () => {
+    const got: string[][] = [[], []]
+    const offA = ra.subscribe((n) => got[0]!.push(n))
+    const offB = rb.subscribe((n) => got[1]!.push(n))
+    await new Promise((r) => setTimeout(r, 100))
+    await ra.publish('purge:abc')
+    for (let i = 0; i < 50 && (got[0]!.length === 0 || got[1]!.length === 0); i++)
+      await new Promise((r) => setTimeout(r, 20))
+    offA()
+    offB()
+    assert.deepEqual(got, [['purge:abc'], ['purge:abc']])
+  })
+
+  test('stats counts entries and bytes; flush removes every key of the prefix only', async () => {
+    const other = new NodeServices({ redisUrl: url, keyPrefix: `${prefix}other:`, redisDeadlineMs: 500 })
+    try {
+      await ra.flush()
+      await ra.set('s1', Buffer.alloc(100), 10_000)
+      await ra.set('s2', Buffer.alloc(50), 10_000)
+      await ra.lock('s2', 't', 10_000)
+      assert.deepEqual(await rb.stats(), { entries: 2, bytes: 150 })
+      const kept = other.redisCache()
+      await ready(kept)
+      await kept.set('x', Buffer.from('x'), 10_000)
+      assert.equal(await rb.flush(), 3)
+      assert.deepEqual(await ra.stats(), { entries: 0, bytes: 0 })
+      assert.deepEqual(await kept.get('x'), Buffer.from('x'), 'another prefix is untouched')
+      await kept.flush()
+    } finally {
+      await other.close()
+    }
+  })
+})
