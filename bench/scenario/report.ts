@@ -147,8 +147,11 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
       const errs = Object.entries(r.result.errorCounts)
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ')
+      const cache = Object.entries(r.cache)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
       out.push(
-        `- **${r.name}**: ${r.description}. Status codes ${codes}${errs ? `; network errors ${errs}` : ''}.`,
+        `- **${r.name}**: ${r.description}. Status codes ${codes}${errs ? `; network errors ${errs}` : ''}${cache ? `; cache ${cache}` : ''}.`,
       )
     }
   }
