@@ -101,8 +101,14 @@ function panel(p: Panel, runs: number): string {
  *
  * @example
  *   await writeFile('reports/baseline-vs-optimized.svg', renderChart('Baseline vs optimized', '50 VUs × 10s', runs))
+ *   renderChart(title, subtitle, [baseline], "'optimized' not run: proxy-cache missing")
  */
-export function renderChart(title: string, subtitle: string, runs: readonly ChartRun[]): string {
+export function renderChart(
+  title: string,
+  subtitle: string,
+  runs: readonly ChartRun[],
+  note?: string,
+): string {
   const n = Math.max(1, runs.length)
   const latency: Panel = {
     x0: 80,
@@ -134,6 +140,7 @@ export function renderChart(title: string, subtitle: string, runs: readonly Char
 ${panel(latency, n)}
 ${panel(throughput, n)}
 ${legend}
+${note === undefined ? '' : `<text x="${W - 20}" y="${BOTTOM + 56}" text-anchor="end" font-size="12" fill="#b03a2e" ${FONT}>${esc(note)}</text>`}
 </svg>
 `
 }

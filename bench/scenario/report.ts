@@ -20,7 +20,7 @@ export interface RunRow {
   errorRate: number
   cacheHitRatio: number | null
   originHits: number
-  /** rate-limit scenario: 200s and 429s per second of load */
+  /** 200s and 429s per second of load (the rate-limit scenario's accepted and rejected) */
   acceptedPerSec: number
   rejectedPerSec: number
   redisCommandsPerRequest: number | null
@@ -147,8 +147,11 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
       const errs = Object.entries(r.result.errorCounts)
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ')
+      const cache = Object.entries(r.cache)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
       out.push(
-        `- **${r.name}**: ${r.description}. Status codes ${codes}${errs ? `; network errors ${errs}` : ''}.`,
+        `- **${r.name}**: ${r.description}. Status codes ${codes}${errs ? `; network errors ${errs}` : ''}${cache ? `; cache ${cache}` : ''}.`,
       )
     }
   }
@@ -193,7 +196,7 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
   if (chartFile !== null) out.push('', `![latency and throughput per run](${chartFile})`)
   out.push(
     '',
-    'Cache hit ratio: share of responses with `X-Cache-Status: Hit`. Origin hits: requests the slow demo service received during the run (`GET /slow/stats`). Latency is measured by the load generator from sending to the last body byte.',
+    'Cache hit ratio: responses the gateway served from its cache (its own `Hit` count) over all responses. Origin hits: requests the slow demo service received during the run (`GET /slow/stats`). Latency is measured by the load generator from sending to the last body byte.',
     '',
   )
   return out.join('\n')
@@ -220,7 +223,7 @@ const CSV_COLUMNS: Array<keyof RunRow> = [
   'redisKeyspaceMisses',
 ]
 const CSV_HEADER =
-  'scenario,run,description,requests,rate_rps,avg_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,cache_hit_ratio,origin_hits,accepted_rps,rejected_rps,redis_commands_per_request,redis_keyspace_hits,redis_keyspace_misses'
+  'scenario,run,description,requests,rate_rps,avg_ms,p50_ms,p90_ms,p95_ms,p99_ms,max_ms,error_rate,cache_hit_ratio,origin_hits,status_200_rps,status_429_rps,redis_commands_per_request,redis_keyspace_hits,redis_keyspace_misses'
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return ''
@@ -248,6 +251,7 @@ export function json(o: ScenarioOutcome): object {
       description: r.description,
       figures: rows[i],
       cacheHitRatio: r.cacheHitRatio,
+      cache: r.cache,
       originHits: r.originHits,
       redis: r.redis,
       result: toJSON(r.result, r.verdicts),
@@ -284,6 +288,9 @@ export async function writeReports(o: ScenarioOutcome, dir: string): Promise<str
           p99: r.result.latency.p99,
         },
       })),
+      o.unavailable === null
+        ? undefined
+        : `'${o.unavailable.run}' not run: ${o.unavailable.plugins.join(', ')} missing`,
     )
     await writeFile(`${base}.svg`, chart)
     files.push(`${base}.svg`)

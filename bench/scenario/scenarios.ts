@@ -24,6 +24,8 @@ export interface RunSpec {
   load(base: string, o: ScenarioOptions): Omit<LoadOptions, 'duration'>
   /** requests sent (and not measured) before the run, e.g. to fill a cache */
   warmup?(base: string): Promise<void>
+  /** the report shows this run's cache hit ratio (from the gateway's own cache counters) */
+  measuresCache?: boolean
 }
 
 export interface Scenario {
@@ -35,9 +37,6 @@ export interface Scenario {
   runs(o: ScenarioOptions): RunSpec[]
 }
 
-/** A check whose pass ratio the report shows as the cache hit ratio. */
-export const CACHE_HIT_CHECK = 'cache hit (X-Cache-Status: Hit)'
-const cacheHit: CheckFn = (r) => r.headers['x-cache-status'] === 'Hit'
 const ok2xx: CheckFn = (r) => r.status >= 200 && r.status < 300
 
 const HEADER = '_format_version: "3.0"\n'
@@ -108,8 +107,9 @@ ${inference(u)}${PROMETHEUS}`,
       load: (base) => ({
         request: mixed(base),
         vus: o.vus,
-        checks: { 'status 2xx': ok2xx, [CACHE_HIT_CHECK]: cacheHit },
+        checks: { 'status 2xx': ok2xx },
       }),
+      measuresCache: true,
     },
     {
       name: 'optimized',
@@ -133,8 +133,9 @@ ${PROMETHEUS}`,
       load: (base) => ({
         request: mixed(base),
         vus: o.vus,
-        checks: { 'status 2xx': ok2xx, [CACHE_HIT_CHECK]: cacheHit },
+        checks: { 'status 2xx': ok2xx },
       }),
+      measuresCache: true,
     },
   ],
 }
@@ -162,11 +163,9 @@ const cache: Scenario = {
       load: (base) => ({
         request: { url: `${base}/slow?nocache={{i}}-{{uuid}}` },
         vus: o.vus,
-        checks: {
-          'X-Cache-Status: Miss': (r) => r.headers['x-cache-status'] === 'Miss',
-          [CACHE_HIT_CHECK]: cacheHit,
-        },
+        checks: { 'X-Cache-Status: Miss': (r) => r.headers['x-cache-status'] === 'Miss' },
       }),
+      measuresCache: true,
     },
     {
       name: 'hit',
@@ -179,8 +178,9 @@ const cache: Scenario = {
       load: (base) => ({
         request: { url: `${base}/slow?report=cached` },
         vus: o.vus,
-        checks: { [CACHE_HIT_CHECK]: cacheHit },
+        checks: { 'X-Cache-Status: Hit': (r) => r.headers['x-cache-status'] === 'Hit' },
       }),
+      measuresCache: true,
     },
   ],
 }

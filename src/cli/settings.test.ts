@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { resolveSettings } from './settings.js'
+
+test('observability settings: metrics on by default, access log off, no span export', () => {
+  const s = resolveSettings({}, {}, '/nonexistent')
+  assert.equal(s.node.metrics, true)
+  assert.equal(s.node.accessLog, 'off')
+  assert.equal(s.node.otlpEndpoint, undefined)
+})
+
+test('observability settings from PORTICO_* variables, flags winning', () => {
+  const env = {
+    PORTICO_METRICS: 'off',
+    PORTICO_ACCESS_LOG: '/var/log/portico/access.log',
+    PORTICO_OTLP_ENDPOINT: 'http://collector:4318',
+  }
+  const s = resolveSettings({}, env, '/nonexistent')
+  assert.equal(s.node.metrics, false)
+  assert.equal(s.node.accessLog, '/var/log/portico/access.log')
+  assert.equal(s.node.otlpEndpoint, 'http://collector:4318')
+  const f = resolveSettings({ metrics: 'on', 'access-log': 'stdout' }, env, '/nonexistent')
+  assert.equal(f.node.metrics, true)
+  assert.equal(f.node.accessLog, 'stdout')
+  assert.throws(() => resolveSettings({ metrics: 'maybe' }, {}, '/'), /metrics: expected on or off/)
+  assert.throws(
+    () => resolveSettings({ 'otlp-endpoint': 'collector:4318' }, {}, '/'),
+    /OTLP endpoint: expected an http\(s\) URL/,
+  )
+})
