@@ -69,7 +69,7 @@ export function compileCredentials(
       uri === undefined || s.algorithm.startsWith('HS')
         ? null
         : env.services.shared(`jwt:jwks:${uri}`, () => new JwksSource(uri, jwksOptions, env.log))
-    if (jwks !== null && !jwks.loaded) void jwks.refresh()
+    if (jwks !== null && !jwks.loaded) void jwks.refresh('load')
     const cred: JwtCredential = {
       id: s.id,
       key: s.key,
