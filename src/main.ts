@@ -173,6 +173,7 @@ export async function startNode(
     plugins: registry,
     policy,
     log: log.child({ part: 'control-plane' }),
+    validator: `portico ${VERSION}; plugins ${registry.names().join(',')}`,
   })
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
   const gateway = new Gateway(

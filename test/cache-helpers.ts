@@ -79,3 +79,56 @@ export function cachePlugin(strategy: Strategy, extra = ''): string {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A private redis-server on a free port, for tests that stop, pause or measure their Redis. */
+export interface PrivateRedis {
+  url: string
+  port: number
+  /** SIGSTOP / SIGCONT: a Redis that hangs */
+  pause(): void
+  resume(): void
+  stop(): Promise<void>
+}
+
+export async function startRedis(port?: number): Promise<PrivateRedis> {
+  const { spawn } = await import('node:child_process')
+  const net = await import('node:net')
+  const p =
+    port ??
+    (await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const got = (s.address() as { port: number }).port
+        s.close(() => resolve(got))
+      })
+    }))
+  const child = spawn(
+    'redis-server',
+    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  )
+  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(p, '127.0.0.1', () => {
+        c.end()
+        resolve(true)
+      })
+      c.on('error', () => resolve(false))
+    })
+    if (up) break
+    await sleep(20)
+  }
+  return {
+    url: `redis://127.0.0.1:${p}`,
+    port: p,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop: async () => {
+      child.kill('SIGCONT')
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+}

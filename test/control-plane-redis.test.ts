@@ -1,53 +1,8 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { type AdminNode, adminNode } from './admin-helpers.js'
+import { type PrivateRedis, privateRedis } from './control-plane-redis-server.js'
 import { call, sleep, type Upstream, upstream } from './helpers.js'
-
-/** A private redis-server on a free port that the test can stop and start again. */
-export async function privateRedis(): Promise<{
-  url: string
-  start(): Promise<void>
-  stop(): Promise<void>
-}> {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
-  const dir = mkdtempSync(join(tmpdir(), 'portico-redis-'))
-  let child: ChildProcess | null = null
-  const ping = () =>
-    call(`http://127.0.0.1:${port}`).then(
-      () => true,
-      (err: Error & { code?: string }) => err.code !== 'ECONNREFUSED',
-    )
-  const start = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      {
-        stdio: 'ignore',
-      },
-    )
-    for (let i = 0; i < 100 && !(await ping()); i++) await sleep(50)
-  }
-  const stop = async () => {
-    const c = child
-    child = null
-    if (c === null || c.exitCode !== null) return
-    const exited = new Promise((r) => c.once('exit', r))
-    c.kill('SIGKILL')
-    await exited
-  }
-  await start()
-  return { url: `redis://127.0.0.1:${port}`, start, stop }
-}
 
 async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<boolean> {
   const end = Date.now() + ms
@@ -61,7 +16,7 @@ async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<boo
 const status = async (n: AdminNode, path: string) => (await call(`${n.proxy}${path}`)).status
 
 describe('config store in Redis: three nodes', () => {
-  let redis: Awaited<ReturnType<typeof privateRedis>>
+  let redis: PrivateRedis
   let up: Upstream
   const nodes: AdminNode[] = []
   const settings = () => ({ configStore: 'redis' as const, redisUrl: redis.url, keyPrefix: 'portico:' })
@@ -75,7 +30,7 @@ describe('config store in Redis: three nodes', () => {
   after(async () => {
     await Promise.all(nodes.map((n) => n.stop()))
     await up.close()
-    await redis.stop()
+    await redis.close()
   })
 
   test('a declarative file is imported only into an empty store; later nodes get the stored config', async () => {

@@ -10,6 +10,7 @@ usage:
   portico start [flags]          run a gateway node (embedded default: memory store, ./portico.yaml if present)
   portico demo                   start the demo services and a gateway wired to them on :8000
   portico validate FILE          check a declarative file; prints every error with its path
+  portico config export|apply|diff  a running node's configuration (portico config --help)
   portico bench URL [flags]      drive load and print a k6-style summary (portico bench --help)
   portico bench scenario NAME    baseline-vs-optimized | rate-limit | cache | inference against the demo
                                  stack; writes reports/NAME.md, .json, .csv, .svg (portico bench scenario --help)
@@ -36,6 +37,15 @@ export async function main(argv: string[]): Promise<number | undefined> {
         return 2
       }
       return runValidate(rest[0]!, createRegistry(), process.stdout)
+    }
+    case 'config': {
+      const { runConfigCli } = await import('./config.js')
+      return runConfigCli(rest, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+        registry: createRegistry(),
+      })
     }
     case 'bench': {
       const { runBenchCli } = await import('../../bench/cli.js')

@@ -9,7 +9,7 @@ const COMMIT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
 local v = current + 1
-redis.call('HSET', KEYS[1], 'version', v, 'hash', ARGV[3], 'doc', ARGV[2])
+redis.call('HSET', KEYS[1], 'version', v, 'hash', ARGV[3], 'doc', ARGV[2], 'validator', ARGV[5])
 redis.call('PUBLISH', ARGV[4], v .. ':' .. ARGV[3])
 return v
 `
@@ -21,6 +21,7 @@ type Client = (Redis | Cluster) & {
     doc: string,
     hash: string,
     channel: string,
+    validator: string,
   ): Promise<number>
 }
 
@@ -29,6 +30,8 @@ export interface RedisStoreOptions {
   keyPrefix: string
   /** bound on every store command, so a stalled Redis fails a write instead of hanging it */
   commandTimeoutMs?: number
+  /** this node's version and plugin set (see {@link StoredConfig.validator}) */
+  validator?: string
 }
 
 /** Resolves once the client is ready, or after `ms` (the caller then reads `reachable`). */
@@ -62,11 +65,13 @@ export class RedisConfigStore implements ConfigStore {
   readonly channel: string
   readonly client: Client
   readonly #subscriber: Redis | Cluster
+  readonly #validator: string
   #listeners: Array<(head: StoreHead | null) => void> = []
 
   constructor(options: RedisStoreOptions) {
     this.key = `${options.keyPrefix}{config}`
     this.channel = `${this.key}:changes`
+    this.#validator = options.validator ?? ''
     // commands fail at once while disconnected (no offline queue): the node says so and keeps serving
     this.client = connectRedis(options.url, {
       commandTimeout: options.commandTimeoutMs ?? 2000,
@@ -104,9 +109,20 @@ export class RedisConfigStore implements ConfigStore {
   }
 
   async load(): Promise<StoredConfig | null> {
-    const [version, hash, doc] = await this.client.hmget(this.key, 'version', 'hash', 'doc')
+    const [version, hash, doc, validator] = await this.client.hmget(
+      this.key,
+      'version',
+      'hash',
+      'doc',
+      'validator',
+    )
     if (version === null || doc === null) return null
-    return { version: Number(version), hash: hash ?? '', doc: JSON.parse(doc) as unknown }
+    return {
+      version: Number(version),
+      hash: hash ?? '',
+      doc: JSON.parse(doc) as unknown,
+      validator: validator ?? undefined,
+    }
   }
 
   async commit(expected: number, doc: ConfigDocument, hash: string): Promise<number | null> {
@@ -116,6 +132,7 @@ export class RedisConfigStore implements ConfigStore {
       JSON.stringify(doc),
       hash,
       this.channel,
+      this.#validator,
     )
     return v < 0 ? null : v
   }

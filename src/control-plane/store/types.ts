@@ -11,6 +11,11 @@ export interface StoreHead {
 export interface StoredConfig extends StoreHead {
   /** the flat document as JSON data; validated by the reader before use */
   doc: unknown
+  /**
+   * who validated it: the writer's version and plugin set. A reader with the same one may use
+   * the document as is (validation would give it back unchanged); any other reader validates.
+   */
+  validator?: string | undefined
 }
 
 /**

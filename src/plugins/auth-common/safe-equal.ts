@@ -59,8 +59,10 @@ export class SecretIndex<T> {
   }
 
   find(secret: string): T | undefined {
-    const digest = secretDigest(secret)
-    const e = this.#entries.get(digest.toString('latin1'))
-    return e !== undefined && this.compare(digest, e.digest) ? e.value : undefined
+    // the digest as a 32-char latin1 string is the cheapest form to hash and look up; the
+    // Buffer for the constant-time confirmation is made only on a hit
+    const d = hash('sha256', secret, 'binary')
+    const e = this.#entries.get(d)
+    return e !== undefined && this.compare(Buffer.from(d, 'latin1'), e.digest) ? e.value : undefined
   }
 }

@@ -48,7 +48,8 @@ interface JwkEntry {
 export class JwksSource {
   #keys: JwkEntry[] = []
   #loadedAt = 0
-  #attemptAt = Number.NEGATIVE_INFINITY
+  /** last refresh a token caused */
+  #kidAt = Number.NEGATIVE_INFINITY
   #inflight: Promise<void> | null = null
   /** fetches started (status and tests) */
   fetches = 0
@@ -79,20 +80,27 @@ export class JwksSource {
       if (v === undefined) e.verifiers.set(alg, (v = publicKeyVerifier(alg, e.key) ?? null))
       if (v !== null) out.push(v)
     }
-    if (this.loaded && Date.now() - this.#loadedAt > this.options.maxAgeMs) void this.refresh()
+    if (this.loaded && Date.now() - this.#loadedAt > this.options.maxAgeMs) {
+      this.#loadedAt = Date.now() // one background refresh per max age, not one per request
+      void this.refresh('load')
+    }
     return out
   }
 
   /**
-   * Fetches the key set again unless a fetch ran too recently (rate limit) — then null. Never
+   * Fetches the key set again. `reason: 'kid'` (a token named a key the cache does not have) is
+   * rate-limited: at most once per `minRefreshMs` (`retryMs` while nothing could be loaded yet),
+   * else null. `'load'` (config load, keys past `maxAgeMs`) only joins a fetch in flight. Never
    * rejects: a failed fetch keeps the keys already known.
    */
-  refresh(): Promise<void> | null {
+  refresh(reason: 'kid' | 'load' = 'kid'): Promise<void> | null {
     if (this.#inflight !== null) return this.#inflight
     const now = Date.now()
-    const wait = this.loaded ? this.options.minRefreshMs : this.options.retryMs
-    if (now - this.#attemptAt < wait) return null
-    this.#attemptAt = now
+    if (reason === 'kid') {
+      const wait = this.loaded ? this.options.minRefreshMs : this.options.retryMs
+      if (now - this.#kidAt < wait) return null
+      this.#kidAt = now
+    }
     this.fetches++
     this.#inflight = this.#fetch().then(
       (keys) => {
@@ -117,6 +125,8 @@ export class JwksSource {
       headers: { accept: 'application/jwk-set+json, application/json' },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+      // one fetch a minute at most: no idle connection worth keeping
+      reset: true,
       signal: AbortSignal.timeout(timeoutMs),
     })
     if (res.statusCode !== 200) {
