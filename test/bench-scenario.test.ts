@@ -68,6 +68,8 @@ test('inference scenario: both runs measured, reports written in four formats', 
   const json = JSON.parse(r.read('json'))
   assert.equal(json.runs.length, 2)
   assert.equal(json.runs[0].result.failed, 0)
+  assert.equal(json.runs[0].originHits, null) // no cache question in this scenario
+  assert.equal(json.runs[0].cacheHitRatio, null)
   assert.equal(json.runs[0].result.statusCounts['200'], json.runs[0].result.requests)
   assert.deepEqual(
     json.runs[1].result.checks.map((c: { fails: number }) => c.fails),

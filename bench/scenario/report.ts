@@ -19,7 +19,7 @@ export interface RunRow {
   max: number
   errorRate: number
   cacheHitRatio: number | null
-  originHits: number
+  originHits: number | null
   /** 200s and 429s per second of load (the rate-limit scenario's accepted and rejected) */
   acceptedPerSec: number
   rejectedPerSec: number
@@ -125,7 +125,7 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
     )
     for (const r of rows) {
       out.push(
-        `| ${r.run} | ${r.requests} | ${r.rate.toFixed(1)} | ${ms(r.avg)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.max)} | ${pct(r.errorRate)} | ${pct(r.cacheHitRatio)} | ${r.originHits} |`,
+        `| ${r.run} | ${r.requests} | ${r.rate.toFixed(1)} | ${ms(r.avg)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p95)} | ${ms(r.p99)} | ${ms(r.max)} | ${pct(r.errorRate)} | ${pct(r.cacheHitRatio)} | ${r.originHits ?? '–'} |`,
       )
     }
     if (s.compare && rows.length >= 2) {

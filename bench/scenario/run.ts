@@ -16,8 +16,8 @@ export interface RunOutcome {
   cacheHitRatio: number | null
   /** the gateway's cache outcomes during the run (`ctx.cacheStatus`: Hit, Miss, Bypass, Refresh) */
   cache: Record<string, number>
-  /** requests that reached the slow service's origin during the run (what the cache let through) */
-  originHits: number
+  /** requests that reached the slow service's origin during the run (what the cache let through); null for runs without a cache question */
+  originHits: number | null
   /** Redis' own counters over the run, when a Redis URL is set */
   redis: RedisDelta | null
 }
@@ -100,7 +100,7 @@ export async function runScenario(
           verdicts: evaluateThresholds(deps.thresholds, result),
           cacheHitRatio: spec.measuresCache ? (cache.Hit ?? 0) / Math.max(1, result.completed) : null,
           cache,
-          originHits: (await backend.slowHits()) - originBefore,
+          originHits: spec.measuresCache ? (await backend.slowHits()) - originBefore : null,
           redis,
         }
         outcome.runs.push(run)
