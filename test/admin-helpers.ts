@@ -42,6 +42,25 @@ export const testPlugins: PluginDefinition[] = [
     create: () => ({}),
   },
   {
+    name: 'purge-test',
+    priority: 2,
+    schema: z.strictObject({}),
+    create: () => ({}),
+    adminRoutes: () => [
+      {
+        method: 'GET',
+        path: '/purge-test/:key',
+        handle: (req) => ({
+          status: 200,
+          body: { key: req.params.key, q: req.query.get('q'), body: req.body },
+        }),
+      },
+      { method: 'DELETE', path: '/purge-test/:key', handle: () => ({ status: 204 }) },
+      // a plugin cannot take over a built-in endpoint
+      { method: 'GET', path: '/services', handle: () => ({ status: 418 }) },
+    ],
+  },
+  {
     name: 'refuses-to-load',
     priority: 1,
     schema: z.strictObject({}),

@@ -64,7 +64,8 @@ export function resolveRefs(
     if (!(field in rest)) continue
     const value = rest[field]
     delete rest[field]
-    if (value === null) {
+    // Kong: an empty form value (`service=`) means null
+    if (value === null || value === '') {
       refs[field] = null
       continue
     }
