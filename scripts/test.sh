@@ -28,4 +28,4 @@ echo "tests use REDIS_URL=$REDIS_URL"
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/demo dist/bench dist/test); fi
 existing=()
 for t in "${targets[@]}"; do [ -e "$t" ] && existing+=("$t"); done
-exec node --test --test-concurrency=2 --test-timeout=120000 "${existing[@]}"
+node --test --test-concurrency=2 --test-timeout=120000 "${existing[@]}"
