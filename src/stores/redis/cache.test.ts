@@ -77,7 +77,8 @@ describe('RedisCacheStore against a real Redis', () => {
     offB()
     for (const list of got) {
       assert.ok(list.length > 0, 'every node heard the notice')
-      assert.ok(list.every((n) => n === 'purge:abc'))
+      // fill notices of the lock tests above may still arrive; purge notices must be this one only
+      assert.ok(list.filter((n) => n.startsWith('purge:')).every((n) => n === 'purge:abc'))
     }
   })
 
