@@ -66,15 +66,15 @@ export type PurgeTarget = { all: true } | { key: string }
 /**
  * Per-node state of proxy-cache, shared by every instance and kept across reloads
  * (`services.shared`): the instances with their stores and counters, the fills in progress,
- * the keys being refreshed in the background, the token that marks this node's own refresh
- * requests, and the purge notices exchanged with the other nodes over Redis.
+ * the keys being refreshed in the background, the token its fill locks carry, and the purge
+ * notices exchanged with the other nodes over Redis.
  *
  * @example
  *   const node = cacheNode(env.services)
  *   await node.purge({ key })   // every node's memory tier, and Redis
  */
 export class CacheNode {
-  /** marks background refresh requests this node sends to itself (never leaves the node) */
+  /** this node's part of every fill-lock token */
   readonly token = randomUUID()
   readonly instances = new Map<string, CacheInstance>()
   readonly pending = new Map<string, Fill>()
