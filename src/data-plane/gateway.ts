@@ -174,7 +174,16 @@ export class Gateway {
     const next = ctx.afterReply
     if (next === null) return
     ctx.afterReply = null
-    next.done(ctx, false)
+    this.#done(next, ctx, false)
+  }
+
+  /** Tells the plugin its continuation is over; a throwing callback is reported, never propagated. */
+  #done(next: BackgroundContinuation, copy: RequestContext, started: boolean): void {
+    try {
+      next.done(copy, started)
+    } catch (err) {
+      this.log.error({ err, request_id: copy.id }, 'background continuation: done failed')
+    }
   }
 
   /**
@@ -198,10 +207,10 @@ export class Gateway {
       method,
     )
     // a streamed client body is gone: only a body a plugin buffered can be sent again
-    if ((p.chunked || p.contentLength > 0) && ctx.upstreamBody === null) return next.done(copy, false)
+    if ((p.chunked || p.contentLength > 0) && ctx.upstreamBody === null) return this.#done(next, copy, false)
     const chain = route.chain
     const from = chain.access.findIndex((step) => resolve(step, ctx) === next.from)
-    if (from === -1) return next.done(copy, false)
+    if (from === -1) return this.#done(next, copy, false)
     copy.background = true
     copy.upstreamMethod = next.method ?? ctx.upstreamMethod
     copy.host = ctx.host
@@ -228,15 +237,15 @@ export class Gateway {
       rt.release()
       if (chain.log.length > 0)
         runLog(chain, copy, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
-      next.done(copy, true)
+      this.#done(next, copy, true)
     })
-    next.prepare(copy)
     const proceed = (v: AccessResult): void => {
       if (v === undefined) this.#proxy(copy, route, p, fwd)
       else sendReply(copy, chain, v)
     }
     let r: AccessResult | Promise<AccessResult>
     try {
+      next.prepare(copy)
       r = runAccess(chain, copy, from)
     } catch (err) {
       return this.#pluginFailed(copy, chain, err)
