@@ -113,7 +113,7 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
     const redis = config.strategy === 'redis' ? env.services.redisCache(settings) : null
     const memory =
       config.strategy === 'memory'
-        ? node.dictionary(config.memory.dictionary_name, config.memory_budget_bytes)
+        ? node.dictionary(config.memory.dictionary_name, env.id, config.memory_budget_bytes)
         : node.frontTier(env.id, config.memory_budget_bytes)
     const { inst, detach } = node.attach(env.id, {
       scope: env.scope,
