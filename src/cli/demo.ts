@@ -8,6 +8,22 @@ import { runNode } from './start.js'
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../demo/portico.demo.yaml', import.meta.url))
 
 /**
+ * The curl lines of the demo's authentication: a token from the auth service through the
+ * gateway, the JWT-protected route with it, the same resource with an API key, a refusal, and
+ * a logout. Printed by `portico demo` and shown in the README; the demo test runs them.
+ *
+ * @example
+ *   authCurlLines('http://127.0.0.1:8000').split('\n')[0] // → "  TOKEN=$(curl -s -X POST …"
+ */
+export function authCurlLines(base: string): string {
+  return `  TOKEN=$(curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+  curl -s ${base}/api/resource -H "Authorization: Bearer $TOKEN"      # jwt: {"resource":"protected","user":"alice"}
+  curl -s ${base}/api/keyed -H 'apikey: alice-key'                    # key-auth: the same resource with an API key
+  curl -s -i ${base}/api/resource                                      # no token: 401 {"message":"Unauthorized"}
+  curl -s -X POST ${base}/api/resource/logout -H "Authorization: Bearer $TOKEN"   # revokes the token: 401 from now on`
+}
+
+/**
  * `portico demo`: the demo services on 127.0.0.1:9101–9106 and a gateway on :8000 wired to them
  * (DESIGN §2.8); prints what to curl. Stops everything on SIGTERM/SIGINT.
  */
@@ -35,7 +51,8 @@ try:
   curl -s ${base}/api/users            # balanced over users-1 / users-2 (see X-Instance)
   curl -s ${base}/slow                 # ~120 ms upstream
   curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
-  curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
+
+${authCurlLines(base)}
 Ctrl-C stops everything.
 `)
 }
