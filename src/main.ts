@@ -239,8 +239,9 @@ export async function startNode(
         )
     })
   }
-  // nowhere to serve /metrics: do not record them either
-  const metricsOn = settings.metrics && (settings.status !== null || settings.statusOnProxy)
+  // nowhere to serve /metrics (status listener, proxy listener, Admin API): do not record them either
+  const metricsOn =
+    settings.metrics && (settings.status !== null || settings.statusOnProxy || settings.admin !== null)
   const observability = createObservability({
     metrics: metricsOn,
     accessLog: settings.accessLog,
@@ -266,6 +267,9 @@ export async function startNode(
   let admin: Address | null = null
   if (settings.admin !== null) {
     const info = nodeInfo(settings, gateway, proxyServer, () => ({ proxy, status, admin }))
+    const prometheus = observability.prometheus
+    if (prometheus !== null)
+      info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
     const listener = createAdminApi({
       controlPlane,
       plugins: registry,
