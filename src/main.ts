@@ -142,8 +142,8 @@ export async function startNode(
   let generation = 0
   let loadedAt = Date.now()
 
-  const compile = async (doc: ConfigDocument): Promise<Runtime> =>
-    compileRuntime(doc, configHash(doc), ++generation, deps)
+  const compile = async (doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> =>
+    compileRuntime(doc, hash, ++generation, deps)
 
   const readDocument = async (): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> => {
     const file = settings.declarativeConfig
@@ -183,16 +183,16 @@ export async function startNode(
     log,
   )
 
-  const apply = async (doc: ConfigDocument): Promise<Runtime> => {
-    const rt = await compile(doc)
+  const apply = async (doc: ConfigDocument, hash?: string): Promise<Runtime> => {
+    const rt = await compile(doc, hash)
     gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
     loadedAt = Date.now()
     log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
     return rt
   }
   // every change the control plane accepts (Admin API, another node, the registry) lands here
-  controlPlane.attach(async (doc) => {
-    await apply(doc)
+  controlPlane.attach(async (doc, hash) => {
+    await apply(doc, hash)
   })
 
   const reload = async (): Promise<LoadResult> => {
