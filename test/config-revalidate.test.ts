@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 import { z } from 'zod'
 import { DEMO_CONFIG } from '../src/cli/demo.js'
-import { parseDeclarative, validateDocument } from '../src/config/index.js'
+import { adoptValidated, parseDeclarative, validateDocument } from '../src/config/index.js'
 import type { ConfigDocument } from '../src/core/entities.js'
 import type { PluginRegistry } from '../src/core/plugin.js'
 import { createRegistry } from '../src/plugins/index.js'
@@ -131,4 +131,39 @@ test('beside already validated entities, a changed one is checked in full, and r
   const unique = validateDocument(input(twice), registry)
   assert.equal(unique.document, null)
   assert.ok(unique.issues.some((i) => /uniqueness violation/.test(i.message)))
+})
+
+test('plugin schemas run for new entities only: not again for returned ones, nor for a copy adopted as validated', () => {
+  let parses = 0
+  const counting: PluginRegistry = {
+    get: (name) => {
+      const def = registry.get(name)
+      if (def === undefined) return undefined
+      const schema = def.schema
+      const wrapped = Object.create(schema) as typeof schema
+      wrapped.safeParse = ((value: unknown, params: never) => {
+        parses++
+        return schema.safeParse(value, params)
+      }) as typeof schema.safeParse
+      return { ...def, schema: wrapped }
+    },
+    names: () => registry.names(),
+  }
+  const first = validateDocument(input(richDocument()), counting)
+  const doc = first.document as ConfigDocument
+  assert.ok(parses >= doc.plugins.length)
+
+  parses = 0
+  assert.equal(JSON.stringify(validateDocument(input(doc), counting).document), JSON.stringify(doc))
+  assert.equal(parses, 0, 'returned entities are not parsed again')
+
+  const copy = JSON.parse(JSON.stringify(doc)) as ConfigDocument
+  assert.equal(JSON.stringify(validateDocument(input(copy), counting).document), JSON.stringify(doc))
+  assert.equal(parses, doc.plugins.length, 'a copy is parsed')
+
+  parses = 0
+  const stored = JSON.parse(JSON.stringify(doc)) as ConfigDocument
+  adoptValidated(stored, counting)
+  assert.equal(JSON.stringify(validateDocument(input(stored), counting).document), JSON.stringify(doc))
+  assert.equal(parses, 0, 'an adopted document is not parsed again')
 })

@@ -156,6 +156,20 @@ function assemble(items: Item[], transform: boolean, registry: PluginRegistry): 
 }
 
 /**
+ * Takes a document as validated by this registry without running it through validation: one
+ * that the same code with the same plugins validated elsewhere (a stored document written by a
+ * node of the same version). Its entities are then skipped by the schemas as if validated here.
+ *
+ * @example
+ *   if (stored.validator === mine) adoptValidated(stored.doc, registry)
+ */
+export function adoptValidated(doc: ConfigDocument, registry: PluginRegistry): void {
+  let seen = validated.get(registry)
+  if (seen === undefined) validated.set(registry, (seen = new WeakSet()))
+  for (const list of Object.values(doc) as object[][]) for (const entity of list) seen.add(entity)
+}
+
+/**
  * Validates an already-parsed declarative configuration (Kong's format, nested or flat) and
  * flattens it into the document every other part of Portico reads. Collects every issue, each
  * with the path of the offending field as written. Plugin configs are validated and defaulted

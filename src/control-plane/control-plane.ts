@@ -1,4 +1,4 @@
-import { configHash } from '../config/index.js'
+import { adoptValidated, configHash } from '../config/index.js'
 import { type ConfigDocument, emptyDocument } from '../core/entities.js'
 import type { Logger } from '../core/logger.js'
 import type { PluginRegistry } from '../core/plugin.js'
@@ -308,6 +308,7 @@ export class ControlPlane {
     }
     if (stored.hash === this.#failedHash) return
     const trusted = this.options.validator !== undefined && stored.validator === this.options.validator
+    if (trusted) adoptValidated(stored.doc as ConfigDocument, this.options.plugins)
     const valid = trusted
       ? { ok: true as const, doc: stored.doc as ConfigDocument }
       : validateDraft(stored.doc as DraftDocument, this.options.plugins)
