@@ -315,8 +315,12 @@ export function outage(ratePerNode: number): Promise<{ lines: string[]; ok: bool
       })
     const r = (n: number) => Math.round(n)
 
+    const notSent = (l: LoadReport) => (l.skipped > 0 ? ` (${l.skipped} not sent: in-flight cap)` : '')
     const before = await phase(1000)
-    expect(before.failed === 0, `Redis up: ${before.requests} requests, ${before.failed} failed`)
+    expect(
+      before.failed === 0,
+      `Redis up: ${before.requests} requests, ${before.failed} failed${notSent(before)}`,
+    )
 
     // Redis dies while the load runs
     load.start(targets, '/stable', ratePerNode)
@@ -341,7 +345,7 @@ export function outage(ratePerNode: number): Promise<{ lines: string[]; ok: bool
     const during = await load.stop()
     expect(
       during.failed === 0 && stillServed.every((s) => s === 200),
-      `Redis down (${during.seconds} s incl. 0.2 s before the kill): ${during.requests} requests, ${during.failed} failed; /stable ${stillServed.join('/')}`,
+      `Redis down (${during.seconds} s incl. 0.2 s before the kill): ${during.requests} requests, ${during.failed} failed${notSent(during)}; /stable ${stillServed.join('/')}`,
     )
 
     // Redis back, empty (nothing was saved): the nodes reconnect and re-seed it
@@ -375,7 +379,7 @@ export function outage(ratePerNode: number): Promise<{ lines: string[]; ok: bool
     )
     expect(
       after.failed === 0 && stable.every((s) => s === 200) && new Set(hashes).size === 1,
-      `Redis back: ${after.requests} requests, ${after.failed} failed; /stable ${stable.join('/')}; one configuration_hash on all 3: ${new Set(hashes).size === 1}`,
+      `Redis back: ${after.requests} requests, ${after.failed} failed${notSent(after)}; /stable ${stable.join('/')}; one configuration_hash on all 3: ${new Set(hashes).size === 1}`,
     )
     return { lines, ok }
   })
