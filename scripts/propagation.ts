@@ -9,7 +9,8 @@
  *
  * The load is open-loop (a fixed rate per node, bounded in-flight) and runs with the upstreams
  * in a worker thread; the main thread only makes the admin calls and polls the nodes (every
- * millisecond) to see each change served.
+ * millisecond) to see each change served. The load runs 2 s first and 10 warm-up changes are
+ * made before the N that are measured (fresh processes run cold code).
  *
  *   node dist/scripts/propagation.js [changes=100] [ratePerNode=100]
  *   node dist/scripts/propagation.js outage [ratePerNode=100]
@@ -103,6 +104,9 @@ async function adminCall(
   })
   return { status: res.statusCode, text: await res.body.text() }
 }
+
+/** changes made before the measured ones, not counted */
+const WARMUP = 10
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -222,13 +226,16 @@ export function propagation(changes: number, ratePerNode: number): Promise<Propa
       '/stable',
       ratePerNode,
     )
-    await sleep(500) // the load is running before the first change
+    // fresh processes run cold code: the load runs 2 s, and the first WARMUP changes (made and
+    // checked the same way) are not counted
+    await sleep(2000)
 
     const times: number[] = []
     const answered: number[] = []
     const applied: number[] = []
     let current = 'a'
-    for (let i = 0; i < changes; i++) {
+    for (let i = 0; i < WARMUP + changes; i++) {
+      const counted = i >= WARMUP
       const via = admins[i % 3] as Pool
       const before = nodes.map((n) => n.applied.length)
       const wall0 = Date.now()
@@ -239,7 +246,8 @@ export function propagation(changes: number, ratePerNode: number): Promise<Propa
         const res = await adminCall(via, 'PATCH', '/services/stable', {
           url: current === 'a' ? load.a : load.b,
         })
-        answered.push(performance.now() - t0)
+        const answer = performance.now() - t0
+        if (counted) answered.push(answer)
         if (res.status !== 200) throw new Error(`PATCH answered ${res.status}: ${res.text}`)
         const want = current
         seen = probes.map((p) => until(p, '/stable', (s, u) => s === 200 && u === want))
@@ -248,16 +256,18 @@ export function propagation(changes: number, ratePerNode: number): Promise<Propa
           name: `probe-${i}`,
           paths: [`/probe-${i}`],
         })
-        answered.push(performance.now() - t0)
+        const answer = performance.now() - t0
+        if (counted) answered.push(answer)
         if (res.status !== 201) throw new Error(`POST route answered ${res.status}: ${res.text}`)
         seen = probes.map((p) => until(p, `/probe-${i}`, (s) => s === 200))
       }
       const done = await Promise.all(seen)
-      times.push(Math.max(...done) - t0)
+      if (counted) times.push(Math.max(...done) - t0)
       // when each node swapped the change in, by its own log (the line may still be in the pipe)
       for (let w = 0; w < 100 && nodes.some((n, k) => n.applied.length <= (before[k] as number)); w++)
         await sleep(10)
-      applied.push(Math.max(...nodes.map((n, k) => (n.applied[before[k] as number] ?? Number.NaN) - wall0)))
+      const swapped = nodes.map((n, k) => (n.applied[before[k] as number] ?? Number.NaN) - wall0)
+      if (counted) applied.push(Math.max(...swapped))
     }
     const report = await load.stop()
     return {
@@ -400,7 +410,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const report = await propagation(changes, rate)
     const { ms, answered, applied, load } = report
     process.stdout.write(
-      `config propagation: ${report.changes} changes through 3 nodes on one Redis (admin write → served by all 3)\n` +
+      `config propagation: ${report.changes} changes through 3 nodes on one Redis (admin write → served by all 3; after 2 s of load and ${WARMUP} warm-up changes)\n` +
         `  p50 ${ms.p50} ms, p90 ${ms.p90} ms, p99 ${ms.p99} ms, max ${ms.max} ms (goal p99 ≤ 100 ms)\n` +
         `  of which: writer answered p50 ${answered.p50} ms, p99 ${answered.p99} ms; last node swapped it in p50 ${applied.p50} ms, p99 ${applied.p99} ms (node logs)\n` +
         `  load meanwhile: ${load.requests} requests to /stable (${report.ratePerNode} req/s per node, open loop, ${load.seconds} s), ${load.failed} failed (goal 0); latency p50 ${load.ms.p50} ms, p99 ${load.ms.p99} ms${load.skipped > 0 ? `; ${load.skipped} not sent (in-flight cap)` : ''}\n` +
