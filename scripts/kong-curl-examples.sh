@@ -40,10 +40,12 @@ echo_server() {
     }).listen(0, "127.0.0.1", () => console.log(s.address().port))' "$1" >"$WORK/$1.port" &
   PIDS+=($!)
   for _ in $(seq 1 50); do [ -s "$WORK/$1.port" ] && break; sleep 0.1; done
-  cat "$WORK/$1.port"
 }
-PORT_A=$(echo_server httpbin)
-PORT_B=$(echo_server httpbun)
+# not in $(…): the pids must reach PIDS in this shell so that clean-up stops the servers
+echo_server httpbin
+echo_server httpbun
+PORT_A=$(cat "$WORK/httpbin.port")
+PORT_B=$(cat "$WORK/httpbun.port")
 UPSTREAM_A="http://127.0.0.1:$PORT_A"
 
 if [ -z "${ADMIN:-}" ]; then
@@ -94,7 +96,10 @@ check() {
   step "→ $what" "$expected" "$@"
 }
 
-field() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(d));console.log(v??"")})' "$1" <<<"$LAST"; }
+# a field of the last JSON body; the documented `curl -i` lines put the headers in front of it
+field() { node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{if(d.startsWith("HTTP/"))d=d.slice(d.search(/\r?\n\r?\n/)).trim();const v=process.argv[1].split(".").reduce((o,k)=>o?.[k],JSON.parse(d));console.log(v??"")})' "$1" <<<"$LAST"; }
+# fixed minute windows: start a count of 5+1 requests well inside a minute
+clear_of_minute_boundary() { local s; s=$((10#$(date +%S))); [ "$s" -lt 55 ] || sleep $((61 - s)); }
 plugin_id=""
 delete_plugin() { [ -n "$plugin_id" ] && step "delete that plugin (DELETE /plugins/{id})" 204 -X DELETE "$ADMIN/plugins/$plugin_id"; plugin_id=""; }
 
@@ -112,6 +117,7 @@ check "proxy /mock/anything" 200 -X GET "$PROXY/mock/anything"
 echo "== rate limiting (Get started: Rate limiting; plugin page: per consumer)"
 if step "global rate-limiting, 5/minute" 201 -i -X POST "$ADMIN/plugins" --data name=rate-limiting --data config.minute=5 --data config.policy=local; then
   plugin_id=$(field id)
+  clear_of_minute_boundary
   for _ in 1 2 3 4 5; do curl -s -o /dev/null "$PROXY/mock/anything"; done
   check "6th request in a minute is limited" 429 "$PROXY/mock/anything"
   delete_plugin
@@ -142,6 +148,18 @@ if step "global key-auth" 201 -X POST "$ADMIN/plugins/" --data "name=key-auth" -
   plugin_id=$(field id)
   check "no key is 401" 401 "$PROXY/mock/anything"
   check "with the key is 200" 200 "$PROXY/mock/anything" -H 'apikey:top-secret-key'
+  key_auth_id=$plugin_id
+  # the per-consumer limit above, now with traffic: jsmith (5/minute) is limited, luka is not
+  step "give jsmith a key" 201 -X POST "$ADMIN/consumers/jsmith/key-auth" --data key=jsmith-key
+  if step "rate-limiting by consumer jsmith, 5/minute" 201 -X POST "$ADMIN/plugins" --data "name=rate-limiting" --data "consumer.username=jsmith" --data "config.minute=5"; then
+    plugin_id=$(field id)
+    clear_of_minute_boundary
+    for _ in 1 2 3 4 5; do curl -s -o /dev/null "$PROXY/mock/anything" -H 'apikey:jsmith-key'; done
+    check "jsmith's 6th request in a minute is limited" 429 "$PROXY/mock/anything" -H 'apikey:jsmith-key'
+    check "luka is not limited by jsmith's plugin" 200 "$PROXY/mock/anything" -H 'apikey:top-secret-key'
+    delete_plugin
+  fi
+  plugin_id=$key_auth_id
   delete_plugin
 fi
 step "list key-auth credentials" 200 -X GET "$ADMIN/key-auths"
@@ -186,7 +204,9 @@ echo "== prometheus (plugin page)"
 if step "global prometheus" 201 -X POST "$ADMIN/plugins" --data "name=prometheus"; then
   plugin_id=$(field id)
   curl -s -o /dev/null "$PROXY/mock/anything"
-  check "metrics on the Admin API" 200 "$ADMIN/metrics"
+  if check "metrics on the Admin API" 200 "$ADMIN/metrics" && ! grep -q '^portico_node_requests_total{' <<<"$LAST"; then
+    FAIL=$((FAIL + 1)); echo "  FAIL → the metrics do not count the proxied request"
+  fi
   delete_plugin
 fi
 

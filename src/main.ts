@@ -142,8 +142,8 @@ export async function startNode(
   let generation = 0
   let loadedAt = Date.now()
 
-  const compile = async (doc: ConfigDocument): Promise<Runtime> =>
-    compileRuntime(doc, configHash(doc), ++generation, deps)
+  const compile = async (doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> =>
+    compileRuntime(doc, hash, ++generation, deps)
 
   const readDocument = async (): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> => {
     const file = settings.declarativeConfig
@@ -183,16 +183,16 @@ export async function startNode(
     log,
   )
 
-  const apply = async (doc: ConfigDocument): Promise<Runtime> => {
-    const rt = await compile(doc)
+  const apply = async (doc: ConfigDocument, hash?: string): Promise<Runtime> => {
+    const rt = await compile(doc, hash)
     gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
     loadedAt = Date.now()
     log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
     return rt
   }
   // every change the control plane accepts (Admin API, another node, the registry) lands here
-  controlPlane.attach(async (doc) => {
-    await apply(doc)
+  controlPlane.attach(async (doc, hash) => {
+    await apply(doc, hash)
   })
 
   const reload = async (): Promise<LoadResult> => {
@@ -239,8 +239,9 @@ export async function startNode(
         )
     })
   }
-  // nowhere to serve /metrics: do not record them either
-  const metricsOn = settings.metrics && (settings.status !== null || settings.statusOnProxy)
+  // nowhere to serve /metrics (status listener, proxy listener, Admin API): do not record them either
+  const metricsOn =
+    settings.metrics && (settings.status !== null || settings.statusOnProxy || settings.admin !== null)
   const observability = createObservability({
     metrics: metricsOn,
     accessLog: settings.accessLog,
@@ -266,6 +267,9 @@ export async function startNode(
   let admin: Address | null = null
   if (settings.admin !== null) {
     const info = nodeInfo(settings, gateway, proxyServer, () => ({ proxy, status, admin }))
+    const prometheus = observability.prometheus
+    if (prometheus !== null)
+      info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
     const listener = createAdminApi({
       controlPlane,
       plugins: registry,

@@ -84,7 +84,21 @@ describe('Admin API security', () => {
       assert.equal(types.status, 400)
       assert.deepEqual(Object.keys(types.body.fields as object).sort(), ['port', 'retries'])
       const unknown = await a.req('PATCH', '/services/keep', { colour: 'blue' })
+      assert.equal(unknown.status, 400)
       assert.deepEqual(unknown.body.fields, { colour: 'unknown field' })
+      const unknownNew = await a.req('POST', '/services', {
+        name: 'new',
+        host: 'api.internal',
+        colour: 'blue',
+      })
+      assert.equal(unknownNew.status, 400)
+      assert.deepEqual(unknownNew.body.fields, { colour: 'unknown field' })
+      const unknownForm = await a.req('POST', '/routes', [
+        ['paths[]', '/x'],
+        ['colour', 'blue'],
+      ])
+      assert.equal(unknownForm.status, 400)
+      assert.deepEqual(unknownForm.body.fields, { colour: 'unknown field' })
       await unchanged()
     })
 

@@ -290,3 +290,40 @@ plugins:
     await node.stop()
   }
 })
+
+test('the Admin API serves /metrics too (as Kong does), also on a node without a status listener', async () => {
+  const node = await gateway(
+    `
+_format_version: "3.0"
+services:
+  - name: alpha
+    url: ${alpha.url}
+    routes: [{ name: alpha-route, paths: [/alpha] }]
+plugins:
+  - name: prometheus
+    config: { status_code_metrics: true }
+`,
+    { status: null, admin: { host: '127.0.0.1', port: 0 } },
+  )
+  const off = await gateway(null, { status: null, admin: { host: '127.0.0.1', port: 0 }, metrics: false })
+  try {
+    for (let i = 0; i < 2; i++) assert.equal((await call(`${node.url}/alpha`)).status, 200)
+    let all: ParsedSample[] = []
+    for (let i = 0; i < 50; i++) {
+      const res = await call(`http://127.0.0.1:${node.admin!.port}/metrics`)
+      assert.equal(res.status, 200)
+      assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/)
+      all = parseExposition(res.text)
+      if (samples(all, 'portico_node_requests_total').reduce((a, x) => a + x.value, 0) >= 2) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const counted = { service: 'alpha', route: 'alpha-route', code: '200', source: 'service', consumer: '' }
+    assert.equal(value(all, 'portico_http_requests_total', counted), 2)
+
+    const res = await call(`http://127.0.0.1:${off.admin!.port}/metrics`)
+    assert.equal(res.status, 404)
+    assert.match(res.text, /metrics are off/)
+  } finally {
+    await Promise.all([node.stop(), off.stop()])
+  }
+})

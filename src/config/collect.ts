@@ -80,6 +80,8 @@ export interface Item {
   path: string
   /** the record as written, without nested lists and foreign keys */
   raw: Record<string, unknown>
+  /** the object it was read from (which `raw` copies) */
+  source: Record<string, unknown>
   /** foreign keys as written (name, id or `{ id }`) */
   refs: Partial<Record<string, unknown>>
   /** the entity it is nested in, which is its implied reference */
@@ -146,7 +148,17 @@ export function collect(input: Record<string, unknown>, issues: ConfigIssue[]): 
       delete refs[implied]
     }
     for (const child of spec.nested) delete raw[child]
-    const item: Item = { kind, path, raw, refs, parent, value: undefined, id: '', resolved: {} }
+    const item: Item = {
+      kind,
+      path,
+      raw,
+      source: entry,
+      refs,
+      parent,
+      value: undefined,
+      id: '',
+      resolved: {},
+    }
     items.push(item)
     for (const child of spec.nested) visitList(child, joinPath(path, child), entry[child], item)
   }

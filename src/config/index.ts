@@ -16,4 +16,10 @@ export {
   upstreamSchema,
 } from './schemas.js'
 export { parseServiceUrl, type ServiceUrlParts, type ServiceUrlResult } from './url.js'
-export { exportDeclarative, toDeclarative, type ValidationResult, validateDocument } from './validate.js'
+export {
+  adoptValidated,
+  exportDeclarative,
+  toDeclarative,
+  type ValidationResult,
+  validateDocument,
+} from './validate.js'

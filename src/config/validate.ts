@@ -68,7 +68,20 @@ function checkTopLevel(input: Record<string, unknown>, issues: ConfigIssue[]): b
   return input._transform !== false
 }
 
+/**
+ * The entities each registry's validation has returned. Validation gives such an entity back
+ * unchanged (every schema is idempotent on its own output, which `validate.test.ts` checks), so
+ * when one comes back as input, as all but the written entity of an Admin API write do (the
+ * draft shares the stored objects, which nothing mutates), its schemas are not run again.
+ * References, uniqueness, scopes and passwords are still checked across the whole document.
+ */
+const validated = new WeakMap<PluginRegistry, WeakSet<object>>()
+
 function parseItem(item: Item, registry: PluginRegistry, issues: ConfigIssue[]): void {
+  if (validated.get(registry)?.has(item.source) === true) {
+    item.value = item.raw
+    return
+  }
   const result = SPECS[item.kind].schema.safeParse(item.raw, { error: errorMap })
   if (result.success) item.value = result.data as Record<string, unknown>
   else issues.push(...toConfigIssues(item.path, result.error.issues))
@@ -125,17 +138,35 @@ function checkPasswords(items: Item[], transform: boolean, issues: ConfigIssue[]
   }
 }
 
-function assemble(items: Item[], transform: boolean): ConfigDocument {
+function assemble(items: Item[], transform: boolean, registry: PluginRegistry): ConfigDocument {
   const document = emptyDocument()
+  let seen = validated.get(registry)
+  if (seen === undefined) validated.set(registry, (seen = new WeakSet()))
   for (const item of items) {
     const { id: _given, ...fields } = item.value as Record<string, unknown>
     if (item.kind === 'basicauth_credentials' && transform) {
       fields.password = hashPassword(String(fields.password), item.id)
     }
     const refs = Object.fromEntries(Object.entries(item.resolved).map(([field, id]) => [field, { id }]))
-    ;(document[item.kind] as unknown[]).push({ id: item.id, ...fields, ...refs })
+    const entity = { id: item.id, ...fields, ...refs }
+    seen.add(entity)
+    ;(document[item.kind] as unknown[]).push(entity)
   }
   return document
+}
+
+/**
+ * Takes a document as validated by this registry without running it through validation: one
+ * that the same code with the same plugins validated elsewhere (a stored document written by a
+ * node of the same version). Its entities are then skipped by the schemas as if validated here.
+ *
+ * @example
+ *   if (stored.validator === mine) adoptValidated(stored.doc, registry)
+ */
+export function adoptValidated(doc: ConfigDocument, registry: PluginRegistry): void {
+  let seen = validated.get(registry)
+  if (seen === undefined) validated.set(registry, (seen = new WeakSet()))
+  for (const list of Object.values(doc) as object[][]) for (const entity of list) seen.add(entity)
 }
 
 /**
@@ -164,5 +195,5 @@ export function validateDocument(input: unknown, registry: PluginRegistry): Vali
   checkPluginScopes(items, registry, issues)
   checkPasswords(items, transform, issues)
   if (issues.length > 0) return { document: null, issues }
-  return { document: assemble(items, transform), issues }
+  return { document: assemble(items, transform, registry), issues }
 }

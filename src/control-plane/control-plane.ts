@@ -1,4 +1,4 @@
-import { configHash } from '../config/index.js'
+import { adoptValidated, configHash } from '../config/index.js'
 import { type ConfigDocument, emptyDocument } from '../core/entities.js'
 import type { Logger } from '../core/logger.js'
 import type { PluginRegistry } from '../core/plugin.js'
@@ -62,14 +62,14 @@ const backoff = (attempt: number) =>
  *   const cp = ControlPlane.create({ mode: 'redis', redisUrl, keyPrefix: 'portico:', plugins, policy, log })
  *   const first = await cp.start(fileDocumentOrNull)
  *   const gateway = new Gateway(await compile(first), …)
- *   cp.attach((doc) => node.apply(doc))
+ *   cp.attach((doc, hash) => node.apply(doc, hash))
  */
 export class ControlPlane {
   #doc: ConfigDocument = emptyDocument()
   #version = 0
   #hash = configHash(emptyDocument())
   #applied = ''
-  #apply: ((doc: ConfigDocument) => Promise<void>) | null = null
+  #apply: ((doc: ConfigDocument, hash: string) => Promise<void>) | null = null
   #queue: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #lastSync: number | null = null
@@ -153,8 +153,11 @@ export class ControlPlane {
     return effective.doc
   }
 
-  /** From now on, every change goes to the data plane through `apply` (which may throw to refuse it). */
-  attach(apply: (doc: ConfigDocument) => Promise<void>): void {
+  /**
+   * From now on, every change goes to the data plane through `apply` (which may throw to refuse
+   * it), with the document's `configHash`, already known here, so it is not computed again.
+   */
+  attach(apply: (doc: ConfigDocument, hash: string) => Promise<void>): void {
     this.#apply = apply
     this.#serial(() => this.#publish(this.#doc, this.#hash)).catch(() => {})
   }
@@ -235,7 +238,7 @@ export class ControlPlane {
   async #publish(doc: ConfigDocument, hash?: string): Promise<void> {
     const effective = this.#effective(doc, hash)
     if (effective.hash === this.#applied) return
-    if (this.#apply !== null) await this.#apply(effective.doc)
+    if (this.#apply !== null) await this.#apply(effective.doc, effective.hash)
     this.#applied = effective.hash
   }
 
@@ -305,6 +308,7 @@ export class ControlPlane {
     }
     if (stored.hash === this.#failedHash) return
     const trusted = this.options.validator !== undefined && stored.validator === this.options.validator
+    if (trusted) adoptValidated(stored.doc as ConfigDocument, this.options.plugins)
     const valid = trusted
       ? { ok: true as const, doc: stored.doc as ConfigDocument }
       : validateDraft(stored.doc as DraftDocument, this.options.plugins)

@@ -64,6 +64,20 @@ describe('admin binding and token', () => {
     assert.ok(!check({}))
     assert.ok(tokenChecker(undefined)({}))
   })
+
+  test('a wrong token of any length is refused alike (fixed-size digests compared with timingSafeEqual)', () => {
+    const check = tokenChecker('a-long-enough-admin-token')
+    for (const given of [
+      '',
+      'a',
+      'a-long-enough-admin-toke',
+      'a-long-enough-admin-token-',
+      'x'.repeat(10_000),
+    ]) {
+      assert.equal(check({ authorization: `Bearer ${given}` }), false, `${given.length} characters`)
+      assert.equal(check({ 'portico-admin-token': given }), false, `${given.length} characters`)
+    }
+  })
 })
 
 describe("Kong's error bodies", () => {

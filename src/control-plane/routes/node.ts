@@ -23,6 +23,8 @@ export interface NodeInfo {
   server(): Promise<Record<string, number>>
   /** the data plane's view of an upstream, by name */
   health(upstream: string): UpstreamHealthView | undefined
+  /** the node's Prometheus text for `GET /metrics` (Kong serves it on the Admin API too); null when metrics are off */
+  metrics?(): Promise<{ contentType: string; text: string } | null>
 }
 
 function root(ctx: AdminContext, node: NodeInfo) {
@@ -80,7 +82,7 @@ function upstreamHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall) {
   return ok({ data, next: null, node_id: node.nodeId })
 }
 
-/** `GET /`, `/status`, `/endpoints`, plugin listings and schemas, upstream health. */
+/** `GET /`, `/status`, `/endpoints`, `/metrics`, plugin listings and schemas, upstream health. */
 export function mountNode(ctx: AdminContext, node: NodeInfo): void {
   const r = ctx.router
   r.add('GET', '/', () => root(ctx, node))
@@ -94,6 +96,12 @@ export function mountNode(ctx: AdminContext, node: NodeInfo): void {
   }
   r.add('GET', '/schemas/plugins/:name', schema)
   r.add('GET', '/plugins/schema/:name', schema)
+  r.add('GET', '/metrics', async () => {
+    const scraped = (await node.metrics?.()) ?? null
+    if (scraped === null)
+      return { status: 404, body: { message: 'metrics are off on this node (PORTICO_METRICS=off)' } }
+    return { status: 200, body: scraped.text, headers: { 'content-type': scraped.contentType } }
+  })
   r.add('GET', '/upstreams/:upstream/health', (call) => upstreamHealth(ctx, node, call))
   r.add('GET', '/upstreams/:upstream/targets/all', (call) => {
     const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
