@@ -8,22 +8,41 @@ import { runNode } from './start.js'
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../demo/portico.demo.yaml', import.meta.url))
 
 /**
+ * The demo gateway file for a node with Redis: the same services, routes and consumers, with the
+ * limits that must hold across nodes (rate-limit counters, request-queue slots) in Redis.
+ */
+export const DEMO_REDIS_CONFIG = fileURLToPath(
+  new URL('../../../demo/portico.demo.redis.yaml', import.meta.url),
+)
+
+/**
+ * The demo file for a node: the Redis one when the node has a Redis (`PORTICO_REDIS_URL`,
+ * `REDIS_URL`), else the one that needs nothing but the node.
+ *
+ * @example
+ *   demoConfigFor(undefined)                   // → DEMO_CONFIG
+ *   demoConfigFor('redis://127.0.0.1:6379')    // → DEMO_REDIS_CONFIG
+ */
+export function demoConfigFor(redisUrl: string | undefined): string {
+  return redisUrl === undefined || redisUrl === '' ? DEMO_CONFIG : DEMO_REDIS_CONFIG
+}
+
+/**
  * `portico demo`: the demo services on 127.0.0.1:9101–9106 and a gateway on :8000 wired to them
  * (DESIGN §2.8); prints what to curl. Stops everything on SIGTERM/SIGINT.
  */
 export async function demoCommand(_args: string[]): Promise<void> {
   const demo = await startDemoServices({ host: '127.0.0.1', basePort: 9101 })
-  const settings = resolveSettings(
-    { config: DEMO_CONFIG, 'status-on-proxy': true },
-    process.env,
-    process.cwd(),
-  )
+  const settings = resolveSettings({ 'status-on-proxy': true }, process.env, process.cwd())
+  settings.node.declarativeConfig = demoConfigFor(settings.node.redisUrl)
   const log = createLogger({ level: (process.env.PORTICO_LOG_LEVEL ?? 'warn') as LogLevel })
   const node = await runNode(settings, log)
   process.once('SIGTERM', () => void demo.close())
   process.once('SIGINT', () => void demo.close())
   const base = `http://127.0.0.1:${node.proxy.port}`
+  const noRedis = settings.node.redisUrl === undefined || settings.node.redisUrl === ''
   process.stdout.write(`Portico demo: gateway on ${base}, status on ${node.status ? `http://127.0.0.1:${node.status.port}` : 'off'}
+config: ${settings.node.declarativeConfig}${noRedis ? ' (no Redis: set PORTICO_REDIS_URL for the shared limits)' : ''}
 services: ${Object.values(demo.services)
     .map((s) => `${s.name} ${s.url}`)
     .join(', ')}
@@ -36,6 +55,9 @@ try:
   curl -s ${base}/slow                 # ~120 ms upstream
   curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
   curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
+  curl -s ${base}/api/resource -H "authorization: Bearer $TOKEN"   # the access_token above; 60/min, 1000/h per consumer
+  curl -s -i ${base}/api/keyed -H 'apikey: alice-key'                # token bucket per API key (5/s, burst 10)
+  curl -s -i ${base}/limited                                       # 200/s for all, 20/s per client: 429 + Retry-After
 Ctrl-C stops everything.
 `)
 }
