@@ -172,6 +172,117 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
   assert.equal(stats.inFlight, 0)
 })
 
+test('queue: a reload that lowers concurrency lets waiters in only below the new limit', async () => {
+  const stats = newRequestQueueStats()
+  const limits = {
+    concurrency: 3,
+    queueSize: 10,
+    maxWaitMs: 60_000,
+    leaseMs: 1000,
+    pollMs: 100,
+    faultTolerant: true,
+    waitHeader: false,
+  }
+  const q = new RequestQueue(limits, stats, null)
+  const holders = [request(), request(), request()]
+  for (const h of holders) assert.equal(q.enter(h, 's', 'k'), undefined)
+  const waiter = request()
+  const waiting = q.enter(waiter, 's', 'k') as Promise<AccessResult>
+  q.configure({ ...limits, concurrency: 1 })
+  q.finish(holders[0]!, 'k')
+  q.finish(holders[1]!, 'k')
+  assert.equal(stats.waiting, 1, 'two still held of one allowed: the waiter waits')
+  q.finish(holders[2]!, 'k')
+  assert.equal(await waiting, undefined)
+  assert.equal(stats.inFlight, 1)
+  q.finish(waiter, 'k')
+  assert.equal(stats.inFlight, 0)
+})
+
+/** RedisSlots without Redis: the test answers each acquire itself. */
+function fakeSlots() {
+  const asks: Array<{ ids: readonly string[]; reply: (granted: number | null) => void }> = []
+  const released: string[] = []
+  const slots = {
+    available: () => true,
+    acquire(
+      _key: string,
+      ids: readonly string[],
+      _l: number,
+      _ms: number,
+      reply: (g: number | null) => void,
+    ) {
+      asks.push({ ids, reply })
+    },
+    release(_key: string, ids: readonly string[]) {
+      released.push(...ids)
+    },
+    renew() {},
+    listen() {},
+    close() {},
+  }
+  return { slots: slots as unknown as RedisSlots, asks, released }
+}
+
+const REDIS_LIMITS = {
+  concurrency: 2,
+  queueSize: 10,
+  maxWaitMs: 60_000,
+  leaseMs: 60_000,
+  pollMs: 60_000,
+  faultTolerant: true,
+  waitHeader: false,
+}
+
+test('queue, redis policy: a lease granted while its scope went idle is still tracked (renewed)', async () => {
+  const fake = fakeSlots()
+  const q = new RequestQueue(REDIS_LIMITS, newRequestQueueStats(), fake.slots)
+  const a = request()
+  const pa = q.enter(a, 's', 'k') as Promise<AccessResult>
+  fake.asks[0]!.reply(1)
+  assert.equal(await pa, undefined)
+  const b = request()
+  const pb = q.enter(b, 's', 'k') as Promise<AccessResult>
+  q.finish(a, 'k') // the scope has nothing held or waiting while b's answer is on its way
+  assert.deepEqual(fake.released, [fake.asks[0]!.ids[0]])
+  fake.asks[1]!.reply(1)
+  assert.equal(await pb, undefined)
+  assert.deepEqual([...q.scopes.get('s')!.leases], [fake.asks[1]!.ids[0]])
+  q.finish(b, 'k')
+  assert.equal(q.scopes.size, 0)
+})
+
+test('queue, redis policy: full → wait; a pump hands slots out in order; Redis failing lets waiters through', async () => {
+  const fake = fakeSlots()
+  const stats = newRequestQueueStats()
+  const q = new RequestQueue(REDIS_LIMITS, stats, fake.slots)
+  const ctxs = [request(), request(), request()]
+  const ps = ctxs.map((c) => q.enter(c, 's', 'k') as Promise<AccessResult>)
+  for (const ask of fake.asks) ask.reply(0) // the set is full elsewhere
+  assert.equal(stats.waiting, 3)
+  q.limits = { ...q.limits, pollMs: 10 }
+  const now = fake.asks.length
+  q.configure(q.limits) // pumps: one call for the waiters
+  assert.equal(fake.asks.length, now + 1)
+  assert.equal(fake.asks[now]!.ids.length, 2, 'as many as the limit')
+  fake.asks[now]!.reply(1)
+  assert.equal(await ps[0], undefined)
+  assert.equal(ctxs[0]!.queued, 'waited')
+  assert.equal(stats.waiting, 2)
+  // Redis fails on the next ask for them: fault_tolerant lets both through without a slot
+  await new Promise((r) => setTimeout(r, 30))
+  fake.asks.at(-1)!.reply(null)
+  assert.deepEqual(await Promise.all(ps.slice(1)), [undefined, undefined])
+  assert.deepEqual(
+    ctxs.map((c) => c.queued),
+    ['waited', 'bypassed', 'bypassed'],
+  )
+  for (const c of ctxs) q.finish(c, 'k')
+  assert.equal(stats.inFlight, 0)
+  assert.equal(stats.failedOpen, 2)
+  q.close()
+})
+
 describe('redis slots (the Lua semaphore on a real Redis)', () => {
   const url = process.env.REDIS_URL
   let client: Redis

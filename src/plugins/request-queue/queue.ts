@@ -53,6 +53,8 @@ export class Scope {
   head: Ticket | null = null
   tail: Ticket | null = null
   waiting = 0
+  /** redis policy: newcomers whose Redis answer is on its way */
+  asking = 0
   /** redis policy: a Redis call for waiters is in flight / the next poll */
   pumping = false
   poll: NodeJS.Timeout | null = null
@@ -109,6 +111,8 @@ const JSON_TYPE = 'application/json; charset=utf-8'
  */
 export class RequestQueue {
   readonly scopes = new Map<string, Scope>()
+  /** redis policy: scopes by their sorted set's key, for the freed-slot notices */
+  readonly #byKey = new Map<string, Scope>()
   readonly #tag = randomBytes(6).toString('base64url')
   #seq = 0
   #renewTimer: NodeJS.Timeout | null = null
@@ -148,8 +152,8 @@ export class RequestQueue {
   /** Subscribes to freed-slot notices (redis policy); called when the first instance uses it. */
   open(): void {
     this.redis?.listen((key) => {
-      // keys are few and notices come only from full sets: a scan of this node's scopes is cheap
-      for (const s of this.scopes.values()) if (s.key === key && s.waiting > 0) this.#pump(s)
+      const s = this.#byKey.get(key)
+      if (s !== undefined && s.waiting > 0) this.#pump(s)
     })
   }
 
@@ -159,7 +163,11 @@ export class RequestQueue {
    */
   enter(ctx: RequestContext, scopeId: string, ticketKey: string): AccessResult | Promise<AccessResult> {
     let s = this.scopes.get(scopeId)
-    if (s === undefined) this.scopes.set(scopeId, (s = new Scope(scopeId, this.keyOf(scopeId))))
+    if (s === undefined) {
+      s = new Scope(scopeId, this.keyOf(scopeId))
+      this.scopes.set(scopeId, s)
+      if (this.redis !== null) this.#byKey.set(s.key, s)
+    }
     const t = new Ticket(s, ctx, performance.now())
     ;(ctx.state ??= {})[ticketKey] = t
     if (s.waiting === 0) {
@@ -218,9 +226,12 @@ export class RequestQueue {
     if (!redis.available(t.arrivedAt)) return this.#redisFailed(t)
     const s = t.scope
     const lease = this.#lease()
+    // the scope stays in the map until the answer is in: a lease granted to it must be renewed
+    s.asking++
     return new Promise<AccessResult>((resolve) => {
       t.resolve = resolve
       redis.acquire(s.key, [lease], this.limits.concurrency, this.limits.leaseMs, (granted) => {
+        s.asking--
         if (t.state === DONE) {
           // the client left while Redis answered
           if (granted === 1) redis.release(s.key, [lease], this.limits.concurrency)
@@ -284,9 +295,12 @@ export class RequestQueue {
     this.#tidy(s)
   }
 
-  /** A slot is free on this node: the next waiter of its scope takes it, else it goes back. */
+  /**
+   * A slot is free on this node: the next waiter of its scope takes it, else it goes back (as
+   * it does when a reload lowered the concurrency below what this node holds).
+   */
   #release(s: Scope, lease: string): void {
-    const next = this.#dequeue(s)
+    const next = s.held <= this.limits.concurrency ? this.#dequeue(s) : null
     if (next !== null) {
       this.#admit(next, 'waited', lease)
       this.#settle(next, undefined)
@@ -418,12 +432,12 @@ export class RequestQueue {
 
   /** Forgets a scope nobody holds or waits for (per-consumer scopes come and go). */
   #tidy(s: Scope): void {
-    if (s.held > 0 || s.waiting > 0 || s.pumping) return
+    if (s.held > 0 || s.waiting > 0 || s.pumping || s.asking > 0) return
     if (s.poll !== null) clearTimeout(s.poll)
     s.poll = null
-    // an answer from Redis may still be on its way for a ticket of this scope: it finds the
-    // scope object it captured, so dropping it from the map loses nothing
+    // no Redis answer can be on its way for it: asks and pumps in flight keep a scope
     if (this.scopes.get(s.id) === s) this.scopes.delete(s.id)
+    if (this.#byKey.get(s.key) === s) this.#byKey.delete(s.key)
   }
 
   #armRenewal(): void {
