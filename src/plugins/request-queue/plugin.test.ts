@@ -62,6 +62,10 @@ test('registered, priority 1: after auth, rate limiting and the cache', () => {
   }
 })
 
+test('policy redis refuses to load on a node without Redis', async () => {
+  await assert.rejects(async () => plugin.create(schema.parse({ policy: 'redis' }), testEnv({})), /no Redis/)
+})
+
 test('local: a free slot is granted synchronously; the next one waits and gets the freed slot', async () => {
   const inst = await build({ concurrency: 1 })
   const a = request()
