@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { runScenarioCli, SCENARIO_EXIT } from '../bench/scenario/cli.js'
+import { startTestServer } from '../bench/test-server.js'
 import type { PluginRegistry } from '../src/core/plugin.js'
 import { createRegistry } from '../src/plugins/index.js'
 
@@ -223,4 +226,64 @@ test('scenarios whose only runs need a missing plugin stop at once; usage errors
   const help = sink()
   assert.equal(await runScenarioCli(['--help'], { stdout: help, stderr: sink() }), 0)
   assert.match(help.text, /baseline-vs-optimized/)
+})
+
+const BIN = fileURLToPath(new URL('../../bin/portico.js', import.meta.url))
+
+/** Runs `node bin/portico.js …` as a real process: its exit status and output. */
+function portico(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+test('the portico process exits 1 when a threshold breaks, 0 when every threshold holds (bench and bench scenario)', async () => {
+  const srv = await startTestServer(() => ({ status: 200, body: 'ok' }))
+  const cwd = mkdtempSync(join(tmpdir(), 'portico-bench-exit-'))
+  try {
+    const common = [srv.url, '--vus', '1', '-d', '300ms', '-q']
+    const broken = await portico(['bench', ...common, '--threshold', 'p95<0.001'], cwd)
+    assert.equal(broken.code, 1, broken.stderr)
+    assert.match(broken.stderr, /thresholds failed: p95<0\.001/)
+    assert.match(broken.stdout, /http_req_duration/)
+    const held = await portico(['bench', ...common, '--threshold', 'failed<0.5'], cwd)
+    assert.equal(held.code, 0, held.stderr)
+    const scenarioRun = await portico(
+      [
+        'bench',
+        'scenario',
+        'inference',
+        '--vus',
+        '1',
+        '-d',
+        '300ms',
+        '-q',
+        '--inference-ms',
+        '2',
+        '--out-dir',
+        join(cwd, 'reports'),
+        '--threshold',
+        'p95<0.001',
+      ],
+      cwd,
+    )
+    assert.equal(scenarioRun.code, 1, scenarioRun.stderr)
+    assert.match(scenarioRun.stderr, /thresholds failed: python: p95<0\.001/)
+    assert.ok(existsSync(join(cwd, 'reports', 'inference.md')), 'the reports are written anyway')
+  } finally {
+    await srv.close()
+  }
 })

@@ -54,8 +54,9 @@ describe('request collapsing', () => {
     })
     after(() => gw.stop())
 
-    test('200 concurrent requests for a cold key: one upstream request, every client gets its answer', async () => {
+    test('200 concurrent requests for a cold key: one upstream request, every client gets its answer', async (t) => {
       const all = await Promise.all(Array.from({ length: 200 }, () => call(`${gw.url}/c/cold`)))
+      t.diagnostic(`memory, 1 node: 200 concurrent cold requests → ${hits('/cold')} upstream request(s)`)
       assert.equal(hits('/cold'), 1)
       assert.ok(all.every((r) => r.status === 200 && r.text === all[0]!.text))
       const statuses = all.map((r) => r.headers['x-cache-status'])
@@ -98,10 +99,11 @@ describe('request collapsing', () => {
       redis.disconnect()
     })
 
-    test('200 concurrent requests for a cold key across three nodes: one upstream request', async () => {
+    test('200 concurrent requests for a cold key across three nodes: one upstream request', async (t) => {
       const all = await Promise.all(
         Array.from({ length: 200 }, (_, i) => call(`${nodes[i % 3]!.url}/c/cold3`)),
       )
+      t.diagnostic(`redis, 3 nodes: 200 concurrent cold requests → ${hits('/cold3')} upstream request(s)`)
       assert.equal(hits('/cold3'), 1)
       assert.ok(all.every((r) => r.status === 200 && r.text === all[0]!.text))
       assert.equal(all.filter((r) => r.headers['x-cache-status'] === 'Miss').length, 1)

@@ -4,7 +4,15 @@ import { after, before, describe, test } from 'node:test'
 import { request } from 'undici'
 import { startInference } from '../demo/services/inference.js'
 import type { DemoServer } from '../demo/services/types.js'
-import { cacheGateway, cachePlugin, type Node, STRATEGIES } from './cache-helpers.js'
+import {
+  admin,
+  cacheGateway,
+  cachePlugin,
+  eventually,
+  type Node,
+  STRATEGIES,
+  sleep,
+} from './cache-helpers.js'
 
 for (const strategy of STRATEGIES) {
   describe(`POST caching for inference (${strategy})`, () => {
@@ -23,6 +31,9 @@ services:
       - name: infer
         paths: [/infer]
         plugins: [${cachePlugin(strategy, 'cache_post: true, max_body_bytes: 2048, content_type: ["application/json; charset=utf-8"]')}]
+      - name: infer-swr
+        paths: [/swr-infer]
+        plugins: [${cachePlugin(strategy, 'cache_post: true, cache_ttl: 1, stale_while_revalidate: 30, content_type: ["application/json; charset=utf-8"]')}]
 `,
         strategy,
       )
@@ -35,8 +46,8 @@ services:
       await infer.close()
     })
 
-    const post = (body: string | Readable, headers: Record<string, string> = {}) =>
-      request(`${gw.url}/infer`, {
+    const post = (body: string | Readable, headers: Record<string, string> = {}, path = '/infer') =>
+      request(`${gw.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body,
@@ -78,6 +89,28 @@ services:
       assert.equal(chunked.status, 200)
       assert.equal(chunked.headers['x-cache-status'], 'Bypass')
       assert.match(chunked.text, /demaerts/)
+    })
+
+    test('stale_while_revalidate: the background refresh sends the prompt again (the body is part of the entry)', async () => {
+      const prompt = '{"prompt":"refresh me"}'
+      const first = await post(prompt, {}, '/swr-infer')
+      assert.equal(first.headers['x-cache-status'], 'Miss')
+      const key = String(first.headers['x-cache-key'])
+      const storedAt = async () => {
+        const r = await admin(gw, 'GET', `/proxy-cache/${key}`)
+        return r.status === 200 ? Number((r.body as { timestamp: number }).timestamp) : 0
+      }
+      const t0 = await storedAt()
+      await sleep(1100)
+      const stale = await post(prompt, {}, '/swr-infer')
+      assert.equal(stale.headers['x-cache-status'], 'Hit')
+      // the inference service answers 400 to a request without the prompt: a newer entry means
+      // the refresh carried the body
+      assert.ok(await eventually(async () => (await storedAt()) > t0), 'refreshed with the body')
+      const again = await post(prompt, {}, '/swr-infer')
+      assert.equal(again.headers['x-cache-status'], 'Hit')
+      const output = (text: string) => (JSON.parse(text) as { output: unknown }).output
+      assert.deepEqual(output(again.text), output(first.text))
     })
   })
 }

@@ -28,6 +28,22 @@ export function demoConfigFor(redisUrl: string | undefined): string {
 }
 
 /**
+ * The curl lines of the demo's authentication: a token from the auth service through the
+ * gateway, the JWT-protected route with it, the same resource with an API key, a refusal, and
+ * a logout. Printed by `portico demo` and shown in the README; the demo test runs them.
+ *
+ * @example
+ *   authCurlLines('http://127.0.0.1:8000').split('\n')[0] // → "  TOKEN=$(curl -s -X POST …"
+ */
+export function authCurlLines(base: string): string {
+  return `  TOKEN=$(curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}' | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')
+  curl -s ${base}/api/resource -H "Authorization: Bearer $TOKEN"      # jwt: {"resource":"protected","user":"alice"}
+  curl -s ${base}/api/keyed -H 'apikey: alice-key'                    # key-auth: the same resource with an API key
+  curl -s -i ${base}/api/resource                                      # no token: 401 {"message":"Unauthorized"}
+  curl -s -X POST ${base}/api/resource/logout -H "Authorization: Bearer $TOKEN"   # revokes the token: 401 from now on`
+}
+
+/**
  * `portico demo`: the demo services on 127.0.0.1:9101–9106 and a gateway on :8000 wired to them
  * (DESIGN §2.8); prints what to curl. Stops everything on SIGTERM/SIGINT.
  */
@@ -54,10 +70,9 @@ try:
   curl -s ${base}/api/users            # balanced over users-1 / users-2 (see X-Instance)
   curl -s ${base}/slow                 # ~120 ms upstream
   curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
-  curl -s -X POST ${base}/auth/token -H 'content-type: application/json' -d '{"username":"alice","password":"alice-password"}'
-  curl -s ${base}/api/resource -H "authorization: Bearer $TOKEN"   # the access_token above; 60/min, 1000/h per consumer
-  curl -s -i ${base}/api/keyed -H 'apikey: alice-key'                # token bucket per API key (5/s, burst 10)
-  curl -s -i ${base}/limited                                       # 200/s for all, 20/s per client: 429 + Retry-After
+  curl -s -i ${base}/limited           # 200/s for all, 20/s per client (token buckets): 429 + Retry-After
+
+${authCurlLines(base)}
 Ctrl-C stops everything.
 `)
 }

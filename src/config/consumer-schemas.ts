@@ -78,7 +78,9 @@ function publicKeyType(pem: string): string | undefined {
 }
 
 /**
- * A jwt credential: `key` matches the token's `iss` (or configured) claim.
+ * A jwt credential: `key` matches the token's `iss` (or configured) claim. One consumer may hold
+ * several credentials under the same `key` (rotation: old and new secret side by side, each
+ * optionally named by a `kid`); a `key` never names two consumers.
  *
  * @example
  *   jwtSecretSchema.parse({ key: 'https://auth.local', secret: 's' }) // → { …, algorithm: 'HS256' }
@@ -90,6 +92,9 @@ export const jwtSecretSchema = z.preprocess(
       id: uuid.optional(),
       key: nonEmpty,
       algorithm: z.enum(ALGORITHMS).default('HS256'),
+      // Portico: names this secret among the consumer's secrets under one key (rotation); a
+      // token whose `kid` header matches is checked with it first
+      kid: nonEmpty.optional(),
       secret: nonEmpty.optional(),
       rsa_public_key: nonEmpty.optional(),
       jwks_uri: z

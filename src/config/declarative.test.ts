@@ -285,6 +285,36 @@ test('generated ids do not depend on unrelated entities', () => {
   assert.equal(more.routes[0]?.id, base.routes[0]?.id)
 })
 
+test('rotation: one consumer holds several jwt secrets under one key, each with its own stable id', () => {
+  const secrets = (list: string) => `_format_version: "3.0"
+consumers:
+  - username: alice
+    jwt_secrets: [${list}]
+jwt_secrets: [{ key: alice-iss, secret: top-level, consumer: alice }]`
+  const OLD = '{ key: alice-iss, secret: old-secret }'
+  const NEW = '{ key: alice-iss, secret: new-secret }'
+  const KID = '{ key: alice-iss, kid: k3, secret: kid-secret }'
+  const both = load(secrets(`${OLD}, ${NEW}, ${KID}`))
+  assert.deepEqual(
+    both.jwt_secrets.map((s) => [s.key, s.secret, s.kid]),
+    [
+      ['alice-iss', 'old-secret', undefined],
+      ['alice-iss', 'new-secret', undefined],
+      ['alice-iss', 'kid-secret', 'k3'],
+      ['alice-iss', 'top-level', undefined],
+    ],
+  )
+  const ids = both.jwt_secrets.map((s) => s.id)
+  assert.equal(new Set(ids).size, 4, 'every secret has its own id')
+  assert.deepEqual(
+    load(secrets(`${OLD}, ${NEW}, ${KID}`)).jwt_secrets.map((s) => s.id),
+    ids,
+  )
+  // the first secret keeps the id it had alone; a secret with a kid keeps its id when the others go
+  assert.equal(load(secrets(OLD)).jwt_secrets[0]?.id, ids[0])
+  assert.equal(load(secrets(KID)).jwt_secrets[0]?.id, ids[2])
+})
+
 test('given ids are kept, and references may use them', () => {
   const id = '9748f662-7711-4a90-8186-dc02f10eb0f5'
   const doc = load(`_format_version: "3.0"

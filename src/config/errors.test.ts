@@ -220,6 +220,33 @@ const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
     /already in group 'g'/,
   ],
   [
+    'one jwt key on two consumers',
+    {
+      consumers: [
+        { username: 'a', jwt_secrets: [{ key: 'iss', secret: 's1' }] },
+        { username: 'b', jwt_secrets: [{ key: 'iss', secret: 's2' }] },
+      ],
+    },
+    'consumers[1].jwt_secrets[0].key',
+    /key set to 'iss' already declared for another consumer at consumers\[0\]\.jwt_secrets\[0\]/,
+  ],
+  [
+    'one kid twice under a jwt key',
+    {
+      consumers: [
+        {
+          username: 'a',
+          jwt_secrets: [
+            { key: 'iss', kid: 'k1', secret: 's1' },
+            { key: 'iss', kid: 'k1', secret: 's2' },
+          ],
+        },
+      ],
+    },
+    'consumers[0].jwt_secrets[1].kid',
+    /kid 'k1' is already used under key 'iss' at consumers\[0\]\.jwt_secrets\[0\]/,
+  ],
+  [
     'jwt without its key',
     { consumers: [{ username: 'a', jwt_secrets: [{ key: 'iss', algorithm: 'RS256' }] }] },
     'consumers[0].jwt_secrets[0].rsa_public_key',

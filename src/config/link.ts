@@ -19,7 +19,7 @@ function text(value: unknown): string | undefined {
  * What identifies an entity among its kind when it has no id: its name where Kong would use it
  * (so the id is Kong's own), otherwise its natural key or where it sits in the file.
  */
-function naturalKey(item: Item): { table: string; key: string } {
+function naturalKey(item: Item, jwtSeen: Map<string, number>): { table: string; key: string } {
   const raw = item.raw
   const name = text(raw[NAME_FIELD[item.kind] ?? ''])
   if (name !== undefined) return { table: item.kind, key: name }
@@ -32,17 +32,30 @@ function naturalKey(item: Item): { table: string; key: string } {
     // instance_name only when set: ids of plugins without one stay what they were
     plugins: `${String(raw.name)}|${scope('service')}|${scope('route')}|${scope('consumer')}${raw.instance_name ? `|${String(raw.instance_name)}` : ''}`,
     targets: `${scope('upstream')}|${String(item.value?.target ?? raw.target)}`,
-    jwt_secrets: `${scope('consumer')}|${String(raw.key)}`,
+    jwt_secrets: jwtKey(`${scope('consumer')}|${String(raw.key)}`, raw.kid, jwtSeen),
     basicauth_credentials: `${scope('consumer')}|${String(raw.username)}`,
     acls: `${scope('consumer')}|${String(raw.group)}`,
   }
   return { table: `portico:${item.kind}`, key: keys[item.kind] ?? parentKey }
 }
 
-function assignId(item: Item): void {
+/**
+ * The natural key of a jwt secret. One consumer may hold several secrets under one `key`
+ * (rotation): a secret with a `kid` is told apart by it (its id stays put when the others go);
+ * otherwise the first keeps the plain `consumer|key` (the id it had before it had siblings)
+ * and the next ones add their rank.
+ */
+function jwtKey(base: string, kid: unknown, seen: Map<string, number>): string {
+  if (typeof kid === 'string') return `${base}|kid:${kid}`
+  const n = (seen.get(base) ?? 0) + 1
+  seen.set(base, n)
+  return n === 1 ? base : `${base}|${n}`
+}
+
+function assignId(item: Item, jwtSeen: Map<string, number> = new Map()): void {
   if (isUuid(item.raw.id)) item.id = item.raw.id
   else {
-    const { table, key } = naturalKey(item)
+    const { table, key } = naturalKey(item, jwtSeen)
     item.id = entityId(table, key)
   }
 }
@@ -88,6 +101,7 @@ export function link(items: Item[], issues: ConfigIssue[]): void {
   const referenced: Kind[] = ['services', 'routes', 'consumers', 'upstreams']
   for (const kind of referenced) for (const item of byKind.get(kind) ?? []) assignId(item)
   const lookups = new Map(referenced.map((kind) => [kind, buildLookup(byKind.get(kind) ?? [])]))
+  const jwtSeen = new Map<string, number>()
 
   for (const item of items) {
     const spec = SPECS[item.kind]
@@ -112,6 +126,6 @@ export function link(items: Item[], issues: ConfigIssue[]): void {
         item.resolved[field] = found.id
       }
     }
-    if (!referenced.includes(item.kind)) assignId(item)
+    if (!referenced.includes(item.kind)) assignId(item, jwtSeen)
   }
 }

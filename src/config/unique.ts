@@ -10,6 +10,8 @@ interface Rule {
   /** the unique key of a valid item, undefined when the rule does not apply to it */
   key(item: Item, value: Record<string, unknown>): string | undefined
   message(item: Item, value: Record<string, unknown>, first: Item): string
+  /** items with the same key that may coexist anyway (default: none may) */
+  allowed?(item: Item, first: Item): boolean
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined)
@@ -32,7 +34,24 @@ const RULES: Rule[] = [
   field('consumers', 'username'),
   field('consumers', 'custom_id'),
   field('keyauth_credentials', 'key'),
-  field('jwt_secrets', 'key'),
+  {
+    // Kong keeps `key` unique; Portico lets one consumer hold several secrets under its key
+    // (rotation), but a key that named two consumers would be ambiguous
+    ...field('jwt_secrets', 'key'),
+    allowed: (item, first) => item.resolved.consumer === first.resolved.consumer,
+    message: (_item, value, first) =>
+      `uniqueness violation: 'jwt_secrets' entity with key set to '${String(value.key)}' already declared for another consumer at ${first.path} (a key names one consumer; that consumer may hold several secrets under it)`,
+  },
+  {
+    kind: 'jwt_secrets',
+    field: 'kid',
+    key: (item, value) =>
+      typeof value.kid === 'string'
+        ? `${item.resolved.consumer}|${String(value.key)}|${value.kid}`
+        : undefined,
+    message: (_item, value, first) =>
+      `uniqueness violation: kid '${String(value.kid)}' is already used under key '${String(value.key)}' at ${first.path}`,
+  },
   field('basicauth_credentials', 'username'),
   field('plugins', 'instance_name'),
   {
@@ -91,7 +110,7 @@ export function checkUniqueness(items: Item[], issues: ConfigIssue[]): void {
       if (key === undefined) continue
       const first = seen.get(key)
       if (first === undefined) seen.set(key, item)
-      else
+      else if (!rule.allowed?.(item, first))
         issues.push({ path: joinPath(item.path, rule.field), message: rule.message(item, item.value, first) })
     }
   }

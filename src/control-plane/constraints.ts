@@ -111,14 +111,28 @@ function resolveOne(
 
 const ref = (e: Entity, f: string) => (refId(e, f) === undefined ? null : { id: refId(e, f) })
 
+/** A unique field or composite key: the fields of a 409's body, or undefined when it does not apply. */
+type Rule = ((e: Entity) => Record<string, unknown> | undefined) & {
+  /** two entities with the same key that may coexist anyway */
+  allowed?: (a: Entity, b: Entity) => boolean
+}
+
+// Kong keeps a jwt `key` unique; Portico lets one consumer hold several secrets under its key
+// (rotation), never two consumers one key. A `kid` names one of them.
+const jwtKey: Rule = Object.assign((e: Entity) => only(e, 'key'), {
+  allowed: (a: Entity, b: Entity) => refId(a, 'consumer') === refId(b, 'consumer'),
+})
+const jwtKid: Rule = (e) =>
+  typeof e.kid === 'string' ? { consumer: ref(e, 'consumer'), key: e.key, kid: e.kid } : undefined
+
 // Kong's unique fields and composite cache keys: the fields of a 409's body.
-const RULES: Partial<Record<Kind, Array<(e: Entity) => Record<string, unknown> | undefined>>> = {
+const RULES: Partial<Record<Kind, Rule[]>> = {
   services: [(e) => only(e, 'name')],
   routes: [(e) => only(e, 'name')],
   upstreams: [(e) => only(e, 'name')],
   consumers: [(e) => only(e, 'username'), (e) => only(e, 'custom_id')],
   keyauth_credentials: [(e) => only(e, 'key')],
-  jwt_secrets: [(e) => only(e, 'key')],
+  jwt_secrets: [jwtKey, jwtKid],
   basicauth_credentials: [(e) => only(e, 'username')],
   plugins: [
     (e) => only(e, 'instance_name'),
@@ -149,7 +163,9 @@ export function uniqueConflict(doc: ConfigDocument, kind: Kind, candidate: Entit
     const key = rule(candidate)
     if (key === undefined) continue
     const text = JSON.stringify(key)
-    const clash = listOf(doc, kind).some((e) => e.id !== candidate.id && JSON.stringify(rule(e)) === text)
+    const clash = listOf(doc, kind).some(
+      (e) => e.id !== candidate.id && JSON.stringify(rule(e)) === text && !rule.allowed?.(candidate, e),
+    )
     if (clash) return uniqueViolation(key)
   }
   return undefined

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { PluginInstance } from './plugin.js'
 
 /** What plugins see of a route or a service: enough to key and label on. */
 export interface EntityInfo {
@@ -29,6 +30,30 @@ export interface MetricsSelection {
 export interface CredentialInfo {
   readonly id: string
   readonly identifier: string
+}
+
+/**
+ * What a plugin asks for when it answers a client itself but wants the request to reach the
+ * upstream anyway, with nobody waiting for the answer (proxy-cache's stale-while-revalidate,
+ * nginx's `proxy_cache_background_update`). Set it on {@link RequestContext.afterReply} in the
+ * access phase, next to the reply. Once the reply is on its way, the data plane continues a
+ * copy of the request in the same process: the copy (`background` true, a new request id, the
+ * same route, consumer, upstream edits and buffered body, its response going nowhere) re-enters
+ * the access phase at `from`, then runs the rest of it, the upstream call, the response, body
+ * and log phases. Observers (metrics, access log) do not see it: it is not a client's request.
+ */
+export interface BackgroundContinuation {
+  /** the instance asking: the copy's access phase starts at it (it sees `ctx.background`) */
+  readonly from: PluginInstance
+  /** the copy's method, when it must differ (a HEAD's entry is refreshed with a GET) */
+  readonly method?: string
+  /** called with the copy before it goes on: the plugin's own state for it goes here */
+  prepare(copy: RequestContext): void
+  /**
+   * called once when the copy is finished, whatever happened; with `started` false when it
+   * could not run at all (a client body that was streamed, not buffered, cannot be replayed)
+   */
+  done(copy: RequestContext, started: boolean): void
 }
 
 /**
@@ -112,13 +137,23 @@ export class RequestContext {
   metrics: MetricsSelection | null
   /** W3C `traceparent` sent upstream (this hop's span as parent), '' until one is sent */
   traceparent: string
+  /** set by a plugin that answered but wants the request continued upstream (see {@link BackgroundContinuation}) */
+  afterReply: BackgroundContinuation | null
+  /** this context is such a continuation: no client waits for its response */
+  background: boolean
 
-  constructor(req: IncomingMessage, res: ServerResponse, id: string, start: number) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    start: number,
+    method: string = req.method ?? 'GET',
+  ) {
     this.req = req
     this.res = res
     this.id = id
     this.start = start
-    this.method = req.method ?? 'GET'
+    this.method = method
     this.upstreamMethod = this.method
     this.host = ''
     this.path = '/'
@@ -147,6 +182,8 @@ export class RequestContext {
     this.queued = ''
     this.metrics = null
     this.traceparent = ''
+    this.afterReply = null
+    this.background = false
   }
 
   /** The client's request headers (Node's lower-cased object, built lazily by Node). */

@@ -92,6 +92,8 @@ export interface JwtSecretEntity {
   /** matched against the token's `key_claim_name` claim (default `iss`) */
   key: string
   algorithm: JwtAlgorithm
+  /** Portico: names this secret among its consumer's secrets under one `key` (rotation) */
+  kid?: string | undefined
   secret?: string | undefined
   rsa_public_key?: string | undefined
   /** Portico: a JWKS document URL instead of a fixed key */

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { RequestContext } from '../core/context.js'
+import { type BackgroundContinuation, RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import type { AccessResult } from '../core/plugin.js'
-import { type Chain, runAccess, runLog } from './chain.js'
+import type { AccessResult, Reply } from '../core/plugin.js'
+import { DiscardedResponse } from './background.js'
+import { type Chain, resolve, runAccess, runLog } from './chain.js'
 import { connectionTokens, type ForwardInfo } from './headers.js'
 import { ProxyCall } from './proxy.js'
 import { sendError, sendFailure, sendReply } from './respond.js'
@@ -132,39 +133,146 @@ export class Gateway {
     // plugins may lower it (request-size-limiting) before the body is read or streamed
     ctx.maxBody = this.limits.maxBodySize
     if (chain.access.length === 0) return this.#proxy(ctx, route, p)
+    this.#access(rt, ctx, route, p, 0)
+  }
+
+  /** The access phase from step `from` on, then the upstream or the reply. */
+  #access(rt: Runtime, ctx: RequestContext, route: CompiledRoute, p: Prepared, from: number): void {
+    const chain = route.chain
     let r: AccessResult | Promise<AccessResult>
     try {
-      r = runAccess(chain, ctx)
+      r = runAccess(chain, ctx, from)
     } catch (err) {
       return this.#pluginFailed(ctx, chain, err)
     }
     if (r === undefined) return this.#proxy(ctx, route, p)
-    if (typeof (r as Promise<AccessResult>).then !== 'function') return sendReply(ctx, chain, r as never)
+    if (typeof (r as Promise<AccessResult>).then !== 'function')
+      return this.#replied(rt, ctx, route, p, r as Reply)
     ;(r as Promise<AccessResult>).then(
-      (v) => (v === undefined ? this.#proxy(ctx, route, p) : sendReply(ctx, chain, v)),
+      (v) => (v === undefined ? this.#proxy(ctx, route, p) : this.#replied(rt, ctx, route, p, v)),
       (err: unknown) => this.#pluginFailed(ctx, chain, err),
     )
   }
 
+  /** A plugin answered: send its reply, then continue the request in the background if it asked. */
+  #replied(rt: Runtime, ctx: RequestContext, route: CompiledRoute, p: Prepared, reply: Reply): void {
+    sendReply(ctx, route.chain, reply)
+    const next = ctx.afterReply
+    if (next === null) return
+    ctx.afterReply = null
+    this.#continue(rt, ctx, route, p, next)
+  }
+
   #pluginFailed(ctx: RequestContext, chain: Chain, err: unknown): void {
+    this.#noContinuation(ctx)
     if (!(err instanceof GatewayError)) this.log.error({ err, request_id: ctx.id }, 'plugin failed')
     sendFailure(ctx, chain, err)
   }
 
-  #proxy(ctx: RequestContext, route: CompiledRoute, p: Prepared): void {
-    if (ctx.res.destroyed) return
-    const fwd: ForwardInfo = {
+  /** A continuation asked for by a request that did not end in a plugin's reply never runs. */
+  #noContinuation(ctx: RequestContext): void {
+    const next = ctx.afterReply
+    if (next === null) return
+    ctx.afterReply = null
+    this.#done(next, ctx, false)
+  }
+
+  /** Tells the plugin its continuation is over; a throwing callback is reported, never propagated. */
+  #done(next: BackgroundContinuation, copy: RequestContext, started: boolean): void {
+    try {
+      next.done(copy, started)
+    } catch (err) {
+      this.log.error({ err, request_id: copy.id }, 'background continuation: done failed')
+    }
+  }
+
+  /**
+   * Continues a copy of an answered request in the background (see {@link BackgroundContinuation}):
+   * the same route on the same runtime (kept alive until the copy is done), the copy re-entering
+   * the access phase at the plugin that asked, its response discarded, then its log phase.
+   */
+  #continue(
+    rt: Runtime,
+    ctx: RequestContext,
+    route: CompiledRoute,
+    p: Prepared,
+    next: BackgroundContinuation,
+  ): void {
+    const method = next.method ?? ctx.method
+    const copy = new RequestContext(
+      ctx.req,
+      new DiscardedResponse() as unknown as ServerResponse,
+      randomUUID(),
+      performance.now(),
+      method,
+    )
+    // a streamed client body is gone: only a body a plugin buffered can be sent again
+    if ((p.chunked || p.contentLength > 0) && ctx.upstreamBody === null) return this.#done(next, copy, false)
+    const chain = route.chain
+    const from = chain.access.findIndex((step) => resolve(step, ctx) === next.from)
+    if (from === -1) return this.#done(next, copy, false)
+    copy.background = true
+    copy.upstreamMethod = next.method ?? ctx.upstreamMethod
+    copy.host = ctx.host
+    copy.path = ctx.path
+    copy.query = ctx.query
+    copy.clientIp = ctx.clientIp
+    copy.route = ctx.route
+    copy.service = ctx.service
+    copy.captures = ctx.captures
+    copy.consumer = ctx.consumer
+    copy.credential = ctx.credential
+    copy.anonymous = ctx.anonymous
+    copy.upstreamPath = ctx.upstreamPath
+    copy.upstreamQuery = ctx.upstreamQuery
+    copy.upstreamBody = ctx.upstreamBody
+    copy.maxBody = ctx.maxBody
+    copy.upstreamHeaderEdits = ctx.upstreamHeaderEdits === null ? null : new Map(ctx.upstreamHeaderEdits)
+    copy.responseHeaders = ctx.responseHeaders === null ? null : [...ctx.responseHeaders]
+    copy.state = ctx.state === null ? null : { ...ctx.state }
+    // read now: the client's socket may be gone by the time the copy goes upstream
+    const fwd = this.#forwardInfo(ctx, p)
+    rt.inflight++
+    copy.res.on('close', () => {
+      rt.release()
+      if (chain.log.length > 0)
+        runLog(chain, copy, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
+      this.#done(next, copy, true)
+    })
+    const proceed = (v: AccessResult): void => {
+      if (v === undefined) this.#proxy(copy, route, p, fwd)
+      else sendReply(copy, chain, v)
+    }
+    let r: AccessResult | Promise<AccessResult>
+    try {
+      next.prepare(copy)
+      r = runAccess(chain, copy, from)
+    } catch (err) {
+      return this.#pluginFailed(copy, chain, err)
+    }
+    if (typeof (r as Promise<AccessResult> | undefined)?.then !== 'function')
+      return proceed(r as AccessResult)
+    ;(r as Promise<AccessResult>).then(proceed, (err: unknown) => this.#pluginFailed(copy, chain, err))
+  }
+
+  #forwardInfo(ctx: RequestContext, p: Prepared): ForwardInfo {
+    return {
       host: p.hostHeader,
       proto: this.proto,
       port: String(ctx.req.socket.localPort ?? ''),
       forwardedHost: ctx.host,
       trusted: this.trust.trusts(plainAddress(ctx.req.socket.remoteAddress)),
     }
+  }
+
+  #proxy(ctx: RequestContext, route: CompiledRoute, p: Prepared, fwd?: ForwardInfo): void {
+    this.#noContinuation(ctx)
+    if (ctx.res.destroyed) return
     new ProxyCall({
       ctx,
       route,
       service: route.service!,
-      fwd,
+      fwd: fwd ?? this.#forwardInfo(ctx, p),
       dropped: p.dropped,
       hasBody: p.chunked || p.contentLength > 0,
       maxBody: ctx.maxBody,

@@ -9,6 +9,7 @@ import type {
 } from '../core/services.js'
 import { ByteLru } from './memory/lru.js'
 import { RedisCacheStore } from './redis/cache.js'
+import { writeCoalescer } from './redis/coalesce.js'
 import { connectRedis, settingsToUrl } from './redis/connect.js'
 
 export interface ServicesOptions {
@@ -67,6 +68,7 @@ export class NodeServices implements PluginServices {
       conn = {
         client,
         deadlineMs,
+        coalesce: writeCoalescer(client),
         get ready() {
           return client.status === 'ready'
         },

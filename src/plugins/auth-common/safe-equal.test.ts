@@ -69,3 +69,17 @@ test('SecretIndex: finds by digest and confirms with the timing-safe comparison'
   assert.equal(index.find(''), undefined)
   assert.equal(index.find('alice-key '), undefined)
 })
+
+test('SecretIndex: a prefix, an extension or a one-byte change of a key is a miss; every comparison is 32 vs 32 bytes', () => {
+  const r = recording()
+  const index = new SecretIndex<string>(r.compare)
+  const key = 'alice-key-0123456789abcdef'
+  index.add(key, 'alice')
+  for (const near of [key.slice(0, -1), `${key}0`, `${key.slice(0, -1)}e`, key.toUpperCase(), 'a', '']) {
+    assert.equal(index.find(near), undefined, near)
+  }
+  assert.equal(index.find(key), 'alice')
+  // a miss finds no digest to compare with; a hit compares two digests, never the keys themselves
+  assert.ok(r.calls.every(([a, b]) => a === DIGEST_BYTES && b === DIGEST_BYTES))
+  assert.equal(r.calls.length, 1)
+})

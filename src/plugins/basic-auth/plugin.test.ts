@@ -3,8 +3,8 @@ import { test } from 'node:test'
 import { hashPassword } from '../../config/password.js'
 import type { PluginInstance } from '../../core/plugin.js'
 import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
+import type { VerifiedPasswords } from '../auth-common/verified-passwords.js'
 import { parseBasic, plugin } from './plugin.js'
-import type { VerifiedPasswords } from './verify.js'
 
 const consumers = [
   { id: 'c-alice', username: 'alice' },

@@ -3,8 +3,8 @@ import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
 import { type AuthResult, authFlow } from '../auth-common/flow.js'
 import { consumersOf, findConsumer, Identity } from '../auth-common/identity.js'
 import { unauthorized } from '../auth-common/replies.js'
+import { VerifiedPasswords } from '../auth-common/verified-passwords.js'
 import { type BasicAuthConfig, schema } from './schema.js'
-import { VerifiedPasswords } from './verify.js'
 
 interface BasicCredential {
   readonly id: string

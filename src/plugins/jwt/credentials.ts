@@ -10,6 +10,8 @@ export interface JwtCredential {
   readonly id: string
   readonly key: string
   readonly algorithm: JwtAlgorithm
+  /** names this secret among its consumer's secrets under `key` (tried first for a token with that kid) */
+  readonly kid: string | undefined
   /** null when the consumer it belongs to is missing (Kong: "Could not find consumer") */
   readonly identity: Identity | null
   /** the fixed key's verifier; null when the credential has no usable fixed key */
@@ -48,7 +50,8 @@ function fixedVerifier(
 
 /**
  * Every jwt_secret of the document, by `key` (the value of the token's key claim). Several
- * credentials may share a key (rotation: any of them verifies). Keys are imported here, once
+ * credentials of one consumer may share a key (rotation: any of them verifies; the config
+ * refuses a key shared by two consumers). Keys are imported here, once
  * per config load; a JWKS source is shared per URL across instances and reloads.
  *
  * @example
@@ -74,6 +77,7 @@ export function compileCredentials(
       id: s.id,
       key: s.key,
       algorithm: s.algorithm,
+      kid: s.kid,
       identity: consumer === undefined ? null : new Identity(consumer, { id: s.id, identifier: s.key }),
       verifier: fixedVerifier(s.algorithm, s.secret, s.rsa_public_key, secretIsBase64),
       jwks,

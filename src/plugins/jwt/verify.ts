@@ -55,8 +55,10 @@ function tryAll(verifiers: readonly Verifier[], d: DecodedToken): boolean {
  * Kong's jwt checks up to the signature, in Kong's order and with Kong's messages: decode,
  * the key claim (`iss`), the credential, the pinned algorithm (the token's `alg` must be the
  * credential's: `none` and HS/RS confusion cannot pass), then the signature with the
- * credential's own key(s). `kid`, `jku`, `x5u` and `jwk` in the header never choose a key
- * source: `kid` only picks among a JWKS credential's keys, fetched from its configured URL.
+ * credential's own key(s): every secret the consumer holds under that key (rotation), the one
+ * whose `kid` the token names first. `kid`, `jku`, `x5u` and `jwk` in the header never choose a
+ * key source: `kid` only orders the configured secrets and picks among a JWKS credential's keys,
+ * fetched from its configured URL.
  * Synchronous unless a JWKS credential needs its key set refreshed for an unknown `kid`.
  *
  * @example
@@ -83,13 +85,17 @@ export function checkSignature(
   const pinned = list.filter((c) => c.algorithm === d.alg)
   if (pinned.length === 0) return unauthorized(ctx, 'Invalid algorithm', sig.challenge)
 
-  let keys = 0
-  for (const c of pinned) {
-    if (c.verifier === null) continue
-    keys++
-    if (c.verifier(d.signingInput, d.signature)) return verified(token, d, key, c, null)
-  }
   const kid = typeof d.header.kid === 'string' ? d.header.kid : undefined
+  let keys = 0
+  // rotation: the consumer's secrets under this key, the one the token's `kid` names first,
+  // then every other; the kid decides the order, never the outcome
+  for (let pass = kid === undefined ? 1 : 0; pass < 2; pass++) {
+    for (const c of pinned) {
+      if (c.verifier === null || (kid !== undefined && (c.kid === kid) !== (pass === 0))) continue
+      keys++
+      if (c.verifier(d.signingInput, d.signature)) return verified(token, d, key, c, null)
+    }
+  }
   const refreshes: Promise<void>[] = []
   for (const c of pinned) {
     if (c.jwks === null) continue

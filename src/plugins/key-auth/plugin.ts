@@ -38,15 +38,22 @@ function compileKeys(env: PluginEnv): SecretIndex<KeyCredential> {
   return index
 }
 
-/** A header's value, or an array when the client sent it more than once (Kong: a table). */
+/**
+ * A header's value, or an array when the client sent it more than once (Kong: a table). Read
+ * from the raw header list: `req.headers` is built lazily by Node on first access, and a route
+ * whose plugins never touch it never pays for it (`name` is lower-case).
+ */
 function headerValue(ctx: RequestContext, name: string): string | string[] | undefined {
-  const v = ctx.req.headers[name]
-  if (typeof v !== 'string' || v.indexOf(',') === -1) return v
-  // Node joins repeated custom headers with ", ": count the raw occurrences to tell them apart
   const raw = ctx.req.rawHeaders
-  const values: string[] = []
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!)
-  return values.length > 1 ? values : v
+  let first: string | undefined
+  let values: string[] | undefined
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!
+    if (n.length !== name.length || (n !== name && n.toLowerCase() !== name)) continue
+    if (first === undefined) first = raw[i + 1]!
+    else (values ??= [first]).push(raw[i + 1]!)
+  }
+  return values ?? first
 }
 
 const NEED_BODY = Symbol('need body')

@@ -8,7 +8,6 @@ import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
-import { prepareReplay, REFRESH_HEADER } from './refresh.js'
 import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
 import { BYPASSED, type CacheStatus, RequestState } from './state.js'
 
@@ -20,6 +19,8 @@ export const LOCK_TTL_MS = 5000
 /** How long a node waits for another node's fill before going upstream itself. */
 export const FILL_WAIT_MS = 5000
 const NO_DIRECTIVES: Directives = Object.freeze({}) as Directives
+/** What a background refresh that is not needed (or not this node's to do) answers: nobody. */
+const NOT_NEEDED: Reply = Object.freeze({ status: 204 })
 
 /** Which diagnostic headers to send (Kong's `response_headers`). */
 export interface ShownHeaders {
@@ -47,13 +48,9 @@ export class ProxyCache implements PluginInstance {
   ) {}
 
   access(ctx: RequestContext): AccessResult | Promise<AccessResult> {
+    if (ctx.background) return this.#refreshAccess(ctx)
     const h = ctx.req.headers
     let forced = false
-    const mark = h[REFRESH_HEADER]
-    if (mark !== undefined) {
-      ctx.removeUpstreamHeader(REFRESH_HEADER)
-      forced = mark === this.node.token
-    }
     const m = ctx.method
     if (!this.r.methods.has(m)) return this.#bypass(ctx)
     const bodyMethod = m === 'POST' || m === 'PUT' || m === 'PATCH'
@@ -78,7 +75,6 @@ export class ProxyCache implements PluginInstance {
     if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
     return readBody(ctx.req).then((body) => {
       ctx.upstreamBody = body
-      s.reqBody = body
       s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
     })
@@ -249,45 +245,72 @@ export class ProxyCache implements PluginInstance {
 
   /**
    * Arranges one background refresh of a stale entry (stale_while_revalidate): at most one per
-   * key on this node, and with Redis one across nodes (the fill lock). False when it cannot
-   * run in the background: the request then refreshes in the foreground.
+   * key on this node, and with Redis one across nodes (the fill lock, taken by the refresh).
+   * The data plane continues a copy of this request once the stale answer is sent (see
+   * `BackgroundContinuation`): the copy comes back through {@link access} with `ctx.background`
+   * set, goes to the upstream like a miss, and its response is stored by the response phase.
+   * False when it cannot run in the background: the request then refreshes in the foreground.
    */
   #revalidate(ctx: RequestContext, s: RequestState, e: CachedResponse): boolean {
     const key = e.key
     const node = this.node
     if (node.refreshing.has(key)) return true
-    const run = prepareReplay(ctx, node.token, s.reqBody)
-    if (run === null) return false
+    if (ctx.afterReply !== null) return false
     node.refreshing.add(key)
-    const done = (): void => {
-      node.refreshing.delete(key)
+    ctx.afterReply = {
+      from: this,
+      // a HEAD's entry is a GET's: refresh it with a GET, whose body can be stored
+      ...(ctx.method === 'HEAD' && { method: 'GET' }),
+      prepare: (copy) => {
+        const r = new RequestState()
+        r.status = 'Refresh'
+        r.base = s.base
+        r.key = key
+        r.index = s.index
+        r.bodyHash = s.bodyHash
+        r.refreshOf = e
+        ;(copy.state ??= {})[NAME] = r
+        copy.cacheStatus = 'Refresh'
+      },
+      done: () => {
+        node.refreshing.delete(key)
+      },
     }
+    return true
+  }
+
+  /**
+   * The access phase of a background refresh. Memory: straight to the upstream. Redis: unless
+   * another node refreshed the entry already (then its copy goes to the in-process tier), the
+   * refresh takes the key's fill lock, so one node refreshes; without it, nothing is sent.
+   */
+  #refreshAccess(ctx: RequestContext): AccessResult | Promise<AccessResult> {
+    const s = ctx.state?.[NAME] as RequestState | undefined
+    if (s === undefined || s.refreshOf === null) return NOT_NEEDED
     const rc = this.inst.redis
-    if (rc === null) {
-      run().finally(done)
-      return true
+    if (rc === null) return undefined
+    const e = s.refreshOf
+    const key = e.key
+    const skip = (): Reply => {
+      s.store = false
+      return NOT_NEEDED
     }
-    const token = node.lockToken()
-    rc.get(key)
+    return rc
+      .get(key)
       .then(async (blob) => {
-        // another node may have refreshed it already
         const now = blob === null ? null : decode(blob)
         if (now !== null && now !== 'stale-format' && now.kind === 'response' && now.storedAt > e.storedAt) {
-          this.inst.memory.set(
-            key,
-            now,
-            now.bytes,
-            Math.min(FRONT_TTL_MS, now.storedAt + now.storageMs - Date.now()),
-          )
-          return
+          const left = now.storedAt + now.storageMs - Date.now()
+          this.inst.memory.set(key, now, now.bytes, Math.min(FRONT_TTL_MS, left))
+          return skip()
         }
-        if (!(await rc.lock(key, token, LOCK_TTL_MS))) return
-        await run()
-        await rc.release(key, token, false)
+        const token = this.node.lockToken()
+        if (!(await rc.lock(key, token, LOCK_TTL_MS))) return skip()
+        s.lockToken = token
+        s.waitKey = key
+        return undefined
       })
-      .catch(() => {})
-      .finally(done)
-    return true
+      .catch(skip)
   }
 
   #settle(s: RequestState, entry: CachedResponse | null, stale: CachedResponse | null): void {
@@ -420,6 +443,7 @@ export class ProxyCache implements PluginInstance {
     const s = ctx.state?.[NAME] as RequestState | undefined
     if (s === undefined) return
     if (s !== BYPASSED) this.dropped(s) // settles a fill or lock left open (client gone early)
+    if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss
     const st = this.inst.stats
     if (s.status === 'Hit') st.hits++
     else if (s.status === 'Bypass') st.bypasses++

@@ -66,20 +66,22 @@ export type PurgeTarget = { all: true } | { key: string }
 /**
  * Per-node state of proxy-cache, shared by every instance and kept across reloads
  * (`services.shared`): the instances with their stores and counters, the fills in progress,
- * the keys being refreshed in the background, the token that marks this node's own refresh
- * requests, and the purge notices exchanged with the other nodes over Redis.
+ * the keys being refreshed in the background, the token its fill locks carry, and the purge
+ * notices exchanged with the other nodes over Redis.
  *
  * @example
  *   const node = cacheNode(env.services)
  *   await node.purge({ key })   // every node's memory tier, and Redis
  */
 export class CacheNode {
-  /** marks background refresh requests this node sends to itself (never leaves the node) */
+  /** this node's part of every fill-lock token */
   readonly token = randomUUID()
   readonly instances = new Map<string, CacheInstance>()
   readonly pending = new Map<string, Fill>()
   readonly refreshing = new Set<string>()
   readonly #dictionaries = new Map<string, MemoryCache<Stored>>()
+  /** per dictionary: the budget each instance using it asks for */
+  readonly #budgets = new Map<string, Map<string, number>>()
   readonly #fronts = new Map<string, MemoryCache<Stored>>()
   readonly #subscriptions = new Map<RedisCache, { off: () => void; users: number }>()
   #sequence = 0
@@ -93,11 +95,28 @@ export class CacheNode {
     return `${this.token}:${++this.#sequence}`
   }
 
-  dictionary(name: string, budget: number): MemoryCache<Stored> {
+  /**
+   * The memory strategy's LRU named `name`, shared by every instance naming it. Its budget is
+   * the largest `memory_budget_bytes` among the instances using it now, whatever order they
+   * were built in (a smaller one never shrinks the cache the others rely on).
+   */
+  dictionary(name: string, id: string, budget: number): MemoryCache<Stored> {
+    // an instance that moved to another dictionary no longer sizes the one it left
+    for (const [other, budgets] of this.#budgets) if (other !== name) this.#forget(other, budgets, id)
+    let budgets = this.#budgets.get(name)
+    if (budgets === undefined) this.#budgets.set(name, (budgets = new Map()))
+    budgets.set(id, budget)
+    const size = Math.max(...budgets.values())
     let d = this.#dictionaries.get(name)
-    if (d === undefined) this.#dictionaries.set(name, (d = this.services.memoryCache<Stored>(budget)))
-    else d.budget = budget
+    if (d === undefined) this.#dictionaries.set(name, (d = this.services.memoryCache<Stored>(size)))
+    else d.budget = size
     return d
+  }
+
+  #forget(name: string, budgets: Map<string, number>, id: string): void {
+    if (!budgets.delete(id) || budgets.size === 0) return
+    const d = this.#dictionaries.get(name)
+    if (d !== undefined) d.budget = Math.max(...budgets.values())
   }
 
   /** The node's Redis (or the instance's `config.redis`) for notices; null when there is none. */
@@ -142,6 +161,10 @@ export class CacheNode {
       if (bus !== null) this.#unsubscribe(bus)
       if (--it.refs > 0) return
       this.instances.delete(id)
+      if (it.dictionary !== null) {
+        const budgets = this.#budgets.get(it.dictionary)
+        if (budgets !== undefined) this.#forget(it.dictionary, budgets, id)
+      }
       this.#fronts.get(id)?.clear()
       this.#fronts.delete(id)
     }

@@ -40,6 +40,9 @@ async function guarded(run: () => Promise<AdminResponse>): Promise<AdminResponse
 function adminRoutes(node: CacheNode): AdminRoute[] {
   const instance = (id: string | undefined): CacheInstance | undefined =>
     id === undefined ? undefined : node.instances.get(id)
+  // one parameter name for the first segment: it is a cache key in `/proxy-cache/:key` and a
+  // plugin id in `/proxy-cache/:key/caches/:cache_key`, and the admin router refuses two names
+  // at one position
   return [
     {
       method: 'DELETE',
@@ -52,37 +55,37 @@ function adminRoutes(node: CacheNode): AdminRoute[] {
     },
     {
       method: 'GET',
-      path: '/proxy-cache/:cache_key',
+      path: '/proxy-cache/:key',
       handle: (req) =>
         guarded(async () => {
-          const e = await node.find(req.params.cache_key ?? '')
+          const e = await node.find(req.params.key ?? '')
           return e === null ? NOT_FOUND : { status: 200, body: describe(e) }
         }),
     },
     {
       method: 'DELETE',
-      path: '/proxy-cache/:cache_key',
+      path: '/proxy-cache/:key',
       handle: (req) =>
         guarded(async () =>
-          (await node.purge({ key: req.params.cache_key ?? '' })) ? { status: 204 } : NOT_FOUND,
+          (await node.purge({ key: req.params.key ?? '' })) ? { status: 204 } : NOT_FOUND,
         ),
     },
     {
       method: 'GET',
-      path: '/proxy-cache/:plugin_id/caches/:cache_key',
+      path: '/proxy-cache/:key/caches/:cache_key',
       handle: (req) =>
         guarded(async () => {
-          const inst = instance(req.params.plugin_id)
+          const inst = instance(req.params.key)
           const e = inst === undefined ? null : await node.find(req.params.cache_key ?? '', inst)
           return e === null ? NOT_FOUND : { status: 200, body: describe(e) }
         }),
     },
     {
       method: 'DELETE',
-      path: '/proxy-cache/:plugin_id/caches/:cache_key',
+      path: '/proxy-cache/:key/caches/:cache_key',
       handle: (req) =>
         guarded(async () => {
-          const inst = instance(req.params.plugin_id)
+          const inst = instance(req.params.key)
           if (inst === undefined) return NOT_FOUND
           return (await node.purge({ key: req.params.cache_key ?? '' }, inst)) ? { status: 204 } : NOT_FOUND
         }),
@@ -113,7 +116,7 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
     const redis = config.strategy === 'redis' ? env.services.redisCache(settings) : null
     const memory =
       config.strategy === 'memory'
-        ? node.dictionary(config.memory.dictionary_name, config.memory_budget_bytes)
+        ? node.dictionary(config.memory.dictionary_name, env.id, config.memory_budget_bytes)
         : node.frontTier(env.id, config.memory_budget_bytes)
     const { inst, detach } = node.attach(env.id, {
       scope: env.scope,

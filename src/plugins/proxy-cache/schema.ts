@@ -153,7 +153,9 @@ export const schema = z
       .int()
       .positive()
       .default(64 * 1024 * 1024)
-      .describe('bytes of the in-process LRU (the memory strategy’s store, the redis strategy’s front tier)'),
+      .describe(
+        'bytes of the in-process LRU (the memory strategy’s store, the redis strategy’s front tier); instances sharing a memory dictionary share the largest of their budgets',
+      ),
     stale_while_revalidate: seconds
       .min(0)
       .default(0)

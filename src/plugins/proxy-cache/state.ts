@@ -29,9 +29,10 @@ export class RequestState {
   /** whether the response may be stored, and how (set by the response phase) */
   store = true
   storable: Storable | null = null
-  /** sha256 of a cached POST's body, and the body (replayed by a background refresh) */
+  /** sha256 of a cached POST's body */
   bodyHash = ''
-  reqBody: Buffer | null = null
+  /** a background refresh: the stale entry it replaces */
+  refreshOf: CachedResponse | null = null
   /** `Kong-Debug` sent: every diagnostic header, whatever `response_headers` says */
   debug = false
 }

@@ -146,6 +146,7 @@ export class RedisLimiter {
     const args = this.#consumeArgs.slice()
     args[0] = key
     args.push(call.settle)
+    this.conn.coalesce()
     this.#fn.apply(this.#client, args)
   }
 

@@ -300,7 +300,7 @@ describe('redis slots (the Lua semaphore on a real Redis)', () => {
     if (url === undefined) throw new Error('REDIS_URL is required (npm test starts a private redis-server)')
     client = new Redis(url)
     await client.ping()
-    conn = { client, deadlineMs: 1000, ready: true }
+    conn = { client, deadlineMs: 1000, ready: true, coalesce: () => {} }
     slots = new RedisSlots(conn, 1000, `rq-unit-${randomBytes(4).toString('hex')}:`, silentLogger, () => {})
   })
   after(async () => {

@@ -176,12 +176,14 @@ export class RedisSlots {
       this.release(key, ids.slice(0, granted), limit),
     )
     this.#deadlines.add(call)
+    this.conn.coalesce()
     this.#scripts.porticoQueueAcquire(key, limit, leaseMs, ...ids, call.settle)
   }
 
   /** Gives slots back; fire and forget (a release that fails leaves a lease that expires). */
   release(key: string, ids: readonly string[], limit: number): void {
     if (!this.conn.ready || ids.length === 0) return
+    this.conn.coalesce()
     this.#scripts.porticoQueueRelease(key, this.channel, limit, ...ids, (err: Error | null) => {
       if (err !== null) this.#markFailing(err.message)
     })

@@ -75,9 +75,15 @@ describe('RedisCacheStore against a real Redis', () => {
     }
     offA()
     offB()
+    // the channel also carries collapsing wake-ups (`fill:` / `release:`): an earlier test's
+    // release may land here while its waiter's flag has not expired yet
     for (const list of got) {
-      assert.ok(list.length > 0, 'every node heard the notice')
-      assert.ok(list.every((n) => n === 'purge:abc'))
+      const purges = list.filter((n) => n.startsWith('purge:'))
+      assert.ok(purges.length > 0, 'every node heard the notice')
+      assert.ok(
+        purges.every((n) => n === 'purge:abc'),
+        JSON.stringify(list),
+      )
     }
   })
 

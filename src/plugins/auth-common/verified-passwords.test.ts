@@ -1,27 +1,14 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { hashPassword, verifyPassword } from '../../config/password.js'
-import { VerifiedPasswords, verifyPasswordAsync } from './verify.js'
+import { hashPassword } from '../../config/password.js'
+import { VerifiedPasswords } from './verified-passwords.js'
 
 const stored = hashPassword('s3cret', 'cred-1')
-
-test("verifyPasswordAsync agrees with the loader's verifyPassword", async () => {
-  for (const given of ['s3cret', 's3cret ', 'S3cret', '', 'x'.repeat(300)]) {
-    assert.equal(await verifyPasswordAsync(given, stored), verifyPassword(given, stored), given)
-  }
-  assert.equal(await verifyPasswordAsync('s3cret', stored), true)
-})
-
-test('verifyPasswordAsync is false for anything that is not a well-formed hash', async () => {
-  for (const bad of ['s3cret', 'scrypt$3$8$1$c2FsdA$aGFzaA', 'scrypt$16384$8$1$$', '', `${stored}x$`]) {
-    assert.equal(await verifyPasswordAsync('s3cret', bad), false, bad)
-  }
-})
 
 test('VerifiedPasswords runs scrypt once per (credential, hash, password), and shares a run in flight', async () => {
   const v = new VerifiedPasswords(100)
   const [a, b] = [v.check('cred-1', stored, 's3cret'), v.check('cred-1', stored, 's3cret')]
-  assert.ok(a instanceof Promise)
+  assert.ok(a instanceof Promise, 'a miss goes to the thread pool')
   assert.equal(await a, true)
   assert.equal(await b, true)
   assert.equal(v.runs, 1)
@@ -40,4 +27,17 @@ test('VerifiedPasswords does not remember failures, nor match another hash or cr
   assert.equal(await v.check('cred-1', changed, 's3cret'), false)
   assert.equal(await v.check('cred-2', stored, 's3cret'), true, 'another credential verifies on its own')
   assert.equal(v.runs, 5)
+})
+
+test('VerifiedPasswords is bounded: past its size the least recently used success is verified again', async () => {
+  const v = new VerifiedPasswords(4)
+  const creds = Array.from({ length: 6 }, (_, i) => ({
+    id: `c${i}`,
+    stored: hashPassword(`pw${i}`, `c${i}`),
+  }))
+  for (const [i, c] of creds.entries()) assert.equal(await v.check(c.id, c.stored, `pw${i}`), true)
+  assert.ok(v.size <= 4, `${v.size} entries`)
+  assert.equal(v.runs, 6)
+  assert.equal(v.check('c5', creds[5]!.stored, 'pw5'), true, 'the latest is still remembered')
+  assert.ok(v.check('c0', creds[0]!.stored, 'pw0') instanceof Promise, 'the oldest was dropped')
 })
