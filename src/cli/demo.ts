@@ -8,6 +8,26 @@ import { runNode } from './start.js'
 export const DEMO_CONFIG = fileURLToPath(new URL('../../../demo/portico.demo.yaml', import.meta.url))
 
 /**
+ * The demo gateway file for a node with Redis: the same services, routes and consumers, with the
+ * limits that must hold across nodes (rate-limit counters, request-queue slots) in Redis.
+ */
+export const DEMO_REDIS_CONFIG = fileURLToPath(
+  new URL('../../../demo/portico.demo.redis.yaml', import.meta.url),
+)
+
+/**
+ * The demo file for a node: the Redis one when the node has a Redis (`PORTICO_REDIS_URL`,
+ * `REDIS_URL`), else the one that needs nothing but the node.
+ *
+ * @example
+ *   demoConfigFor(undefined)                   // → DEMO_CONFIG
+ *   demoConfigFor('redis://127.0.0.1:6379')    // → DEMO_REDIS_CONFIG
+ */
+export function demoConfigFor(redisUrl: string | undefined): string {
+  return redisUrl === undefined || redisUrl === '' ? DEMO_CONFIG : DEMO_REDIS_CONFIG
+}
+
+/**
  * The curl lines of the demo's authentication: a token from the auth service through the
  * gateway, the JWT-protected route with it, the same resource with an API key, a refusal, and
  * a logout. Printed by `portico demo` and shown in the README; the demo test runs them.
@@ -29,17 +49,16 @@ export function authCurlLines(base: string): string {
  */
 export async function demoCommand(_args: string[]): Promise<void> {
   const demo = await startDemoServices({ host: '127.0.0.1', basePort: 9101 })
-  const settings = resolveSettings(
-    { config: DEMO_CONFIG, 'status-on-proxy': true },
-    process.env,
-    process.cwd(),
-  )
+  const settings = resolveSettings({ 'status-on-proxy': true }, process.env, process.cwd())
+  settings.node.declarativeConfig = demoConfigFor(settings.node.redisUrl)
   const log = createLogger({ level: (process.env.PORTICO_LOG_LEVEL ?? 'warn') as LogLevel })
   const node = await runNode(settings, log)
   process.once('SIGTERM', () => void demo.close())
   process.once('SIGINT', () => void demo.close())
   const base = `http://127.0.0.1:${node.proxy.port}`
+  const noRedis = settings.node.redisUrl === undefined || settings.node.redisUrl === ''
   process.stdout.write(`Portico demo: gateway on ${base}, status on ${node.status ? `http://127.0.0.1:${node.status.port}` : 'off'}
+config: ${settings.node.declarativeConfig}${noRedis ? ' (no Redis: set PORTICO_REDIS_URL for the shared limits)' : ''}
 services: ${Object.values(demo.services)
     .map((s) => `${s.name} ${s.url}`)
     .join(', ')}
@@ -51,6 +70,7 @@ try:
   curl -s ${base}/api/users            # balanced over users-1 / users-2 (see X-Instance)
   curl -s ${base}/slow                 # ~120 ms upstream
   curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
+  curl -s -i ${base}/limited           # 200/s for all, 20/s per client (token buckets): 429 + Retry-After
 
 ${authCurlLines(base)}
 Ctrl-C stops everything.

@@ -127,7 +127,11 @@ export class RequestContext {
   target: string
   /** the data plane's in-flight upstream call (cancelled if the client leaves first) */
   upstreamCall: { clientClosed(): void } | null
-  /** request-queue outcome for logs and metrics: 'waited' | 'rejected' | '' (not queued) */
+  /**
+   * request-queue outcome for logs and metrics: 'immediate' (a slot at once), 'waited' (a slot
+   * after queueing), 'rejected' (queue full), 'timeout' (no slot within the wait), 'abandoned'
+   * (the client left while waiting), 'bypassed' (Redis failed, let through); '' when not queued
+   */
   queued: string
   /** labelled metrics this request feeds (set by the prometheus plugin's log phase), null: node totals only */
   metrics: MetricsSelection | null

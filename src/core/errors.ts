@@ -39,6 +39,9 @@ export const ERRORS = {
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   // proxy-cache: `Cache-Control: only-if-cached` and nothing cached (RFC 9111 §5.2.1.7)
   CACHE_ONLY_IF_CACHED: { status: 504, message: 'Gateway Timeout: not in cache (only-if-cached)' },
+  // request-queue: every slot taken and the queue full, or the wait ran out (with Retry-After)
+  QUEUE_FULL: { status: 503, message: 'The upstream is busy: the request queue is full' },
+  QUEUE_TIMEOUT: { status: 503, message: 'The upstream is busy: no slot freed within the queue wait' },
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable' },

@@ -171,6 +171,10 @@ export interface RequestQueueStats {
   failedOpen: number
   /** requests answered 500 because Redis failed and fault_tolerant is off */
   failedClosed: number
+  /** Redis calls that missed their deadline */
+  timeouts: number
+  /** Redis calls that failed (error reply, connection down, breaker open) */
+  errors: number
   /** gauges: requests holding a slot / waiting, on this node */
   inFlight: number
   waiting: number
@@ -185,6 +189,8 @@ export function newRequestQueueStats(): RequestQueueStats {
     abandoned: 0,
     failedOpen: 0,
     failedClosed: 0,
+    timeouts: 0,
+    errors: 0,
     inFlight: 0,
     waiting: 0,
   }

@@ -9,6 +9,7 @@ import { plugin as keyAuth } from './key-auth/plugin.js'
 import { plugin as prometheus } from './prometheus/plugin.js'
 import { proxyCache } from './proxy-cache/plugin.js'
 import { plugin as rateLimiting } from './rate-limiting/plugin.js'
+import { plugin as requestQueue } from './request-queue/plugin.js'
 import { plugin as requestSizeLimiting } from './request-size-limiting/plugin.js'
 import { plugin as requestTermination } from './request-termination/plugin.js'
 import { plugin as requestTransformer } from './request-transformer/plugin.js'
@@ -29,6 +30,7 @@ const PLUGINS = [
   prometheus,
   proxyCache,
   rateLimiting,
+  requestQueue,
   requestSizeLimiting,
   requestTermination,
   requestTransformer,
