@@ -51,15 +51,20 @@ test('the two files have the same services, routes, consumers and upstreams', ()
   for (const part of ['services', 'routes', 'consumers', 'upstreams', 'targets'] as const) {
     assert.deepEqual(redis[part], memory[part], part)
   }
-  // only the policy differs, and the Redis file adds a global window on /api/keyed
+  // only the rate-limit policy and the cache strategy differ, and the Redis file adds a global
+  // window on /api/keyed
   const m = pluginsByPlace(memory)
   const r = pluginsByPlace(redis)
-  const strip = (c: Record<string, unknown>) => ({ ...c, policy: undefined })
+  const strip = (c: Record<string, unknown>) => ({ ...c, policy: undefined, strategy: undefined })
   for (const [place, config] of m) {
     const other =
       r.get(place) ?? r.get(place.replace('keyed/rate-limiting/', 'keyed/rate-limiting/keyed-per-key'))
     assert.ok(other !== undefined, place)
     assert.deepEqual(strip(other), strip(config), place)
+  }
+  for (const [place, config] of r) {
+    if (place.includes('/proxy-cache'))
+      assert.equal((config as { strategy?: string }).strategy, 'redis', place)
   }
   assert.deepEqual(
     [...r.keys()].filter((k) => !m.has(k)),
