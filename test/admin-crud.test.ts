@@ -101,12 +101,13 @@ const RESOURCES: Resource[] = [
   {
     name: 'jwt credentials',
     base: '/consumers/owner/jwt',
-    create: { key: 'crud-iss', secret: 'crud-secret' },
+    create: { key: 'crud-iss', secret: 'crud-secret', kid: 'k1' },
     key: 'crud-iss',
     patch: [{ tags: ['t'] }, 'tags', ['t']],
     put: [{ key: 'crud-iss', secret: 'crud-secret' }, null],
     invalid: [{ key: 'bad-iss', algorithm: 'none' }, 'algorithm'],
-    duplicate: { key: 'crud-iss' },
+    // one consumer may hold several secrets under one key (rotation); one kid twice under it is refused
+    duplicate: { key: 'crud-iss', kid: 'k1' },
   },
   {
     name: 'basic-auth credentials',

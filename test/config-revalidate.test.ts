@@ -45,11 +45,11 @@ services:
           - name: request-termination
             config: { status_code: 503, message: maintenance }
 consumers:
-  - username: alice
+  - username: carol
     custom_id: a-1
-    keyauth_credentials: [{ key: alice-key }]
-    jwt_secrets: [{ key: alice-iss, secret: alice-secret-alice-secret-alice-secret, algorithm: HS256 }]
-    basicauth_credentials: [{ username: alice, password: open-sesame }]
+    keyauth_credentials: [{ key: carol-key }]
+    jwt_secrets: [{ key: carol-iss, secret: carol-secret-carol-secret-carol-secret, algorithm: HS256 }]
+    basicauth_credentials: [{ username: carol, password: open-sesame }]
     acls: [{ group: gold }]
     plugins:
       - name: rate-limiting
