@@ -1,12 +1,10 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../core/logger.js'
 import type { RateLimitingStats, RedisConnection } from '../../core/services.js'
+import { BREAK_MS, breakerFor, type RedisBreaker } from '../redis-common/breaker.js'
 import type { Algorithm, Limit } from './algorithms.js'
 import { DeadlineQueue, type Pending } from './deadline.js'
 import { RATE_LIMIT_LUA } from './lua.js'
-
-/** After a call misses its deadline, skip Redis for this long before probing it again. */
-export const BREAK_MS = 250
 
 type Client = Redis | Cluster
 type ScriptFn = (...args: unknown[]) => unknown
@@ -19,18 +17,6 @@ function scriptOf(client: Client): ScriptFn {
   }
   return c.porticoRateLimit as ScriptFn
 }
-
-/**
- * Per-client health, shared by every limiter on that connection (and across reloads): a
- * breaker. Open (`openUntil` > 0): calls are skipped until then; after that one call probes
- * while the others keep skipping, and its outcome closes or re-opens the breaker.
- */
-interface Health {
-  openUntil: number
-  probing: boolean
-  failing: boolean
-}
-const health = new WeakMap<Client, Health>()
 
 /**
  * Waits (at most `ms`) for a connection that is still making its first connection, so the
@@ -97,7 +83,7 @@ class Call implements Pending {
 export class RedisLimiter {
   readonly #client: Client
   readonly #fn: ScriptFn
-  readonly #health: Health
+  readonly #breaker: RedisBreaker
   readonly #deadlines = new DeadlineQueue()
   /** `[key, algo, n, mode, now, …per window]`, copied per call with the key filled in */
   readonly #consumeArgs: unknown[]
@@ -113,9 +99,7 @@ export class RedisLimiter {
   ) {
     this.#client = conn.client
     this.#fn = scriptOf(conn.client)
-    let h = health.get(conn.client)
-    if (h === undefined) health.set(conn.client, (h = { openUntil: 0, probing: false, failing: false }))
-    this.#health = h
+    this.#breaker = breakerFor(conn.client, 'rate-limiting', 'limits apply', log)
     const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
     this.#consumeArgs = ['', algo, limits.length, 1, 0, ...perWindow]
     this.#refundArgs = ['', algo, limits.length, 2, 0, ...perWindow]
@@ -123,20 +107,11 @@ export class RedisLimiter {
 
   /** False while Redis is down or the breaker is open: the caller fails without a call. */
   available(now: number): boolean {
-    if (!this.conn.ready) {
-      this.stats.errors++
-      this.#markFailing('Redis is not connected')
-      return false
-    }
-    const h = this.#health
-    if (h.openUntil !== 0) {
-      if (now < h.openUntil || h.probing) {
-        this.stats.errors++
-        return false
-      }
-      h.probing = true
-    }
-    return true
+    return this.#breaker.available(this.conn, now, this.#skipped)
+  }
+
+  readonly #skipped = (): void => {
+    this.stats.errors++
   }
 
   /** One script call for `key`; `reply` gets the verdict, or null after an error or the deadline. */
@@ -161,34 +136,16 @@ export class RedisLimiter {
 
   timedOut(): void {
     this.stats.timeouts++
-    this.#open(`Redis did not answer within ${this.deadlineMs} ms`)
+    this.#breaker.open(`Redis did not answer within ${this.deadlineMs} ms`)
   }
 
   failed(err: Error): void {
     this.stats.errors++
-    this.#open(err.message)
-  }
-
-  #open(reason: string): void {
-    this.#health.openUntil = performance.now() + BREAK_MS
-    this.#health.probing = false
-    this.#markFailing(reason)
+    this.#breaker.open(err.message)
   }
 
   succeeded(): void {
-    const h = this.#health
-    h.openUntil = 0
-    h.probing = false
-    if (h.failing) {
-      h.failing = false
-      this.log.warn('rate-limiting: Redis answers again; limits apply')
-    }
-  }
-
-  #markFailing(reason: string): void {
-    if (this.#health.failing) return
-    this.#health.failing = true
-    this.log.warn({ reason }, 'rate-limiting: Redis is failing; the failure mode applies')
+    this.#breaker.succeeded()
   }
 
   close(): void {

@@ -2,10 +2,9 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../core/logger.js'
 import type { RedisConnection } from '../../core/services.js'
 import { DeadlineQueue, type Pending } from '../rate-limiting/deadline.js'
+import { BREAK_MS, breakerFor, type RedisBreaker } from '../redis-common/breaker.js'
 import { ACQUIRE_LUA, RELEASE_LUA, RENEW_LUA } from './lua.js'
 
-/** After a call fails or misses its deadline, skip Redis for this long before probing it again. */
-export const BREAK_MS = 250
 /** Most lease ids in one script call (Lua's unpack has a stack limit). */
 export const BATCH = 512
 
@@ -56,17 +55,6 @@ class Notices {
 }
 const notices = new WeakMap<Client, Map<string, Notices>>()
 
-/**
- * Per-client health, shared by every queue on that connection: a breaker. Open (`openUntil`
- * > 0): calls are skipped until then; after that one call probes while the others keep skipping.
- */
-interface Health {
-  openUntil: number
-  probing: boolean
-  failing: boolean
-}
-const health = new WeakMap<Client, Health>()
-
 class Call implements Pending {
   done = false
   constructor(
@@ -110,7 +98,7 @@ class Call implements Pending {
 export class RedisSlots {
   readonly #client: Client
   readonly #scripts: Scripts
-  readonly #health: Health
+  readonly #breaker: RedisBreaker
   readonly #deadlines = new DeadlineQueue()
   readonly channel: string
   #notices: Notices | null = null
@@ -125,9 +113,7 @@ export class RedisSlots {
   ) {
     this.#client = conn.client
     this.#scripts = scriptsOf(conn.client)
-    let h = health.get(conn.client)
-    if (h === undefined) health.set(conn.client, (h = { openUntil: 0, probing: false, failing: false }))
-    this.#health = h
+    this.#breaker = breakerFor(conn.client, 'request-queue', 'the shared limit applies', log)
     this.channel = `${keyPrefix}request-queue:released`
   }
 
@@ -145,21 +131,10 @@ export class RedisSlots {
 
   /** False while Redis is down or the breaker is open: the caller fails without a call. */
   available(now: number): boolean {
-    if (!this.conn.ready) {
-      this.onError(false)
-      this.#markFailing('Redis is not connected')
-      return false
-    }
-    const h = this.#health
-    if (h.openUntil !== 0) {
-      if (now < h.openUntil || h.probing) {
-        this.onError(false)
-        return false
-      }
-      h.probing = true
-    }
-    return true
+    return this.#breaker.available(this.conn, now, this.#skipped)
   }
+
+  readonly #skipped = (): void => this.onError(false)
 
   /**
    * Takes as many of `ids.length` slots as are free; `reply` gets how many (the first ones of
@@ -185,7 +160,7 @@ export class RedisSlots {
     if (!this.conn.ready || ids.length === 0) return
     this.conn.coalesce()
     this.#scripts.porticoQueueRelease(key, this.channel, limit, ...ids, (err: Error | null) => {
-      if (err !== null) this.#markFailing(err.message)
+      if (err !== null) this.#breaker.markFailing(err.message)
     })
   }
 
@@ -194,41 +169,23 @@ export class RedisSlots {
     if (!this.conn.ready) return
     for (let i = 0; i < ids.length; i += BATCH) {
       this.#scripts.porticoQueueRenew(key, leaseMs, ...ids.slice(i, i + BATCH), (err: Error | null) => {
-        if (err !== null) this.#markFailing(err.message)
+        if (err !== null) this.#breaker.markFailing(err.message)
       })
     }
   }
 
   timedOut(): void {
     this.onError(true)
-    this.#open(`Redis did not answer within ${this.deadlineMs} ms`)
+    this.#breaker.open(`Redis did not answer within ${this.deadlineMs} ms`)
   }
 
   failed(err: Error): void {
     this.onError(false)
-    this.#open(err.message)
-  }
-
-  #open(reason: string): void {
-    this.#health.openUntil = performance.now() + BREAK_MS
-    this.#health.probing = false
-    this.#markFailing(reason)
+    this.#breaker.open(err.message)
   }
 
   succeeded(): void {
-    const h = this.#health
-    h.openUntil = 0
-    h.probing = false
-    if (h.failing) {
-      h.failing = false
-      this.log.warn('request-queue: Redis answers again; the shared limit applies')
-    }
-  }
-
-  #markFailing(reason: string): void {
-    if (this.#health.failing) return
-    this.#health.failing = true
-    this.log.warn({ reason }, 'request-queue: Redis is failing; the failure mode applies')
+    this.#breaker.succeeded()
   }
 
   /** Stops listening and drops pending deadlines (the owner is closing). */
