@@ -1,7 +1,7 @@
 /**
  * Prints what proxy-cache's request collapsing and its in-process tier actually do, counted
- * rather than asserted (the tests assert the same: test/cache-collapse.test.ts,
- * test/cache-redis.test.ts):
+ * rather than asserted (the tests assert the same: test/cache/cache-collapse.test.ts,
+ * test/cache/cache-redis.test.ts):
  *
  * 1. 200 concurrent GETs of one cold key through one node (memory strategy), and spread over
  *    three nodes sharing one Redis (redis strategy), against an upstream that takes 150 ms:
@@ -15,8 +15,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { cacheGateway, type Node, sleep, startRedis } from '../test/cache-helpers.js'
-import { call, type Upstream, upstream } from '../test/helpers.js'
+import { cacheGateway, type Node, sleep, startRedis } from '../test/fixtures/cache-helpers.js'
+import { call, type Upstream, upstream } from '../test/fixtures/helpers.js'
 
 const config = (url: string, strategy: 'memory' | 'redis') => `
 _format_version: "3.0"

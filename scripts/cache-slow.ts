@@ -14,8 +14,8 @@
 import { Redis } from 'ioredis'
 import { Pool } from 'undici'
 import { startSlow } from '../demo/services/slow.js'
-import { redisReady } from '../test/cache-helpers.js'
-import { gateway } from '../test/helpers.js'
+import { redisReady } from '../test/fixtures/cache-helpers.js'
+import { gateway } from '../test/fixtures/helpers.js'
 
 export interface SlowReport {
   missMs: number

@@ -23,7 +23,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { Pool } from 'undici'
-import { type PrivateRedis, privateRedis } from '../test/control-plane-redis-server.js'
+import { type PrivateRedis, privateRedis } from '../test/fixtures/control-plane-redis-server.js'
 import type { LoadReport } from './propagation-load.js'
 
 const BIN = fileURLToPath(new URL('../../bin/portico.js', import.meta.url))

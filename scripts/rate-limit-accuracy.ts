@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto'
 import { Pool } from 'undici'
 import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/core/services.js'
-import { gateway, upstream } from '../test/helpers.js'
+import { gateway, upstream } from '../test/fixtures/helpers.js'
 import { startOwnRedis } from './rate-limit-redis.js'
 
 const [L = 500, ROUNDS = 5, CLIENTS = 60, OFFERED = 4] = process.argv.slice(2).map(Number)

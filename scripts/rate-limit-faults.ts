@@ -9,7 +9,7 @@
  */
 import { Pool } from 'undici'
 import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/core/services.js'
-import { gateway, sleep, upstream } from '../test/helpers.js'
+import { gateway, sleep, upstream } from '../test/fixtures/helpers.js'
 import { startOwnRedis } from './rate-limit-redis.js'
 
 const [CLIENTS = 16, DEADLINE = 50] = process.argv.slice(2).map(Number)

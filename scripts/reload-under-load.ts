@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { Pool } from 'undici'
-import { gateway, upstream } from '../test/helpers.js'
+import { gateway, upstream } from '../test/fixtures/helpers.js'
 
 export interface ReloadReport {
   reloads: number

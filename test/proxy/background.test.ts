@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { z } from 'zod'
+import type { RequestContext } from '../../src/core/context.js'
+import type { PluginDefinition, PluginInstance } from '../../src/core/plugin.js'
+import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+
+// Test data: `test-answer` answers every request itself and asks for a background continuation
+// (as proxy-cache does for stale_while_revalidate); `test-later` runs after it and marks what it
+// sends upstream, so the test sees which steps the copy went through.
+const events: string[] = []
+const answer: PluginDefinition = {
+  name: 'test-answer',
+  priority: 200,
+  schema: z.strictObject({}),
+  create: () => {
+    const self: PluginInstance = {
+      access(ctx: RequestContext) {
+        if (ctx.background) {
+          events.push(`copy access ${ctx.method} state=${String(ctx.state?.mark)}`)
+          return undefined
+        }
+        ctx.afterReply = {
+          from: self,
+          ...(ctx.method === 'HEAD' && { method: 'GET' }),
+          prepare: (copy) => {
+            ;(copy.state ??= {}).mark = 'prepared'
+          },
+          done: (copy, started) => events.push(`done started=${started} status=${copy.res.statusCode}`),
+        }
+        return { status: 200, body: 'answered by the plugin' }
+      },
+      log(ctx) {
+        events.push(`log background=${ctx.background}`)
+      },
+    }
+    return self
+  },
+}
+const later: PluginDefinition = {
+  name: 'test-later',
+  priority: 50,
+  schema: z.strictObject({}),
+  create: () => ({
+    access(ctx) {
+      ctx.setUpstreamHeader('x-later', ctx.background ? 'copy' : 'client')
+      return undefined
+    },
+  }),
+}
+
+describe('a request continued in the background after a plugin answered it', () => {
+  let up: Upstream
+  let gw: Awaited<ReturnType<typeof gateway>>
+  const observed: string[] = []
+  before(async () => {
+    up = await upstream('up')
+    gw = await gateway(
+      `
+_format_version: "3.0"
+services:
+  - name: s
+    url: ${up.url}
+    routes:
+      - name: r
+        paths: [/bg]
+        plugins: [{ name: test-answer }, { name: test-later }]
+`,
+      {},
+      [answer, later],
+    )
+    gw.gateway.observers.push((ctx) => observed.push(`${ctx.method} ${ctx.status}`))
+  })
+  after(async () => {
+    await gw.stop()
+    await up.close()
+  })
+
+  const settled = async (n: number) => {
+    for (let i = 0; i < 150 && events.filter((e) => e.startsWith('done')).length < n; i++)
+      await new Promise((r) => setTimeout(r, 20))
+  }
+
+  test('the copy re-enters at the plugin, runs the later steps, reaches the upstream; only the client is observed', async () => {
+    events.length = 0
+    observed.length = 0
+    const before = up.seen.length
+    const r = await call(`${gw.url}/bg/x?q=1`)
+    assert.equal(r.text, 'answered by the plugin')
+    await settled(1)
+    // the client's own log phase runs when its response closes: before or after the copy starts
+    assert.ok(events.includes('log background=false'))
+    assert.deepEqual(
+      events.filter((e) => e !== 'log background=false'),
+      ['copy access GET state=prepared', 'log background=true', 'done started=true status=200'],
+    )
+    const sent = up.seen.slice(before)
+    assert.equal(sent.length, 1)
+    assert.equal(sent[0]!.url, '/x?q=1')
+    assert.equal(sent[0]!.headers['x-later'], 'copy')
+    assert.notEqual(sent[0]!.headers['x-request-id'], r.headers['x-request-id'], 'a request id of its own')
+    assert.equal(sent[0]!.headers['x-forwarded-host'], '127.0.0.1')
+    assert.deepEqual(observed, ['GET 200'], 'metrics and logs see the client’s request only')
+  })
+
+  test('the copy may use another method (a HEAD continued as a GET)', async () => {
+    events.length = 0
+    const before = up.seen.length
+    await call(`${gw.url}/bg/head`, { method: 'HEAD' })
+    await settled(1)
+    assert.deepEqual(
+      up.seen.slice(before).map((s) => s.method),
+      ['GET'],
+    )
+    assert.ok(events.includes('copy access GET state=prepared'))
+  })
+
+  test('a streamed client body cannot be sent again: the copy does not start, and says so', async () => {
+    events.length = 0
+    const before = up.seen.length
+    await call(`${gw.url}/bg/post`, { method: 'POST', body: 'not buffered by any plugin' })
+    await settled(1)
+    assert.ok(events.includes('done started=false status=200'), JSON.stringify(events))
+    assert.equal(up.seen.length, before)
+  })
+})
