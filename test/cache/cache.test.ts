@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { cacheGateway, cachePlugin, type Node, STRATEGIES, sleep } from '../fixtures/cache-helpers.js'
 import { call, type Upstream, upstream } from '../fixtures/helpers.js'
 
@@ -51,7 +52,7 @@ services:
 `,
         strategy,
       )
-      gw.gateway.observers.push((ctx) => statuses.push(ctx.cacheStatus))
+      gw.gateway.observers.push((ctx) => statuses.push(ctx.get(CACHE_STATUS)))
     })
     after(async () => {
       await gw.stop()
@@ -74,7 +75,7 @@ services:
       assert.equal(b.text, a.text)
       assert.notEqual(b.headers['x-request-id'], a.headers['x-request-id'])
       assert.equal(up.seen.length - before, 1)
-      assert.deepEqual(statuses.slice(-2), ['Miss', 'Hit'], 'ctx.cacheStatus for logs and metrics')
+      assert.deepEqual(statuses.slice(-2), ['Miss', 'Hit'], 'ctx.get(CACHE_STATUS) for logs and metrics')
     })
 
     test('HEAD is answered from the GET entry, without a body', async () => {

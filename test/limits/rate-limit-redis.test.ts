@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { type OwnRedis, startOwnRedis } from '../../scripts/rate-limit-redis.js'
-import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/core/services.js'
+import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 
 /** `INFO commandstats` as { command: calls }. */

@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { z } from 'zod'
 import type { PluginDefinition } from '../../src/core/plugin.js'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
+import { RATE_LIMIT } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, upstream } from '../fixtures/helpers.js'
 
 const consumerFromHeader: PluginDefinition = {
@@ -15,8 +17,8 @@ const consumerFromHeader: PluginDefinition = {
     access(ctx) {
       const name = ctx.header('x-consumer')
       if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
-      ctx.cacheStatus = 'Miss'
-      ctx.rateLimit = 'allowed'
+      ctx.set(CACHE_STATUS, 'Miss')
+      ctx.set(RATE_LIMIT, 'allowed')
       return undefined
     },
   }),

@@ -3,7 +3,10 @@ import { after, before, describe, test } from 'node:test'
 import { z } from 'zod'
 import type { RequestContext } from '../../src/core/context.js'
 import type { PluginDefinition, PluginInstance } from '../../src/core/plugin.js'
+import { slot } from '../../src/core/slot.js'
 import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+
+const MARK = slot<string | undefined>('test.mark', undefined)
 
 // Test data: `test-answer` answers every request itself and asks for a background continuation
 // (as proxy-cache does for stale_while_revalidate); `test-later` runs after it and marks what it
@@ -17,14 +20,14 @@ const answer: PluginDefinition = {
     const self: PluginInstance = {
       access(ctx: RequestContext) {
         if (ctx.background) {
-          events.push(`copy access ${ctx.method} state=${String(ctx.state?.mark)}`)
+          events.push(`copy access ${ctx.method} state=${String(ctx.get(MARK))}`)
           return undefined
         }
         ctx.afterReply = {
           from: self,
           ...(ctx.method === 'HEAD' && { method: 'GET' }),
           prepare: (copy) => {
-            ;(copy.state ??= {}).mark = 'prepared'
+            copy.set(MARK, 'prepared')
           },
           done: (copy, started) => events.push(`done started=${started} status=${copy.res.statusCode}`),
         }

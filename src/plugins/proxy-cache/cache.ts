@@ -9,9 +9,8 @@ import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
 import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
-import { BYPASSED, type CacheStatus, RequestState } from './state.js'
+import { BYPASSED, CACHE_STATE, CACHE_STATUS, type CacheStatus, RequestState } from './state.js'
 
-const NAME = 'proxy-cache'
 /** How long the redis strategy's in-process tier keeps an entry: a hot key costs no round trip. */
 export const FRONT_TTL_MS = 1000
 /** Lifetime of the fill lock in Redis: a node that dies holding it blocks the others this long. */
@@ -70,7 +69,7 @@ export class ProxyCache implements PluginInstance {
     }
     const s = new RequestState()
     s.debug = h['kong-debug'] !== undefined
-    ;(ctx.state ??= {})[NAME] = s
+    ctx.set(CACHE_STATE, s)
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
     if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
     return readBody(ctx.req).then((body) => {
@@ -81,14 +80,14 @@ export class ProxyCache implements PluginInstance {
   }
 
   #bypass(ctx: RequestContext): undefined {
-    ;(ctx.state ??= {})[NAME] = BYPASSED
-    ctx.cacheStatus = 'Bypass'
+    ctx.set(CACHE_STATE, BYPASSED as RequestState)
+    ctx.set(CACHE_STATUS, 'Bypass')
     return undefined
   }
 
   #status(ctx: RequestContext, s: RequestState, status: CacheStatus): void {
     s.status = status
-    ctx.cacheStatus = status
+    ctx.set(CACHE_STATUS, status)
   }
 
   #lookup(
@@ -269,8 +268,8 @@ export class ProxyCache implements PluginInstance {
         r.index = s.index
         r.bodyHash = s.bodyHash
         r.refreshOf = e
-        ;(copy.state ??= {})[NAME] = r
-        copy.cacheStatus = 'Refresh'
+        copy.set(CACHE_STATE, r)
+        copy.set(CACHE_STATUS, 'Refresh')
       },
       done: () => {
         node.refreshing.delete(key)
@@ -285,7 +284,7 @@ export class ProxyCache implements PluginInstance {
    * refresh takes the key's fill lock, so one node refreshes; without it, nothing is sent.
    */
   #refreshAccess(ctx: RequestContext): AccessResult | Promise<AccessResult> {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined || s.refreshOf === null) return NOT_NEEDED
     const rc = this.inst.redis
     if (rc === null) return undefined
@@ -328,7 +327,7 @@ export class ProxyCache implements PluginInstance {
   }
 
   response(ctx: RequestContext, head: ResponseHead): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
     if (s.status === 'Hit') return this.#headers(s, head, true)
     if (s.status === 'Bypass') return this.#headers(s, head, false)
@@ -382,7 +381,7 @@ export class ProxyCache implements PluginInstance {
   }
 
   body(ctx: RequestContext, _head: ResponseHead, _body: Buffer): Buffer | undefined {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     return s?.serveStale ? s.entry!.body : undefined
   }
 
@@ -440,7 +439,7 @@ export class ProxyCache implements PluginInstance {
   }
 
   log(ctx: RequestContext): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
     if (s !== BYPASSED) this.dropped(s) // settles a fill or lock left open (client gone early)
     if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import { ERRORS, errorBody } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import type { RequestQueueStats } from '../../core/services.js'
+import { slot } from '../../core/slot.js'
 import { BATCH, type RedisSlots } from './redis-slots.js'
+import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 
 /** What one queue needs of the config (updated in place when a reload keeps the queue). */
 export interface QueueLimits {
@@ -16,7 +17,7 @@ export interface QueueLimits {
   waitHeader: boolean
 }
 
-export type Outcome = 'immediate' | 'waited' | 'rejected' | 'timeout' | 'abandoned' | 'bypassed'
+export type { Outcome } from './stats.js'
 
 /** The ticket states: waiting for Redis's answer or in the FIFO, holding, finished. */
 const ASKING = 0
@@ -36,6 +37,9 @@ export class Ticket {
   next: Ticket | null = null
   resolve: ((r: AccessResult) => void) | null = null
   timer: NodeJS.Timeout | null = null
+  /** the instance that issued it (its ticket key), and the request's ticket of another instance */
+  owner = ''
+  other: Ticket | null = null
 
   constructor(
     readonly scope: Scope,
@@ -43,6 +47,12 @@ export class Ticket {
     readonly arrivedAt: number,
   ) {}
 }
+
+/**
+ * The request's tickets, one per request-queue instance that let it in (instances with distinct
+ * `instance_name`s compose on one route), linked through `other`: no allocation beyond the ticket.
+ */
+const TICKETS = slot<Ticket | null>('request-queue.tickets', null)
 
 /** The slots and waiters of one scope (a route, or a consumer) on this node. */
 export class Scope {
@@ -159,7 +169,7 @@ export class RequestQueue {
 
   /**
    * The access phase: a slot now (undefined), a refusal (a reply), or a wait (a promise that
-   * settles with one of those). The ticket is kept in `ctx.state[ticketKey]` for {@link finish}.
+   * settles with one of those). The ticket is kept on the request (its slot, under `ticketKey`) for {@link finish}.
    */
   enter(ctx: RequestContext, scopeId: string, ticketKey: string): AccessResult | Promise<AccessResult> {
     let s = this.scopes.get(scopeId)
@@ -169,7 +179,9 @@ export class RequestQueue {
       if (this.redis !== null) this.#byKey.set(s.key, s)
     }
     const t = new Ticket(s, ctx, performance.now())
-    ;(ctx.state ??= {})[ticketKey] = t
+    t.owner = ticketKey
+    t.other = ctx.get(TICKETS)
+    ctx.set(TICKETS, t)
     if (s.waiting === 0) {
       if (this.redis === null) {
         if (s.held < this.limits.concurrency) {
@@ -193,8 +205,9 @@ export class RequestQueue {
 
   /** The log phase: gives the slot back, or leaves the queue when the client went away. */
   finish(ctx: RequestContext, ticketKey: string): void {
-    const t = ctx.state?.[ticketKey] as Ticket | undefined
-    if (t === undefined) return
+    let t = ctx.get(TICKETS)
+    while (t !== null && t.owner !== ticketKey) t = t.other
+    if (t === null) return
     const prev = t.state
     if (prev === DONE) return
     t.state = DONE
@@ -208,7 +221,7 @@ export class RequestQueue {
     }
     // the client left before it got a slot
     this.stats.abandoned++
-    ctx.queued = 'abandoned'
+    ctx.set(QUEUED, 'abandoned')
     if (prev === WAITING) {
       if (t.timer !== null) clearTimeout(t.timer)
       t.timer = null
@@ -257,7 +270,7 @@ export class RequestQueue {
     if (s.waiting >= this.limits.queueSize) {
       t.state = DONE
       this.stats.rejectedFull++
-      t.ctx.queued = 'rejected'
+      t.ctx.set(QUEUED, 'rejected')
       this.#tidy(s)
       return this.#refusal(t.ctx, 'QUEUE_FULL', this.limits.queueSize)
     }
@@ -290,7 +303,7 @@ export class RequestQueue {
     const s = t.scope
     this.#unlink(t)
     this.stats.rejectedTimeout++
-    t.ctx.queued = 'timeout'
+    t.ctx.set(QUEUED, 'timeout')
     this.#settle(t, this.#refusal(t.ctx, 'QUEUE_TIMEOUT', s.waiting))
     this.#tidy(s)
   }
@@ -324,7 +337,7 @@ export class RequestQueue {
     this.stats.inFlight++
     if (outcome === 'immediate') this.stats.admitted++
     else this.stats.dequeued++
-    t.ctx.queued = outcome
+    t.ctx.set(QUEUED, outcome)
     if (this.limits.waitHeader) {
       t.ctx.addResponseHeader('x-queue-wait-ms', String(Math.round(t.admittedAt - t.arrivedAt)))
     }
@@ -343,7 +356,7 @@ export class RequestQueue {
     if (this.limits.faultTolerant) {
       this.stats.failedOpen++
       t.state = HOLDING
-      t.ctx.queued = 'bypassed'
+      t.ctx.set(QUEUED, 'bypassed')
       return undefined
     }
     this.stats.failedClosed++
@@ -416,7 +429,7 @@ export class RequestQueue {
       if (t.timer !== null) clearTimeout(t.timer)
       t.timer = null
       t.state = HOLDING
-      t.ctx.queued = 'bypassed'
+      t.ctx.set(QUEUED, 'bypassed')
       this.#settle(t, undefined)
     }
     this.#tidy(s)
