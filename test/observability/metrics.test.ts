@@ -111,7 +111,7 @@ plugins:
     const { all } = await scrapeAfter(node.status!.port, 34)
 
     const req = (service: string, route: string, code: string, source: string, consumer: string) =>
-      value(all, 'portico_http_requests_total', { service, route, code, source, consumer })
+      value(all, 'kong_http_requests_total', { service, route, code, source, workspace: 'default', consumer })
     assert.equal(req('alpha', 'alpha-route', '200', 'service', 'alice'), 7)
     assert.equal(req('alpha', 'alpha-route', '200', 'service', 'bob'), 5)
     assert.equal(req('alpha', 'alpha-route', '200', 'service', ''), 3)
@@ -119,13 +119,13 @@ plugins:
     assert.equal(req('beta', 'beta-route', '404', 'service', 'alice'), 2)
     assert.equal(req('broken', 'broken-route', '502', 'kong', 'bob'), 3)
     // Kong: only services/routes running the plugin are labelled; unmatched requests have no plugin here
-    const labelled = samples(all, 'portico_http_requests_total')
+    const labelled = samples(all, 'kong_http_requests_total')
     assert.equal(labelled.length, 6, JSON.stringify(labelled))
     assert.equal(
       labelled.reduce((a, s) => a + s.value, 0),
       24,
     )
-    assert.equal(samples(all, 'portico_http_requests_total', { service: 'dark' }).length, 0)
+    assert.equal(samples(all, 'kong_http_requests_total', { service: 'dark' }).length, 0)
 
     // node totals count everything, dark route and unmatched requests included
     assert.equal(value(all, 'portico_node_requests_total', { code_class: '2xx' }), 25)
@@ -134,40 +134,58 @@ plugins:
 
     // latency histograms: alpha has all three; broken never got upstream headers; beta asked for none
     const count = (name: string, service: string, route: string) =>
-      value(all, `${name}_count`, { service, route })
-    assert.equal(count('portico_request_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_upstream_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_gateway_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_request_latency_ms', 'broken', 'broken-route'), 3)
-    assert.equal(count('portico_gateway_latency_ms', 'broken', 'broken-route'), 3)
-    assert.equal(count('portico_upstream_latency_ms', 'broken', 'broken-route'), undefined)
-    assert.equal(count('portico_request_latency_ms', 'beta', 'beta-route'), undefined)
+      value(all, `${name}_count`, { service, route, workspace: 'default' })
+    assert.equal(count('kong_request_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_upstream_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_kong_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_request_latency_ms', 'broken', 'broken-route'), 3)
+    assert.equal(count('kong_kong_latency_ms', 'broken', 'broken-route'), 3)
+    assert.equal(count('kong_upstream_latency_ms', 'broken', 'broken-route'), undefined)
+    assert.equal(count('kong_request_latency_ms', 'beta', 'beta-route'), undefined)
     // Kong's buckets, cumulative, ending in +Inf = count
-    const gw = samples(all, 'portico_gateway_latency_ms_bucket', { service: 'alpha' })
+    const gw = samples(all, 'kong_kong_latency_ms_bucket', { service: 'alpha' })
     assert.deepEqual(
       gw.map((s) => s.labels.le),
-      ['1', '2', '5', '7', '10', '15', '20', '30', '50', '75', '100', '200', '500', '750', '1000', '+Inf'],
+      [
+        '1',
+        '2',
+        '5',
+        '7',
+        '10',
+        '15',
+        '20',
+        '30',
+        '50',
+        '75',
+        '100',
+        '200',
+        '500',
+        '750',
+        '1000',
+        '3000',
+        '6000',
+        '+Inf',
+      ],
     )
     assert.equal(gw.at(-1)!.value, 15)
     for (let i = 1; i < gw.length; i++) assert.ok(gw[i]!.value >= gw[i - 1]!.value)
-    const up = samples(all, 'portico_upstream_latency_ms_bucket', { service: 'alpha' }).map(
-      (s) => s.labels.le,
-    )
+    const up = samples(all, 'kong_upstream_latency_ms_bucket', { service: 'alpha' }).map((s) => s.labels.le)
     assert.deepEqual(up.slice(0, 4), ['25', '50', '80', '100'])
 
     // bandwidth only where asked for (alpha), per consumer
     for (const consumer of ['alice', 'bob', '']) {
       for (const direction of ['ingress', 'egress']) {
-        const v = value(all, 'portico_bandwidth_bytes', {
+        const v = value(all, 'kong_bandwidth_bytes', {
           service: 'alpha',
           route: 'alpha-route',
           direction,
+          workspace: 'default',
           consumer,
         })
         assert.ok(v !== undefined && v > 0, `${direction} ${consumer}`)
       }
     }
-    assert.equal(samples(all, 'portico_bandwidth_bytes', { service: 'beta' }).length, 0)
+    assert.equal(samples(all, 'kong_bandwidth_bytes', { service: 'beta' }).length, 0)
 
     // process metrics and config
     assert.ok(samples(all, 'process_cpu_user_seconds_total').length === 1)
@@ -182,7 +200,7 @@ plugins:
   }
 })
 
-test('a global prometheus instance labels unmatched requests with empty service and route', async () => {
+test("a global prometheus instance: unmatched requests feed node totals only (Kong's exporter skips a request without a route)", async () => {
   const node = await gateway(`
 _format_version: "3.0"
 services:
@@ -200,20 +218,23 @@ plugins:
     assert.equal((await call(`${node.url}/healthz`)).status, 200)
     const { all } = await scrapeAfter(node.status!.port, 5)
     const code = (service: string, route: string, c: string) =>
-      value(all, 'portico_http_requests_total', {
+      value(all, 'kong_http_requests_total', {
         service,
         route,
         code: c,
         source: c === '200' ? 'service' : 'kong',
+        workspace: 'default',
         consumer: '',
       })
     assert.equal(code('alpha', 'alpha-route', '200'), 3)
-    assert.equal(code('', '', '404'), 2)
+    assert.equal(code('', '', '404'), undefined)
+    assert.equal(samples(all, 'kong_http_requests_total').length, 1)
     assert.equal(value(all, 'portico_node_requests_total', { code_class: '2xx' }), 3)
+    assert.equal(value(all, 'portico_node_requests_total', { code_class: '4xx' }), 2)
     // defaults: no latency, bandwidth or upstream health
-    assert.equal(samples(all, 'portico_request_latency_ms_count').length, 0)
-    assert.equal(samples(all, 'portico_bandwidth_bytes').length, 0)
-    assert.equal(samples(all, 'portico_upstream_target_health').length, 0)
+    assert.equal(samples(all, 'kong_request_latency_ms_count').length, 0)
+    assert.equal(samples(all, 'kong_bandwidth_bytes').length, 0)
+    assert.equal(samples(all, 'kong_upstream_target_health').length, 0)
   } finally {
     await node.stop()
   }
@@ -244,10 +265,11 @@ plugins:
     })
     const { all } = await scrapeAfter(node.status!.port, 1)
     const bw = (direction: string) =>
-      value(all, 'portico_bandwidth_bytes', {
+      value(all, 'kong_bandwidth_bytes', {
         service: 'alpha',
         route: 'alpha-route',
         direction,
+        workspace: 'default',
         consumer: '',
       })
     assert.equal(bw('ingress'), Buffer.byteLength(request))
@@ -262,7 +284,7 @@ plugins:
   }
 })
 
-test('cache, rate-limit and queue outcomes recorded on the context are counted', async () => {
+test("the outcomes plugins registered (proxy-cache's, rate-limiting's, request-queue's slots) are counted", async () => {
   const node = await gateway(
     `
 _format_version: "3.0"
@@ -321,8 +343,15 @@ plugins:
       if (samples(all, 'portico_node_requests_total').reduce((a, x) => a + x.value, 0) >= 2) break
       await new Promise((r) => setTimeout(r, 20))
     }
-    const counted = { service: 'alpha', route: 'alpha-route', code: '200', source: 'service', consumer: '' }
-    assert.equal(value(all, 'portico_http_requests_total', counted), 2)
+    const counted = {
+      service: 'alpha',
+      route: 'alpha-route',
+      code: '200',
+      source: 'service',
+      workspace: 'default',
+      consumer: '',
+    }
+    assert.equal(value(all, 'kong_http_requests_total', counted), 2)
 
     const res = await call(`http://127.0.0.1:${off.admin!.port}/metrics`)
     assert.equal(res.status, 404)
