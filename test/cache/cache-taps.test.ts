@@ -1,33 +1,28 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { z } from 'zod'
 import type { PluginDefinition } from '../../src/core/plugin.js'
 import { call, gateway } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
 import { stack } from '../fixtures/stack.js'
 
 // Test data: two tiny plugins. `tap` records what its body tap sees; `upper` buffers the body
 // (as response-transformer does) and upper-cases it.
 const seen: Array<{ body: string; ended: boolean }> = []
-const tap: PluginDefinition = {
-  name: 'test-tap',
-  priority: 50,
-  schema: z.strictObject({}),
-  create: () => ({
-    response(_ctx, head) {
-      const rec = { body: '', ended: false }
-      seen.push(rec)
-      ;(head.taps ??= []).push({
-        chunk: (d) => {
-          rec.body += d.toString()
-        },
-        end: () => {
-          rec.ended = true
-        },
-        abort: () => {},
-      })
-    },
-  }),
-}
+const tap = testPlugin('test-tap', 50, () => ({
+  response(_ctx, head) {
+    const rec = { body: '', ended: false }
+    seen.push(rec)
+    ;(head.taps ??= []).push({
+      chunk: (d) => {
+        rec.body += d.toString()
+      },
+      end: () => {
+        rec.ended = true
+      },
+      abort: () => {},
+    })
+  },
+}))
 const upper: PluginDefinition = {
   name: 'test-upper',
   priority: 800,

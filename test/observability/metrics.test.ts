@@ -1,30 +1,24 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { z } from 'zod'
-import type { PluginDefinition } from '../../src/core/plugin.js'
 import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { RATE_LIMIT } from '../../src/plugins/rate-limiting/stats.js'
 import { QUEUED } from '../../src/plugins/request-queue/stats.js'
 import { call, gateway, upstream } from '../fixtures/helpers.js'
 import { type ParsedSample, parseExposition, samples, value } from '../fixtures/metrics-text.js'
+import { testPlugin } from '../fixtures/plugins.js'
 
 /** Sets ctx.consumer from `x-consumer` (as an auth plugin would), and the plugins' outcome slots from headers. */
-const testConsumer: PluginDefinition = {
-  name: 'test-consumer',
-  priority: 1000,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      const name = ctx.header('x-consumer')
-      if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
-      // the real plugins' slots: their registered series count whatever a request holds
-      ctx.set(CACHE_STATUS, (ctx.header('x-test-cache') ?? '') as never)
-      ctx.set(RATE_LIMIT, (ctx.header('x-test-rate') ?? '') as never)
-      ctx.set(QUEUED, (ctx.header('x-test-queue') ?? '') as never)
-      return undefined
-    },
-  }),
-}
+const testConsumer = testPlugin('test-consumer', 1000, () => ({
+  access(ctx) {
+    const name = ctx.header('x-consumer')
+    if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
+    // the real plugins' slots: their registered series count whatever a request holds
+    ctx.set(CACHE_STATUS, (ctx.header('x-test-cache') ?? '') as never)
+    ctx.set(RATE_LIMIT, (ctx.header('x-test-rate') ?? '') as never)
+    ctx.set(QUEUED, (ctx.header('x-test-queue') ?? '') as never)
+    return undefined
+  },
+}))
 
 async function scrape(port: number): Promise<{ text: string; all: ParsedSample[] }> {
   const res = await call(`http://127.0.0.1:${port}/metrics`)

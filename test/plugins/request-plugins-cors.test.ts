@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { call, gateway } from '../fixtures/helpers.js'
+import { call, gateway, oneService } from '../fixtures/helpers.js'
 import { stack } from '../fixtures/stack.js'
 
 const PREFLIGHT = { origin: 'https://app.example.com', 'access-control-request-method': 'POST' }
@@ -17,19 +17,11 @@ describe('cors', () => {
       res.end(req.method === 'OPTIONS' ? undefined : '{"ok":true}')
     },
     start: (up) =>
-      gateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${up.url}
-    routes:
-      - { name: any, paths: [/any] }
-      - { name: exact, paths: [/exact] }
-      - { name: list, paths: [/list] }
-      - { name: creds-any, paths: [/creds-any] }
-      - { name: continue, paths: [/continue] }
-      - { name: strict-origin, paths: [/strict-origin] }
-      - { name: get-only, paths: [/get-only], methods: [GET] }
+      gateway(
+        oneService(
+          up.url,
+          ['any', 'exact', 'list', 'creds-any', 'continue', 'strict-origin'],
+          `      - { name: get-only, paths: [/get-only], methods: [GET] }
       - { name: denied, paths: [/denied] }
 plugins:
   - { name: cors, route: any }
@@ -60,7 +52,9 @@ plugins:
   - name: request-termination
     route: denied
     config: { status_code: 401, message: Unauthorized }
-`),
+`,
+        ),
+      ),
   })
 
   test('a preflight is answered 200 by the gateway with the default headers', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { call, gateway, raw, type Upstream, upstream } from '../fixtures/helpers.js'
+import { call, gateway, oneService, raw, type Upstream, upstream } from '../fixtures/helpers.js'
 import { stack } from '../fixtures/stack.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -8,19 +8,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 describe('correlation-id', () => {
   const s = stack({
     start: (up) =>
-      gateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${up.url}
-    routes:
-      - { name: default, paths: [/default] }
-      - { name: echo, paths: [/echo] }
-      - { name: uuid, paths: [/uuid] }
-      - { name: tracker, paths: [/tracker] }
-      - { name: reqid, paths: [/reqid] }
-      - { name: terminated, paths: [/terminated] }
-plugins:
+      gateway(
+        oneService(
+          up.url,
+          ['default', 'echo', 'uuid', 'tracker', 'reqid', 'terminated'],
+          `plugins:
   - name: correlation-id
     route: default
   - name: correlation-id
@@ -41,7 +33,9 @@ plugins:
   - name: request-termination
     route: terminated
     config: { status_code: 403, message: closed }
-`),
+`,
+        ),
+      ),
   })
 
   test('uuid#counter by default: one process uuid, a growing counter, sent upstream only', async () => {
@@ -103,19 +97,11 @@ plugins:
 describe('request-termination', () => {
   const s = stack({
     start: (up) =>
-      gateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${up.url}
-    routes:
-      - { name: default, paths: [/default] }
-      - { name: message, paths: [/message] }
-      - { name: raw, paths: [/raw] }
-      - { name: nobody, paths: [/nobody] }
-      - { name: trigger, paths: [/trigger] }
-      - { name: echo, paths: [/echo] }
-plugins:
+      gateway(
+        oneService(
+          up.url,
+          ['default', 'message', 'raw', 'nobody', 'trigger', 'echo'],
+          `plugins:
   - { name: request-termination, route: default }
   - name: request-termination
     route: message
@@ -132,7 +118,9 @@ plugins:
   - name: request-termination
     route: echo
     config: { status_code: 200, echo: true }
-`),
+`,
+        ),
+      ),
   })
 
   test("defaults: 503 with Kong's message, the upstream never called", async () => {
@@ -305,16 +293,11 @@ plugins:
 describe('request-size-limiting', () => {
   const s = stack({
     start: (up) =>
-      gateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${up.url}
-    routes:
-      - { name: small, paths: [/small] }
-      - { name: mb, paths: [/mb] }
-      - { name: strict, paths: [/strict] }
-plugins:
+      gateway(
+        oneService(
+          up.url,
+          ['small', 'mb', 'strict'],
+          `plugins:
   - name: request-size-limiting
     route: small
     config: { allowed_payload_size: 10, size_unit: bytes }
@@ -322,7 +305,9 @@ plugins:
   - name: request-size-limiting
     route: strict
     config: { allowed_payload_size: 1, size_unit: kilobytes, require_content_length: true }
-`),
+`,
+        ),
+      ),
   })
 
   test('a Content-Length over the limit is refused with 413 before the body is read', async () => {

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../src/core/context.js'
 import type { PluginDefinition, PluginInstance } from '../../src/core/plugin.js'
 import { slot } from '../../src/core/slot.js'
 import { call, gateway } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
 import { stack } from '../fixtures/stack.js'
 
 const MARK = slot<string | undefined>('test.mark', undefined)
@@ -41,17 +42,12 @@ const answer: PluginDefinition = {
     return self
   },
 }
-const later: PluginDefinition = {
-  name: 'test-later',
-  priority: 50,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      ctx.setUpstreamHeader('x-later', ctx.background ? 'copy' : 'client')
-      return undefined
-    },
-  }),
-}
+const later = testPlugin('test-later', 50, () => ({
+  access(ctx) {
+    ctx.setUpstreamHeader('x-later', ctx.background ? 'copy' : 'client')
+    return undefined
+  },
+}))
 
 describe('a request continued in the background after a plugin answered it', () => {
   const observed: string[] = []
