@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import type { PluginDefinition } from '../../src/core/plugin.js'
+import type { NodeSettings } from '../../src/main.js'
 import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { RATE_LIMIT } from '../../src/plugins/rate-limiting/stats.js'
 import { QUEUED } from '../../src/plugins/request-queue/stats.js'
@@ -38,6 +40,20 @@ async function scrapeAfter(port: number, n: number) {
 }
 
 let alpha: Awaited<ReturnType<typeof upstream>>
+/** A node with the `alpha` service and its route, and one global plugin (a YAML flow mapping). */
+const alphaNode = (plugin: string, settings: Partial<NodeSettings> = {}, extra: PluginDefinition[] = []) =>
+  gateway(
+    `_format_version: "3.0"
+services:
+  - name: alpha
+    url: ${alpha.url}
+    routes: [{ name: alpha-route, paths: [/alpha] }]
+plugins:
+  - ${plugin}
+`,
+    settings,
+    extra,
+  )
 let beta: Awaited<ReturnType<typeof upstream>>
 let dark: Awaited<ReturnType<typeof upstream>>
 
@@ -195,16 +211,7 @@ plugins:
 })
 
 test("a global prometheus instance: unmatched requests feed node totals only (Kong's exporter skips a request without a route)", async () => {
-  const node = await gateway(`
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { status_code_metrics: true }
-`)
+  const node = await alphaNode('{ name: prometheus, config: { status_code_metrics: true } }')
   try {
     for (let i = 0; i < 3; i++) assert.equal((await call(`${node.url}/alpha`)).status, 200)
     for (let i = 0; i < 2; i++) assert.equal((await call(`${node.url}/nope`)).status, 404)
@@ -235,16 +242,7 @@ plugins:
 })
 
 test('bandwidth counts the exact bytes of the request and the response on the wire', async () => {
-  const node = await gateway(`
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { bandwidth_metrics: true }
-`)
+  const node = await alphaNode('{ name: prometheus, config: { bandwidth_metrics: true } }')
   try {
     const net = await import('node:net')
     const request = 'POST /alpha HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
@@ -279,19 +277,7 @@ plugins:
 })
 
 test("the outcomes plugins registered (proxy-cache's, rate-limiting's, request-queue's slots) are counted", async () => {
-  const node = await gateway(
-    `
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: test-consumer
-`,
-    {},
-    [testConsumer],
-  )
+  const node = await alphaNode('{ name: test-consumer }', {}, [testConsumer])
   try {
     const send = (headers: Record<string, string>) => call(`${node.url}/alpha`, { headers })
     for (const c of ['Hit', 'Hit', 'Hit', 'Miss', 'Bypass', 'Refresh']) await send({ 'x-test-cache': c })
@@ -312,19 +298,10 @@ plugins:
 })
 
 test('the Admin API serves /metrics too (as Kong does), also on a node without a status listener', async () => {
-  const node = await gateway(
-    `
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { status_code_metrics: true }
-`,
-    { status: null, admin: { host: '127.0.0.1', port: 0 } },
-  )
+  const node = await alphaNode('{ name: prometheus, config: { status_code_metrics: true } }', {
+    status: null,
+    admin: { host: '127.0.0.1', port: 0 },
+  })
   const off = await gateway(null, { status: null, admin: { host: '127.0.0.1', port: 0 }, metrics: false })
   try {
     for (let i = 0; i < 2; i++) assert.equal((await call(`${node.url}/alpha`)).status, 200)
