@@ -35,6 +35,16 @@ export interface Sample {
   metricName?: string
 }
 
+/**
+ * Samples of one label: a sample per value, e.g. a counter split by reason.
+ *
+ * @example
+ *   t.series('portico_x_failures_total', 'Failures', 'counter', () => byLabel('reason', { error: s.errors, timeout: s.timeouts }))
+ */
+export function byLabel(label: string, values: Record<string, number>): Sample[] {
+  return Object.entries(values).map(([v, value]) => ({ labels: { [label]: v }, value }))
+}
+
 /** One upstream's targets as the balancers describe them (`Balancer.describe()`). */
 export interface UpstreamView {
   name: string

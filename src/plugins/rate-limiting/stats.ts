@@ -1,6 +1,6 @@
 import type { PluginServices } from '../../core/services.js'
 import { slot } from '../../core/slot.js'
-import type { Telemetry } from '../../core/telemetry.js'
+import { byLabel, type Telemetry } from '../../core/telemetry.js'
 
 /**
  * Where the rate-limiting plugin keeps its node-wide counters:
@@ -49,18 +49,12 @@ export function telemetry(t: Telemetry, services: PluginServices): void {
     'portico_rate_limit_store_failures_total',
     'Rate-limit store calls that failed (error) or missed their deadline (timeout)',
     'counter',
-    () => [
-      { labels: { reason: 'error' }, value: s.errors },
-      { labels: { reason: 'timeout' }, value: s.timeouts },
-    ],
+    () => byLabel('reason', { error: s.errors, timeout: s.timeouts }),
   )
   t.series(
     'portico_rate_limit_store_unavailable_total',
     'Requests decided without the store: let through (fault_tolerant) or refused with 500',
     'counter',
-    () => [
-      { labels: { action: 'allowed' }, value: s.failedOpen },
-      { labels: { action: 'refused' }, value: s.failedClosed },
-    ],
+    () => byLabel('action', { allowed: s.failedOpen, refused: s.failedClosed }),
   )
 }

@@ -1,6 +1,6 @@
 import type { PluginServices } from '../../core/services.js'
 import { slot } from '../../core/slot.js'
-import type { Telemetry } from '../../core/telemetry.js'
+import { byLabel, type Telemetry } from '../../core/telemetry.js'
 
 /** Node-wide counters of the request-queue plugin: `services.shared(REQUEST_QUEUE_STATS, newRequestQueueStats)`. */
 export const REQUEST_QUEUE_STATS = 'request-queue:stats'
@@ -77,18 +77,12 @@ export function telemetry(t: Telemetry, services: PluginServices): void {
     'portico_queue_store_failures_total',
     'Request-queue Redis calls that failed (error) or missed their deadline (timeout)',
     'counter',
-    () => [
-      { labels: { reason: 'error' }, value: s.errors },
-      { labels: { reason: 'timeout' }, value: s.timeouts },
-    ],
+    () => byLabel('reason', { error: s.errors, timeout: s.timeouts }),
   )
   t.series(
     'portico_queue_store_unavailable_total',
     'Requests decided without Redis: let through (fault_tolerant) or refused with 500',
     'counter',
-    () => [
-      { labels: { action: 'allowed' }, value: s.failedOpen },
-      { labels: { action: 'refused' }, value: s.failedClosed },
-    ],
+    () => byLabel('action', { allowed: s.failedOpen, refused: s.failedClosed }),
   )
 }
