@@ -1,6 +1,7 @@
 import type { PluginServices } from '../../core/services.js'
 import { slot } from '../../core/slot.js'
-import { byLabel, type Telemetry } from '../../core/telemetry.js'
+import type { Telemetry } from '../../core/telemetry.js'
+import { storeSeries } from '../redis-common/series.js'
 
 /**
  * Where the rate-limiting plugin keeps its node-wide counters:
@@ -45,16 +46,5 @@ export function telemetry(t: Telemetry, services: PluginServices): void {
     label: 'outcome',
     logField: 'rate_limit',
   })
-  t.series(
-    'portico_rate_limit_store_failures_total',
-    'Rate-limit store calls that failed (error) or missed their deadline (timeout)',
-    'counter',
-    () => byLabel('reason', { error: s.errors, timeout: s.timeouts }),
-  )
-  t.series(
-    'portico_rate_limit_store_unavailable_total',
-    'Requests decided without the store: let through (fault_tolerant) or refused with 500',
-    'counter',
-    () => byLabel('action', { allowed: s.failedOpen, refused: s.failedClosed }),
-  )
+  storeSeries(t, 'portico_rate_limit', 'Rate-limit store', s)
 }

@@ -1,6 +1,7 @@
 import type { PluginServices } from '../../core/services.js'
 import { slot } from '../../core/slot.js'
-import { byLabel, type Telemetry } from '../../core/telemetry.js'
+import type { Telemetry } from '../../core/telemetry.js'
+import { storeSeries } from '../redis-common/series.js'
 
 /** Node-wide counters of the request-queue plugin: `services.shared(REQUEST_QUEUE_STATS, newRequestQueueStats)`. */
 export const REQUEST_QUEUE_STATS = 'request-queue:stats'
@@ -73,16 +74,5 @@ export function telemetry(t: Telemetry, services: PluginServices): void {
   t.series('portico_queue_waiting', 'Requests waiting for a queue slot on this node', 'gauge', () => [
     { labels: {}, value: s.waiting },
   ])
-  t.series(
-    'portico_queue_store_failures_total',
-    'Request-queue Redis calls that failed (error) or missed their deadline (timeout)',
-    'counter',
-    () => byLabel('reason', { error: s.errors, timeout: s.timeouts }),
-  )
-  t.series(
-    'portico_queue_store_unavailable_total',
-    'Requests decided without Redis: let through (fault_tolerant) or refused with 500',
-    'counter',
-    () => byLabel('action', { allowed: s.failedOpen, refused: s.failedClosed }),
-  )
+  storeSeries(t, 'portico_queue', 'Request-queue Redis', s)
 }
