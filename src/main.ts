@@ -189,31 +189,39 @@ async function startConfiguration(
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
   const pools = new PoolRegistry()
   const health = new HealthRegistry()
-  const deps = { registry, services, pools, health, log }
-  const rt = await compileRuntime(startDocument, configHash(startDocument), 1, deps)
+  const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
+    registry,
+    services,
+    pools,
+    health,
+    log,
+  })
   const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
   const parts: Parts = {
-    ...{ settings, log, registry, services, pools, health, controlPlane, policy, gateway },
+    settings,
+    log,
+    registry,
+    services,
+    pools,
+    health,
+    controlPlane,
+    policy,
+    gateway,
     nodeId: randomUUID(),
     loadedAt: Date.now(),
     generation: 1,
   }
   // every change the control plane accepts (Admin API, another node, the registry) lands here
   controlPlane.attach(async (doc, hash) => {
-    await applyDocument(parts, deps, doc, hash)
+    await applyDocument(parts, doc, hash)
   })
   return parts
 }
 
 /** Compiles a document into the next runtime and swaps it in; the old one drains. */
-async function applyDocument(
-  parts: Parts,
-  deps: Parameters<typeof compileRuntime>[3],
-  doc: ConfigDocument,
-  hash = configHash(doc),
-): Promise<Runtime> {
-  const { gateway, pools, log } = parts
-  const rt = await compileRuntime(doc, hash, ++parts.generation, deps)
+async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
+  const { gateway, registry, services, pools, health, log } = parts
+  const rt = await compileRuntime(doc, hash, ++parts.generation, { registry, services, pools, health, log })
   gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
   parts.loadedAt = Date.now()
   log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
@@ -388,7 +396,6 @@ export async function startNode(
       await Promise.all([pools.close(), services.close(), observability.close()])
     })())
 
-  const deps = { registry, services, pools, health, log }
   return {
     gateway,
     proxy,
@@ -399,7 +406,7 @@ export async function startNode(
     controlPlane,
     observability,
     reload: () => reloadConfiguration(parts),
-    apply: (doc) => applyDocument(parts, deps, doc),
+    apply: (doc) => applyDocument(parts, doc),
     stop,
     mountStatus: status.mount,
   }
