@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
-import { forbidden, unauthorized } from '../auth-common/replies.js'
+import { forbidden, unauthorized } from '../kit/auth/replies.js'
 import { type AclConfig, schema } from './schema.js'
 
 const CONSUMER_GROUPS = 'x-consumer-groups'

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { hashPassword } from '../../config/password.js'
 import type { PluginInstance } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
-import type { VerifiedPasswords } from '../auth-common/verified-passwords.js'
+import type { VerifiedPasswords } from '../kit/auth/verified-passwords.js'
+import { body, edits, fakeContext, run, testEnv, testServices } from '../kit/testing.js'
 import { parseBasic, plugin } from './plugin.js'
 
 const consumers = [

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
-import { type AuthResult, authFlow } from '../auth-common/flow.js'
-import { consumersOf, findConsumer, Identity } from '../auth-common/identity.js'
-import { unauthorized } from '../auth-common/replies.js'
-import { VerifiedPasswords } from '../auth-common/verified-passwords.js'
+import { type AuthResult, authFlow } from '../kit/auth/flow.js'
+import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
+import { unauthorized } from '../kit/auth/replies.js'
+import { VerifiedPasswords } from '../kit/auth/verified-passwords.js'
 import { type BasicAuthConfig, schema } from './schema.js'
 
 interface BasicCredential {

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../core/context.js'
-import { queryParam, withoutParams } from '../auth-common/query.js'
+import { queryParam, withoutParams } from '../kit/auth/query.js'
 
 /** Largest body key-auth reads to look for a key (`key_in_body`); larger ones are left alone. */
 export const BODY_LIMIT = 1024 * 1024

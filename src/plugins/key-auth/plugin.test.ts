@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { PluginInstance } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
+import { body, edits, fakeContext, run, testEnv, testServices } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 
 const consumers = [

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { headerName, path } from '../../config/fields.js'
-import { foldLegacyRedis, legacyConflicts, legacyRedisShape, redisRecord } from './redis-fields.js'
+import { foldLegacyRedis, legacyConflicts, legacyRedisShape, redisRecord } from '../kit/redis/settings.js'
 import { PERIODS } from './windows.js'
 
 const limit = (period: string) =>

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginInstance, Reply } from '../../core/plugin.js'
-import { argsObject, decodeArgs } from '../request-transformer/args.js'
+import { argsObject, decodeArgs } from '../kit/transform/args.js'
 import { hasRequestBody, readBody } from '../request-transformer/read-body.js'
 import { type Config, schema } from './schema.js'
 

@@ -1,5 +1,5 @@
-import type { ConsumerInfo, RequestContext } from '../../core/context.js'
-import type { AccessResult, Reply } from '../../core/plugin.js'
+import type { ConsumerInfo, RequestContext } from '../../../core/context.js'
+import type { AccessResult, Reply } from '../../../core/plugin.js'
 import { authenticate, authenticateAnonymous, Identity, stripIdentity } from './identity.js'
 import { unexpected } from './replies.js'
 

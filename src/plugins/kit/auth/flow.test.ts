@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Reply } from '../../core/plugin.js'
+import type { Reply } from '../../../core/plugin.js'
+import { edits, fakeContext } from '../testing.js'
 import { authFlow } from './flow.js'
 import { Identity } from './identity.js'
 import { unauthorized } from './replies.js'
-import { edits, fakeContext } from './testing.js'
 
 const alice = new Identity({ id: 'c-alice', username: 'alice' }, { id: 'k-1', identifier: 'k-1' })
 const guest = { id: 'c-guest', username: 'guest', custom_id: 'g' }

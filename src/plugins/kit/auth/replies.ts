@@ -1,6 +1,6 @@
-import type { RequestContext } from '../../core/context.js'
-import { ERRORS, errorBody } from '../../core/errors.js'
-import type { Reply } from '../../core/plugin.js'
+import type { RequestContext } from '../../../core/context.js'
+import { ERRORS, errorBody } from '../../../core/errors.js'
+import type { Reply } from '../../../core/plugin.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
