@@ -3,9 +3,9 @@ import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
 import { type AuthResult, authFlow } from '../kit/auth/flow.js'
 import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
 import { queryParam, withoutParams } from '../kit/auth/query.js'
-import { failure, unauthorized } from '../kit/auth/replies.js'
+import { unauthorized } from '../kit/auth/replies.js'
 import { SecretIndex } from '../kit/auth/safe-equal.js'
-import { BodyTooLarge, bodyField, bodyKind, type ParsedBody, readBody, stripBodyField } from './body.js'
+import { bodyField, bodyKind, type ParsedBody, parsedBody, stripBodyField } from './body.js'
 import { type KeyAuthConfig, schema } from './schema.js'
 
 interface KeyCredential {
@@ -112,16 +112,8 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
     return cred.identity
   }
 
-  const withBody = async (ctx: RequestContext): Promise<AuthResult> => {
-    let body: ParsedBody | null
-    try {
-      body = await readBody(ctx)
-    } catch (err) {
-      if (err instanceof BodyTooLarge) return failure(ctx, 413, 'Request size limit exceeded')
-      throw err
-    }
-    return search(ctx, body) as AuthResult
-  }
+  const withBody = async (ctx: RequestContext): Promise<AuthResult> =>
+    search(ctx, await parsedBody(ctx)) as AuthResult
 
   return {
     access: authFlow({

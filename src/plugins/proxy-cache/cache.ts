@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http'
 import type { RequestContext } from '../../core/context.js'
 import { GatewayError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
 import type { AccessResult, BodyTap, PluginInstance, Reply, ResponseHead } from '../../core/plugin.js'
+import { hasRequestBody, readBody } from '../kit/body.js'
 import { type CachedResponse, decode, encode, type Stored, storableHeaders, type VaryIndex } from './entry.js'
 import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
@@ -54,8 +54,7 @@ export class ProxyCache implements PluginInstance {
     const m = ctx.method
     if (!this.r.methods.has(m)) return this.#bypass(ctx)
     const bodyMethod = m === 'POST' || m === 'PUT' || m === 'PATCH'
-    const cl = h['content-length']
-    const hasBody = h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+    const hasBody = hasRequestBody(ctx)
     // a body the key cannot see (a GET with a body) could make the upstream answer anything
     if (hasBody && !bodyMethod) return this.#bypass(ctx)
     if (h.authorization !== undefined || ctx.consumer !== null) {
@@ -72,9 +71,9 @@ export class ProxyCache implements PluginInstance {
     s.debug = h['kong-debug'] !== undefined
     ;(ctx.state ??= {})[NAME] = s
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
+    const cl = h['content-length']
     if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
-    return readBody(ctx.req).then((body) => {
-      ctx.upstreamBody = body
+    return readBody(ctx).then((body) => {
       s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
     })
@@ -505,39 +504,4 @@ class StoreTap implements BodyTap {
     this.#chunks = []
     this.owner.dropped(this.s)
   }
-}
-
-/** Reads a request body whose Content-Length the caller already bounded. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const cleanup = (): void => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('close', onClose)
-      req.off('error', onError)
-    }
-    const onData = (d: Buffer): void => {
-      chunks.push(d)
-      size += d.length
-    }
-    const onEnd = (): void => {
-      cleanup()
-      resolve(Buffer.concat(chunks, size))
-    }
-    const onClose = (): void => {
-      if (req.complete) return
-      cleanup()
-      reject(new GatewayError('BAD_REQUEST', 'the client closed the request before its body'))
-    }
-    const onError = (err: Error): void => {
-      cleanup()
-      reject(err)
-    }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('close', onClose)
-    req.on('error', onError)
-  })
 }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginInstance, Reply } from '../../core/plugin.js'
+import { readBody } from '../kit/body.js'
 import { argsObject, decodeArgs } from '../kit/transform/args.js'
-import { hasRequestBody, readBody } from '../request-transformer/read-body.js'
 import { type Config, schema } from './schema.js'
 
 /** Kong's default messages for the statuses it knows (others get no body). */
@@ -85,7 +85,7 @@ export const plugin: PluginDefinition<Config> = {
       async access(ctx) {
         const query = decodeArgs(ctx.query)
         if (trigger !== undefined && !hasTrigger(ctx, trigger, query)) return undefined
-        const raw = hasRequestBody(ctx) ? await readBody(ctx) : Buffer.alloc(0)
+        const raw = await readBody(ctx)
         const socket = ctx.req.socket
         return {
           status,

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginDefinition, PluginInstance } from '../../core/plugin.js'
+import { hasRequestBody, readBody } from '../kit/body.js'
 import { type Args, appendArg, decodeArgs, encodeArgs } from '../kit/transform/args.js'
 import { splitPair } from '../kit/transform/pairs.js'
 import { boundaryOf, transformMultipartBody } from './multipart.js'
-import { hasRequestBody, readBody } from './read-body.js'
 import { type Config, schema } from './schema.js'
 import { compileTemplate, render, type TemplateEnv, type TemplateValue } from './template.js'
 import {
