@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, Reply } from '../../core/plugin.js'
 import { BoundedCache } from '../kit/auth/bounded-cache.js'
-import { type AuthResult, authFlow } from '../kit/auth/flow.js'
+import { type AuthResult, authFlow, isReply } from '../kit/auth/flow.js'
 import { authenticate, consumersOf, findConsumer } from '../kit/auth/identity.js'
-import { isReply, jsonReply, unauthorized } from '../kit/auth/replies.js'
 import { type ClaimRules, maximumExpirationError, registeredClaimErrors } from './claims.js'
 import { compileCredentials } from './credentials.js'
 import { MAX_TOKEN_LENGTH } from './decode.js'
@@ -12,17 +12,24 @@ import { nodeRevocations } from './revocation/node.js'
 import { DEFAULT_RETENTION_S } from './revocation/registry.js'
 import { type JwtConfig, schema } from './schema.js'
 import { findToken, MULTIPLE } from './token.js'
-import { checkSignature, type SignatureContext, type Verified } from './verify.js'
+import { checkSignature, refuse, type SignatureContext, type Verified } from './verify.js'
 
 /** Verified tokens remembered per plugin instance (signature and decoding skipped on a hit). */
 export const VERIFIED_CACHE_SIZE = 4096
 
+/** What a logout answers (not an error: the token was revoked as asked). */
+const REVOKED: Reply = Object.freeze({ status: 200, body: Object.freeze({ message: 'revoked' }) })
+
 function create(config: JwtConfig, env: PluginEnv) {
   const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
+  const noToken = { 'www-authenticate': base }
   const sig: SignatureContext = {
     credentials: compileCredentials(env, config.secret_is_base64),
     keyClaim: config.key_claim_name,
-    challenge: `${base} error="invalid_token"`,
+    // Kong: `Bearer error="invalid_token"`, or `Bearer realm="x", error="invalid_token"`
+    challenge: {
+      'www-authenticate': `${base}${config.realm === undefined ? '' : ','} error="invalid_token"`,
+    },
   }
   const sources = {
     uriParams: config.uri_param_names,
@@ -45,25 +52,27 @@ function create(config: JwtConfig, env: PluginEnv) {
     const now = Math.floor(Date.now() / 1000)
     if (checkClock) {
       const errors = registeredClaimErrors(v.claims, rules, now)
-      if (errors !== null) return jsonReply(401, errors, sig.challenge)
+      if (errors !== null) return reply(ctx, 'TOKEN_REJECTED', { body: errors, headers: sig.challenge })
     }
     if (rules.maximumExpiration > 0) {
       const error = maximumExpirationError(v.claims, rules.maximumExpiration, now)
-      if (error !== null) return jsonReply(401, error, sig.challenge)
+      if (error !== null) return reply(ctx, 'TOKEN_REJECTED', { body: error, headers: sig.challenge })
     }
-    if (revocations.has(v.revocationId)) return unauthorized(ctx, 'Token revoked', sig.challenge)
+    if (revocations.has(v.revocationId)) return refuse(ctx, sig, 'Token revoked')
     if (v.identity === null) {
-      return unauthorized(ctx, `Could not find consumer for '${sig.keyClaim}=${v.keyValue}'`)
+      return reply(ctx, 'TOKEN_REJECTED', {
+        message: `Could not find consumer for '${sig.keyClaim}=${v.keyValue}'`,
+      })
     }
     return v
   }
 
   const verify = (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
     const token = findToken(ctx, sources)
-    if (token === undefined) return unauthorized(ctx, 'Unauthorized', base)
-    if (token === MULTIPLE) return unauthorized(ctx, 'Multiple tokens provided', sig.challenge)
+    if (token === undefined) return reply(ctx, 'TOKEN_REJECTED', { headers: noToken })
+    if (token === MULTIPLE) return refuse(ctx, sig, 'Multiple tokens provided')
     // bounded before any decoding: a huge token costs nothing but this comparison
-    if (token.length > MAX_TOKEN_LENGTH) return unauthorized(ctx, 'Bad token; too large', sig.challenge)
+    if (token.length > MAX_TOKEN_LENGTH) return refuse(ctx, sig, 'Bad token; too large')
     const hit = cache.get(token)
     if (hit !== undefined && (hit.source === null || hit.source.generation === hit.generation)) {
       return afterSignature(ctx, hit)
@@ -105,7 +114,7 @@ function create(config: JwtConfig, env: PluginEnv) {
     const retained = Math.floor(Date.now() / 1000) + DEFAULT_RETENTION_S
     void revocations.revoke(r.revocationId, rules.exp && exp > 0 ? exp : Math.max(exp, retained))
     authenticate(ctx, r.identity!)
-    return jsonReply(200, { message: 'revoked' })
+    return REVOKED
   }
   return {
     access(ctx: RequestContext) {

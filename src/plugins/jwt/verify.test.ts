@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isReply } from '../kit/auth/replies.js'
+import { isReply } from '../kit/auth/flow.js'
 import { fakeContext } from '../kit/testing.js'
 import type { JwtCredential } from './credentials.js'
 import { forge } from './testing.js'
@@ -26,7 +26,7 @@ function rotation(
   const sig: SignatureContext = {
     credentials: new Map([['alice-iss', creds]]),
     keyClaim: 'iss',
-    challenge: 'Bearer error="invalid_token"',
+    challenge: { 'www-authenticate': 'Bearer error="invalid_token"' },
   }
   const check = (header: Record<string, unknown>) => {
     const r = checkSignature(

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
 import { type AuthResult, authFlow } from '../kit/auth/flow.js'
 import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
 import { queryParam, withoutParams } from '../kit/auth/query.js'
-import { unauthorized } from '../kit/auth/replies.js'
 import { SecretIndex } from '../kit/auth/safe-equal.js'
 import { bodyField, bodyKind, type ParsedBody, parsedBody, stripBodyField } from './body.js'
 import { type KeyAuthConfig, schema } from './schema.js'
@@ -66,7 +66,10 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
   if (config.anonymous !== undefined && anonymousConsumer === undefined) {
     env.log.error({ anonymous: config.anonymous }, 'key-auth: the anonymous consumer does not exist')
   }
-  const challenge = `Key realm="${config.realm ?? 'kong'}"`
+  // Kong: `Key` alone unless a realm is configured
+  const challenge = { 'www-authenticate': config.realm === undefined ? 'Key' : `Key realm="${config.realm}"` }
+  const refuse = (ctx: RequestContext, message: string) =>
+    reply(ctx, 'UNAUTHORIZED', { message, headers: challenge })
   const names = config.key_names
   const headerNames = names.map((n) => n.toLowerCase())
   const {
@@ -96,9 +99,9 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
         at = i
         break
       }
-      if (Array.isArray(v)) return unauthorized(ctx, 'Duplicate API key found', challenge)
+      if (Array.isArray(v)) return refuse(ctx, 'Duplicate API key found')
     }
-    if (key === undefined || key === '') return unauthorized(ctx, 'No API key found in request', challenge)
+    if (key === undefined || key === '') return refuse(ctx, 'No API key found in request')
     if (hide) {
       if (body === NEED_BODY && inBody && bodyKind(ctx) !== null) return NEED_BODY
       ctx.removeUpstreamHeader(headerNames[at]!)
@@ -108,7 +111,7 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
     }
     const cred = keys.find(key)
     if (cred === undefined || (cred.expiresAt !== Number.POSITIVE_INFINITY && Date.now() >= cred.expiresAt))
-      return unauthorized(ctx, 'Unauthorized', challenge)
+      return refuse(ctx, 'Unauthorized')
     return cred.identity
   }
 
@@ -131,7 +134,7 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
 /**
  * key-auth (Kong priority 1250): an API key in a header, the query string or the body
  * identifies the consumer. No key → 401 `No API key found in request`; an unknown or expired
- * key → 401 `Unauthorized`; both with `WWW-Authenticate: Key realm="kong"`.
+ * key → 401 `Unauthorized`; both with `WWW-Authenticate: Key` (`Key realm="…"` with a realm).
  *
  * @example
  *   plugins: [{ name: key-auth, config: { key_names: [apikey], hide_credentials: true } }]

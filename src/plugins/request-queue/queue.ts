@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
-import { ERRORS, errorBody } from '../../core/errors.js'
+import { reply } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
 import type { RequestQueueStats } from '../../core/services.js'
 import { BATCH, type RedisSlots } from './redis-slots.js'
@@ -89,8 +89,6 @@ export class Scope {
     return t
   }
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8'
 
 /**
  * A concurrency limit with a bounded FIFO queue, per scope. On the local policy the slots are a
@@ -347,11 +345,7 @@ export class RequestQueue {
       return undefined
     }
     this.stats.failedClosed++
-    return {
-      status: ERRORS.INTERNAL.status,
-      headers: { 'content-type': JSON_TYPE },
-      body: errorBody(ERRORS.INTERNAL.message, t.ctx.id),
-    }
+    return reply(t.ctx, 'INTERNAL')
   }
 
   /** A 503 with Retry-After: about how long `ahead` requests take over the slots, in seconds. */
@@ -360,11 +354,7 @@ export class RequestQueue {
     const cap = Math.max(1, Math.ceil(maxWaitMs / 1000))
     const estimate = Math.ceil((this.#holdMs * (ahead + 1)) / concurrency / 1000)
     const retry = Math.min(cap, Math.max(1, estimate))
-    return {
-      status: ERRORS[code].status,
-      headers: { 'content-type': JSON_TYPE, 'retry-after': String(retry) },
-      body: errorBody(ERRORS[code].message, ctx.id),
-    }
+    return reply(ctx, code, { headers: { 'retry-after': String(retry) } })
   }
 
   #lease(): string {
