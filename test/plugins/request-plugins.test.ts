@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { ERRORS } from '../../src/core/errors.js'
 import { call, gateway, raw, type Upstream, upstream } from '../fixtures/helpers.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
@@ -124,8 +125,18 @@ services:
       - { name: nobody, paths: [/nobody] }
       - { name: trigger, paths: [/trigger] }
       - { name: echo, paths: [/echo] }
+routes:
+  - { name: orphan, paths: [/orphan] }
+  - { name: orphan-echo, paths: [/orphan-echo] }
+  - { name: unserved, paths: [/unserved] }
 plugins:
   - { name: request-termination, route: default }
+  - name: request-termination
+    route: orphan
+    config: { status_code: 200, message: "maintenance" }
+  - name: request-termination
+    route: orphan-echo
+    config: { status_code: 200, echo: true }
   - name: request-termination
     route: message
     config: { status_code: 403, message: "So long and thanks for all the fish!" }
@@ -174,6 +185,19 @@ plugins:
     const r = await call(`${gw.url}/nobody`)
     assert.equal(r.status, 204)
     assert.equal(r.text, '')
+    assert.equal(r.headers['content-length'], undefined, 'a 204 has no Content-Length, as nginx sends it')
+  })
+
+  test('a route without a service: request-termination answers (as in Kong), otherwise 503 NO_SERVICE', async () => {
+    const r = await call(`${gw.url}/orphan`)
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.json(), { message: 'maintenance' }, 'kong.response.exit: no request_id')
+    const echo = (await call(`${gw.url}/orphan-echo`)).json() as Record<string, unknown>
+    assert.equal((echo.matched_route as { name: string }).name, 'orphan-echo')
+    assert.ok(!('matched_service' in echo), "no service: the field is absent, as Lua's nil")
+    const unserved = await call(`${gw.url}/unserved`)
+    assert.equal(unserved.status, ERRORS.NO_SERVICE.status)
+    assert.equal((unserved.json() as { message: string }).message, ERRORS.NO_SERVICE.message)
   })
 
   test('trigger: only requests with the header or query argument are terminated', async () => {
@@ -213,6 +237,7 @@ plugins:
     assert.deepEqual(doc.request.query, { a: ['1', '2'], flag: true })
     assert.deepEqual(doc.request.body, { hello: 'world' })
     assert.equal(doc.request.raw_body, '{"hello":"world"}')
+    assert.deepEqual(doc.request.uri_captures, { unnamed: [], named: {} })
     assert.equal(doc.matched_route.name, 'echo')
     assert.equal(doc.matched_service.name, 's')
     assert.equal(doc.kong.worker_pid, process.pid)

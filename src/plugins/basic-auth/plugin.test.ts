@@ -49,7 +49,8 @@ test('the right password authenticates; the second time without scrypt', async (
   const ctx = fakeContext({ headers: { authorization: basic('alice', 'alice-password') } })
   assert.equal(await run(access, ctx), undefined)
   assert.equal(ctx.consumer?.username, 'alice')
-  assert.equal(edits(ctx)['x-credential-identifier'], 'b-alice')
+  // Kong's basic-auth identifies the credential by its username
+  assert.equal(edits(ctx)['x-credential-identifier'], 'alice')
   const verified = services.shared<VerifiedPasswords>('basic-auth:verified', () => assert.fail('created'))
   assert.equal(verified.runs, 1)
   const again = fakeContext({ headers: { authorization: basic('alice', 'alice-password') } })
@@ -79,7 +80,8 @@ test("Kong's 401s with WWW-Authenticate: Basic realm", async () => {
   ]) {
     const r = await run(access, fakeContext({ headers: { authorization } }))
     assert.equal(r?.status, 401, authorization)
-    assert.equal(body(r).message, 'Invalid authentication credentials')
+    assert.equal(body(r).message, 'Unauthorized', 'Kong answers every basic-auth failure alike')
+    assert.equal(body(r).request_id, 'req-1', 'kong.response.error carries the request id')
     assert.equal(r?.headers?.['www-authenticate'], 'Basic realm="service"')
   }
   const realm = await run(build({ realm: 'internal' }).access, fakeContext({}))

@@ -18,7 +18,11 @@ import { checkSignature, refuse, type SignatureContext, type Verified } from './
 export const VERIFIED_CACHE_SIZE = 4096
 
 /** What a logout answers (not an error: the token was revoked as asked). */
-const REVOKED: Reply = Object.freeze({ status: 200, body: Object.freeze({ message: 'revoked' }) })
+const REVOKED: Reply = Object.freeze({
+  status: 200,
+  headers: Object.freeze({ 'content-type': 'application/json; charset=utf-8' }),
+  body: '{"message":"revoked"}',
+})
 
 function create(config: JwtConfig, env: PluginEnv) {
   const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`

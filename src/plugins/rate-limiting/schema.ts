@@ -52,7 +52,7 @@ export const schema = z
         hide_client_headers: z
           .boolean()
           .default(false)
-          .describe('send no rate-limit headers (Retry-After still goes with a refusal)'),
+          .describe('send no rate-limit headers, Retry-After included (as Kong)'),
         error_code: z.number().gt(0).default(429).describe('status of a refusal (default 429)'),
         error_message: z
           .string()
