@@ -26,8 +26,8 @@ test("reply: the code's status and message; Kong's error body with the request i
     'content-type': 'application/json; charset=utf-8',
     'www-authenticate': 'Key',
   })
-  assert.deepEqual(JSON.parse(String(r.body)), { message: 'No API key found in request', request_id: 'r1' })
-  assert.deepEqual(JSON.parse(String(reply({ id: 'r1' }, 'RATE_LIMITED').body)), {
+  assert.deepEqual(r.body, { message: 'No API key found in request', request_id: 'r1' })
+  assert.deepEqual(reply({ id: 'r1' }, 'RATE_LIMITED').body, {
     message: ERRORS.RATE_LIMITED.message,
     request_id: 'r1',
   })
@@ -36,9 +36,9 @@ test("reply: the code's status and message; Kong's error body with the request i
 test('reply: exit codes and whole bodies are sent as given, without a request id', () => {
   const exit = reply({ id: 'r1' }, 'TOKEN_REJECTED', { message: 'Invalid signature' })
   assert.equal(exit.status, 401)
-  assert.equal(exit.body, '{"message":"Invalid signature"}')
+  assert.deepEqual(exit.body, { message: 'Invalid signature' })
   const whole = reply({ id: 'r1' }, 'TOKEN_REJECTED', { body: { exp: 'token expired' } })
-  assert.equal(whole.body, '{"exp":"token expired"}')
+  assert.deepEqual(whole.body, { exp: 'token expired' })
   const raw = reply(null, 'TERMINATED', {
     status: 418,
     headers: { 'content-type': 'text/html' },
@@ -47,15 +47,11 @@ test('reply: exit codes and whole bodies are sent as given, without a request id
   assert.deepEqual([raw.status, raw.headers['content-type'], raw.body], [418, 'text/html', '<h1/>'])
   const none = reply(null, 'TERMINATED', { status: 204, body: null })
   assert.deepEqual(none, { status: 204, headers: {}, body: undefined })
-  assert.deepEqual(
-    JSON.parse(String(reply(null, 'NOT_FOUND').body)),
-    { message: 'Not found' },
-    'Admin API: no id',
-  )
+  assert.deepEqual(reply(null, 'NOT_FOUND').body, { message: 'Not found' }, 'Admin API: no id')
 })
 
 test("reply: a configured status overrides the code's", () => {
   const r = reply({ id: 'r1' }, 'IP_FORBIDDEN', { status: 401, message: 'go away' })
   assert.equal(r.status, 401)
-  assert.equal(JSON.parse(String(r.body)).message, 'go away')
+  assert.deepEqual(r.body, { message: 'go away', request_id: 'r1' })
 })

@@ -121,8 +121,8 @@ export interface ReplyOptions {
 export interface ErrorReply {
   status: number
   headers: Record<string, string>
-  /** undefined: no body */
-  body: string | Buffer | undefined
+  /** an object is sent as JSON by whoever writes it; undefined: no body */
+  body: object | string | Buffer | undefined
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -152,11 +152,9 @@ export function reply(
     delete headers['content-type']
     return { status, headers, body: undefined }
   }
-  if (given !== undefined) {
-    const body = typeof given === 'string' || Buffer.isBuffer(given) ? given : JSON.stringify(given)
-    return { status, headers, body }
-  }
+  if (given !== undefined) return { status, headers, body: given }
   const message = options?.message ?? entry.message
-  const id = entry.exit === true || ctx === null ? undefined : ctx.id
-  return { status, headers, body: errorBody(message, id) }
+  // field order as Kong's: message, then request_id
+  const body = entry.exit === true || ctx === null ? { message } : { message, request_id: ctx.id }
+  return { status, headers, body }
 }

@@ -249,7 +249,7 @@ services:
     ]) {
       const r = await route('POST', '/jwt/revocations').handle(req(bad))
       assert.equal(r.status, 400, JSON.stringify(bad))
-      const body = JSON.parse(r.body as string) as { code: number; name: string }
+      const body = r.body as { code: number; name: string }
       assert.deepEqual([body.code, body.name], [2, 'schema violation'])
     }
   })

@@ -40,7 +40,7 @@ test('logical AND: a failed check answers with its reply', () => {
   })
   const r = access(fakeContext({})) as Reply
   assert.equal(r.status, 401)
-  assert.equal(JSON.parse(r.body as string).message, 'Unauthorized')
+  assert.deepEqual(r.body, { message: 'Unauthorized', request_id: 'req-1' })
 })
 
 test('logical OR: failure continues as the anonymous consumer; an earlier credential skips the check', () => {
