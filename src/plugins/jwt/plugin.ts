@@ -24,32 +24,24 @@ const REVOKED: Reply = Object.freeze({
   body: '{"message":"revoked"}',
 })
 
-function create(config: JwtConfig, env: PluginEnv) {
-  const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
-  const noToken = { 'www-authenticate': base }
-  const sig: SignatureContext = {
-    credentials: compileCredentials(env, config.secret_is_base64),
-    keyClaim: config.key_claim_name,
-    // Kong: `Bearer error="invalid_token"`, or `Bearer realm="x", error="invalid_token"`
-    challenge: {
-      'www-authenticate': `${base}${config.realm === undefined ? '' : ','} error="invalid_token"`,
-    },
-  }
+/**
+ * The token checks of one instance: find the token, verify its signature (once per token:
+ * a signature depends only on the token and this instance's keys), then on every request the
+ * clock, the revocation list and the consumer.
+ */
+function tokenVerifier(
+  config: JwtConfig,
+  sig: SignatureContext,
+  rules: ClaimRules,
+  revocations: { has(id: string): boolean },
+  noToken: Record<string, string>,
+): (ctx: RequestContext) => Verified | Reply | Promise<Verified | Reply> {
   const sources = {
     uriParams: config.uri_param_names,
     cookies: config.cookie_names,
     headers: config.header_names.map((h) => h.toLowerCase()),
   }
-  const rules: ClaimRules = {
-    exp: config.claims_to_verify?.includes('exp') ?? false,
-    nbf: config.claims_to_verify?.includes('nbf') ?? false,
-    leeway: config.leeway,
-    maximumExpiration: config.maximum_expiration,
-  }
   const checkClock = rules.exp || rules.nbf
-  const revocations = nodeRevocations(env.services, env.log)
-  // a signature depends only on the token and this instance's keys: check it once per token;
-  // the clock, the revocation list and the consumer are checked on every request
   const cache = new BoundedCache<string, Verified>(VERIFIED_CACHE_SIZE)
 
   const afterSignature = (ctx: RequestContext, v: Verified): Verified | Reply => {
@@ -71,7 +63,7 @@ function create(config: JwtConfig, env: PluginEnv) {
     return v
   }
 
-  const verify = (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
+  return (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
     const token = findToken(ctx, sources)
     if (token === undefined) return reply(ctx, 'TOKEN_REJECTED', { headers: noToken })
     if (token === MULTIPLE) return refuse(ctx, sig, 'Multiple tokens provided')
@@ -89,6 +81,27 @@ function create(config: JwtConfig, env: PluginEnv) {
     const r = checkSignature(ctx, sig, token)
     return r instanceof Promise ? r.then(remember) : remember(r)
   }
+}
+
+function create(config: JwtConfig, env: PluginEnv) {
+  const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
+  const noToken = { 'www-authenticate': base }
+  const sig: SignatureContext = {
+    credentials: compileCredentials(env, config.secret_is_base64),
+    keyClaim: config.key_claim_name,
+    // Kong: `Bearer error="invalid_token"`, or `Bearer realm="x", error="invalid_token"`
+    challenge: {
+      'www-authenticate': `${base}${config.realm === undefined ? '' : ','} error="invalid_token"`,
+    },
+  }
+  const rules: ClaimRules = {
+    exp: config.claims_to_verify?.includes('exp') ?? false,
+    nbf: config.claims_to_verify?.includes('nbf') ?? false,
+    leeway: config.leeway,
+    maximumExpiration: config.maximum_expiration,
+  }
+  const revocations = nodeRevocations(env.services, env.log)
+  const verify = tokenVerifier(config, sig, rules, revocations, noToken)
 
   const toAuth = (r: Verified | Reply): AuthResult => (isReply(r) ? r : r.identity!)
   const anonymousConsumer =
