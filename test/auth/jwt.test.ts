@@ -241,7 +241,8 @@ ${jwtConsumers(
     ]) {
       const r = await route('POST', '/jwt/revocations').handle(req(bad))
       assert.equal(r.status, 400, JSON.stringify(bad))
-      assert.equal((r.body as { name: string }).name, 'schema violation')
+      const body = r.body as { code: number; name: string }
+      assert.deepEqual([body.code, body.name], [2, 'schema violation'])
     }
   })
 })

@@ -77,7 +77,11 @@ describe('rate-limiting through a gateway', () => {
         for (let i = 0; i < 3; i++) {
           const r = await hit(gw, '/a')
           assert.equal(r.status, 429)
-          assert.deepEqual(r.json(), { message: 'API rate limit exceeded' })
+          // Kong's kong.response.error body: the message and the request id
+          assert.deepEqual(r.json(), {
+            message: 'API rate limit exceeded',
+            request_id: r.headers['x-request-id'],
+          })
           assert.match(String(r.headers['content-type']), /^application\/json/)
           assert.equal(r.headers['x-ratelimit-remaining-minute'], '0')
           assert.equal(r.headers['ratelimit-remaining'], '0')
@@ -218,7 +222,7 @@ describe('rate-limiting through a gateway', () => {
       await hit(gw, '/custom')
       const r = await hit(gw, '/custom')
       assert.equal(r.status, 503)
-      assert.deepEqual(r.json(), { message: 'slow down' })
+      assert.equal((r.json() as { message: string }).message, 'slow down')
       const ok = await hit(gw, '/hidden')
       assert.equal(ok.status, 200)
       const refused = await hit(gw, '/hidden')
@@ -227,7 +231,11 @@ describe('rate-limiting through a gateway', () => {
         const names = Object.keys(res.headers).filter((h) => h.includes('ratelimit'))
         assert.deepEqual(names, [], 'no rate-limit headers')
       }
-      assert.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After still comes with a refusal')
+      assert.equal(
+        refused.headers['retry-after'],
+        undefined,
+        "Kong's hide_client_headers hides Retry-After too",
+      )
     } finally {
       await gw.stop()
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { ERRORS } from '../../src/core/errors.js'
 import { call, gateway, oneService, raw, type Upstream, upstream } from '../fixtures/helpers.js'
 import { stack } from '../fixtures/stack.js'
 
@@ -97,12 +98,30 @@ describe('correlation-id', () => {
 describe('request-termination', () => {
   const s = stack({
     start: (up) =>
-      gateway(
-        oneService(
-          up.url,
-          ['default', 'message', 'raw', 'nobody', 'trigger', 'echo'],
-          `plugins:
+      gateway(`
+_format_version: "3.0"
+services:
+  - name: s
+    url: ${up.url}
+    routes:
+      - { name: default, paths: [/default] }
+      - { name: message, paths: [/message] }
+      - { name: raw, paths: [/raw] }
+      - { name: nobody, paths: [/nobody] }
+      - { name: trigger, paths: [/trigger] }
+      - { name: echo, paths: [/echo] }
+routes:
+  - { name: orphan, paths: [/orphan] }
+  - { name: orphan-echo, paths: [/orphan-echo] }
+  - { name: unserved, paths: [/unserved] }
+plugins:
   - { name: request-termination, route: default }
+  - name: request-termination
+    route: orphan
+    config: { status_code: 200, message: "maintenance" }
+  - name: request-termination
+    route: orphan-echo
+    config: { status_code: 200, echo: true }
   - name: request-termination
     route: message
     config: { status_code: 403, message: "So long and thanks for all the fish!" }
@@ -118,9 +137,7 @@ describe('request-termination', () => {
   - name: request-termination
     route: echo
     config: { status_code: 200, echo: true }
-`,
-        ),
-      ),
+`),
   })
 
   test("defaults: 503 with Kong's message, the upstream never called", async () => {
@@ -149,6 +166,19 @@ describe('request-termination', () => {
     const r = await call(`${s.gw.url}/nobody`)
     assert.equal(r.status, 204)
     assert.equal(r.text, '')
+    assert.equal(r.headers['content-length'], undefined, 'a 204 has no Content-Length, as nginx sends it')
+  })
+
+  test('a route without a service: request-termination answers (as in Kong), otherwise 503 NO_SERVICE', async () => {
+    const r = await call(`${s.gw.url}/orphan`)
+    assert.equal(r.status, 200)
+    assert.deepEqual(r.json(), { message: 'maintenance' }, 'kong.response.exit: no request_id')
+    const echo = (await call(`${s.gw.url}/orphan-echo`)).json() as Record<string, unknown>
+    assert.equal((echo.matched_route as { name: string }).name, 'orphan-echo')
+    assert.ok(!('matched_service' in echo), "no service: the field is absent, as Lua's nil")
+    const unserved = await call(`${s.gw.url}/unserved`)
+    assert.equal(unserved.status, ERRORS.NO_SERVICE.status)
+    assert.equal((unserved.json() as { message: string }).message, ERRORS.NO_SERVICE.message)
   })
 
   test('trigger: only requests with the header or query argument are terminated', async () => {
@@ -188,6 +218,7 @@ describe('request-termination', () => {
     assert.deepEqual(doc.request.query, { a: ['1', '2'], flag: true })
     assert.deepEqual(doc.request.body, { hello: 'world' })
     assert.equal(doc.request.raw_body, '{"hello":"world"}')
+    assert.deepEqual(doc.request.uri_captures, { unnamed: [], named: {} })
     assert.equal(doc.matched_route.name, 'echo')
     assert.equal(doc.matched_service.name, 's')
     assert.equal(doc.kong.worker_pid, process.pid)

@@ -1,4 +1,5 @@
 import type { AdminResponse, AdminRoute } from '../../core/admin.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition } from '../../core/plugin.js'
 import type { RedisSettings } from '../../core/services.js'
 import { ProxyCache } from './cache.js'
@@ -23,13 +24,13 @@ function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   }
 }
 
-const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } }
+const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
 async function guarded(run: () => Promise<AdminResponse>): Promise<AdminResponse> {
   try {
     return await run()
   } catch (err) {
-    return { status: 500, body: { message: (err as Error).message } }
+    return reply(null, 'INTERNAL', { message: (err as Error).message })
   }
 }
 

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
-import { GatewayError } from '../../core/errors.js'
+import { GatewayError, reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, PluginInstance, Reply } from '../../core/plugin.js'
 import { slot } from '../../core/slot.js'
+import { firstConnect } from '../kit/redis/connect.js'
+import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
 import { LocalCounters } from './local-store.js'
-import { redisSettings } from './redis-fields.js'
-import { firstConnect, RedisLimiter } from './redis-store.js'
+import { RedisLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
 import {
   newRateLimitingStats,
@@ -105,18 +106,15 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const identify = identifier(config)
   const composed = composes(env)
   const stats = env.services.shared<RateLimitingStats>(RATE_LIMITING_STATS, newRateLimitingStats)
-  const body = Buffer.from(JSON.stringify({ message: config.error_message }))
-  const status = config.error_code
+  const refusal = { status: config.error_code, message: config.error_message }
 
   const refuse = (ctx: RequestContext, v: ArrayLike<number>): Reply => {
     stats.rejected++
     ctx.set(RATE_LIMIT, 'rejected')
-    const h: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      'retry-after': String(seconds(v[1]!)),
-    }
-    if (headers !== null) h['ratelimit-scope'] = scope
-    return { status, headers: h, body }
+    // Kong's hide_client_headers hides Retry-After as well
+    if (headers === null) return reply(ctx, 'RATE_LIMITED', refusal)
+    const h = { 'retry-after': String(seconds(v[1]!)), 'ratelimit-scope': scope }
+    return reply(ctx, 'RATE_LIMITED', { ...refusal, headers: h })
   }
 
   /** Headers, composition and the reply for a verdict from either store. */

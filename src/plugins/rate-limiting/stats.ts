@@ -1,7 +1,7 @@
 import type { PluginServices } from '../../core/services.js'
 import { slot } from '../../core/slot.js'
 import type { Telemetry } from '../../core/telemetry.js'
-import { storeSeries } from '../redis-common/series.js'
+import { storeSeries } from '../kit/redis/series.js'
 
 /**
  * Where the rate-limiting plugin keeps its node-wide counters:

@@ -8,8 +8,8 @@ import { ERRORS } from '../../core/errors.js'
 import { silentLogger } from '../../core/logger.js'
 import type { AccessResult, PluginInstance, Reply } from '../../core/plugin.js'
 import type { RedisConnection } from '../../core/services.js'
-import { fakeContext, testEnv } from '../auth-common/testing.js'
 import { createRegistry } from '../index.js'
+import { fakeContext, testEnv } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 import { RequestQueue } from './queue.js'
 import { RedisSlots } from './redis-slots.js'
@@ -94,7 +94,7 @@ test('local: queue_size 0 refuses at once with the typed 503 and Retry-After', a
   const b = request()
   const r = inst.access!(b) as Reply
   assert.equal(r.status, ERRORS.QUEUE_FULL.status)
-  assert.equal(JSON.parse(String(r.body)).message, ERRORS.QUEUE_FULL.message)
+  assert.deepEqual(r.body, { message: ERRORS.QUEUE_FULL.message, request_id: 'req-1' })
   assert.match(String(r.headers?.['retry-after']), /^[1-9]\d*$/)
   assert.equal(b.get(QUEUED), 'rejected')
   inst.log!(b) // a refused request holds nothing
@@ -168,7 +168,7 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
   const late = request()
   const r = (await q.enter(late, 's', 'k')) as Reply
   assert.equal(r.status, ERRORS.QUEUE_TIMEOUT.status)
-  assert.equal(JSON.parse(String(r.body)).message, ERRORS.QUEUE_TIMEOUT.message)
+  assert.deepEqual(r.body, { message: ERRORS.QUEUE_TIMEOUT.message, request_id: 'req-1' })
   assert.ok(r.headers?.['retry-after'])
   assert.equal(late.get(QUEUED), 'timeout')
   q.finish(late, 'k')

@@ -1,4 +1,4 @@
-import { byLabel, type Telemetry } from '../../core/telemetry.js'
+import { byLabel, type Telemetry } from '../../../core/telemetry.js'
 
 /** What a plugin counts of its Redis store, node-wide (fields of its stats object). */
 export interface StoreCounters {
