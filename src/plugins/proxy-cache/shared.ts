@@ -5,7 +5,7 @@ import { type CachedResponse, decode, type Stored } from './entry.js'
 import type { Directives } from './http-rules.js'
 import { variantKey } from './key.js'
 import { freshness } from './rules.js'
-import { CACHE_STATE } from './state.js'
+import { CACHE_STATE, type RequestState } from './state.js'
 import {
   type CacheParts,
   FILL_WAIT_MS,
