@@ -300,11 +300,11 @@ test('every kind of error is reported at the path where it is written', async (t
   }
 })
 
-test('_format_version is required, must be a string, and 3.0 or 2.1', () => {
+test('_format_version is required, must be a string, and 3.0, 2.1 or 1.1', () => {
   const cases: Array<[unknown, RegExp]> = [
     [undefined, /required field missing/],
     [3, /write "3.0", in quotes/],
-    ['1.1', /unsupported format version '1.1'/],
+    ['1.0', /expected one of: 1.1, 2.1, 3.0/],
   ]
   for (const [version, message] of cases) {
     const { issues } = validateDocument({ _format_version: version, services: [] }, registry)
