@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
 import { type AuthResult, authFlow } from '../auth-common/flow.js'
 import { consumersOf, findConsumer, Identity } from '../auth-common/identity.js'
-import { queryParam, withoutParams } from '../auth-common/query.js'
+import { queryParam, withoutParamsReencoded } from '../auth-common/query.js'
 import { failure, unauthorized } from '../auth-common/replies.js'
 import { SecretIndex } from '../auth-common/safe-equal.js'
 import { BodyTooLarge, bodyField, bodyKind, type ParsedBody, readBody, stripBodyField } from './body.js'
@@ -49,7 +49,9 @@ function headerValue(ctx: RequestContext, name: string): string | string[] | und
   let values: string[] | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i]!
-    if (n.length !== name.length || (n !== name && n.toLowerCase() !== name)) continue
+    // Kong reads headers as nginx variables, where `-` and `_` are one: key name `api_key`
+    // also finds an `api-key` header (`name` is lower-case with `-`)
+    if (n.length !== name.length || (n !== name && n.toLowerCase().replace(/_/g, '-') !== name)) continue
     if (first === undefined) first = raw[i + 1]!
     else (values ??= [first]).push(raw[i + 1]!)
   }
@@ -68,7 +70,7 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
   }
   const challenge = `Key realm="${config.realm ?? 'kong'}"`
   const names = config.key_names
-  const headerNames = names.map((n) => n.toLowerCase())
+  const headerNames = names.map((n) => n.toLowerCase().replace(/_/g, '-'))
   const {
     key_in_header: inHeader,
     key_in_query: inQuery,
@@ -102,8 +104,9 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
     if (hide) {
       if (body === NEED_BODY && inBody && bodyKind(ctx) !== null) return NEED_BODY
       ctx.removeUpstreamHeader(headerNames[at]!)
-      if (ctx.upstreamQuery !== '')
-        ctx.upstreamQuery = withoutParams(ctx.upstreamQuery, new Set([names[at]!]))
+      ctx.removeUpstreamHeader(headerNames[at]!.replace(/-/g, '_'))
+      if (ctx.upstreamQuery !== '' && queryParam(ctx.upstreamQuery, names[at]!) !== undefined)
+        ctx.upstreamQuery = withoutParamsReencoded(ctx.upstreamQuery, new Set([names[at]!]))
       if (body !== null && body !== NEED_BODY) stripBodyField(ctx, body, names[at]!)
     }
     const cred = keys.find(key)

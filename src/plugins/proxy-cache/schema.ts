@@ -64,8 +64,6 @@ export function neverCachedStatus(status: number): boolean {
   return status === 400 || (status >= 500 && status <= 599)
 }
 
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
-
 /**
  * proxy-cache (Kong 3.x fields, plus Portico's Redis strategy, byte budgets, stale serving and
  * opt-in POST caching).
@@ -92,7 +90,7 @@ export const schema = z
     request_method: z
       .array(z.enum(['HEAD', 'GET', 'POST', 'PATCH', 'PUT']))
       .default(() => ['GET', 'HEAD'] as Array<'GET' | 'HEAD'>)
-      .describe('request methods considered cacheable (Kong: [GET, HEAD]); POST/PUT/PATCH need cache_post'),
+      .describe('request methods considered cacheable (Kong: [GET, HEAD]); for POST/PUT/PATCH a sha256 of the body is part of the key'),
     content_type: z
       .array(z.string().min(1))
       .default(() => ['text/plain', 'application/json'])
@@ -176,15 +174,6 @@ export const schema = z
       .describe(
         'key on the authenticated consumer; when false, authenticated requests are never cached (Kong: always keyed)',
       ),
-  })
-  .superRefine((c, ctx) => {
-    if (!c.cache_post && c.request_method.some((m) => BODY_METHODS.has(m))) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['request_method'],
-        message: 'caching POST, PUT or PATCH needs cache_post: true (the body hash becomes part of the key)',
-      })
-    }
   })
 
 export type ProxyCacheConfig = z.output<typeof schema>
