@@ -34,7 +34,12 @@ const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['service name charset', { services: [svc({ name: 'a b' })] }, 'services[0].name', /only accepted ascii/],
   ['service url', { services: [{ url: 'ftp://h' }] }, 'services[0].url', /unsupported protocol 'ftp'/],
   ['service port', { services: [svc({ port: 65536 })] }, 'services[0].port', /between 0 and 65535/],
-  ['service timeout', { services: [svc({ read_timeout: 0 })] }, 'services[0].read_timeout', /between 1 and 2147483646/],
+  [
+    'service timeout',
+    { services: [svc({ read_timeout: 0 })] },
+    'services[0].read_timeout',
+    /between 1 and 2147483646/,
+  ],
   ['id not a uuid', { services: [svc({ id: '42' })] }, 'services[0].id', /UUID/],
   [
     'route path',

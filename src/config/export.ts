@@ -112,7 +112,14 @@ export function toDeclarative(doc: ConfigDocument, shape?: Shape): Entry {
   if (upstreams.length > 0) out.upstreams = upstreams
   const upstreamAt = new Map(doc.upstreams.map((u, i) => [u.id, i]))
   const upstreamSlots = upstreams.map((entry) => ({ entry, implied: 'upstream' }))
-  place(out, 'targets', doc.targets, (t) => [upstreamAt.get(refId(t, 'upstream') ?? '')], upstreamSlots, shape)
+  place(
+    out,
+    'targets',
+    doc.targets,
+    (t) => [upstreamAt.get(refId(t, 'upstream') ?? '')],
+    upstreamSlots,
+    shape,
+  )
   for (const kind of ['keyauth_credentials', 'jwt_secrets', 'basicauth_credentials', 'acls'] as const) {
     place(out, kind, doc[kind], (c) => [consumerAt.get(refId(c, 'consumer') ?? '')], consumerSlots, shape)
   }

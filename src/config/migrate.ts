@@ -15,13 +15,13 @@ const RESERVED = new Set([
   0x5d,
 ])
 const META: Record<number, string> = {
-  0x2e: '\\.',
-  0x5e: '\\^',
-  0x2d: '\\-',
-  0x7b: '\\{',
-  0x7d: '\\}',
-  0x5c: '\\\\',
-  0x7c: '\\|',
+  46: '\\.',
+  94: '\\^',
+  45: '\\-',
+  123: '\\{',
+  125: '\\}',
+  92: '\\\\',
+  124: '\\|',
 }
 
 function normalizeRegex(regex: string): string {
@@ -70,7 +70,8 @@ export function migrateFormat(input: Record<string, unknown>): void {
   migrateRoutes(input.routes)
   if (Array.isArray(input.services)) {
     for (const service of input.services) {
-      if (typeof service === 'object' && service !== null) migrateRoutes((service as { routes?: unknown }).routes)
+      if (typeof service === 'object' && service !== null)
+        migrateRoutes((service as { routes?: unknown }).routes)
     }
   }
   input._format_version = '3.0'

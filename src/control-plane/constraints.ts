@@ -97,7 +97,11 @@ function resolveOne(
   // a whole entity as the reference (`"service": {…}` as GET returned it): Kong reads its id
   const withId = entries.find(([k]) => k === 'id')
   const [by, given] = withId ?? entries[0] ?? []
-  if ((withId === undefined && entries.length !== 1) || typeof given !== 'string' || (by !== 'id' && by !== keyField)) {
+  if (
+    (withId === undefined && entries.length !== 1) ||
+    typeof given !== 'string' ||
+    (by !== 'id' && by !== keyField)
+  ) {
     const message = `expected a record with 'id' or '${keyField}'`
     return { error: schemaViolation([{ path: field, message }]) }
   }

@@ -55,7 +55,10 @@ export function luaPretty(value: unknown): string {
   }
   return `{${Object.keys(value)
     .sort()
-    .map((k) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `["${k}"]`}=${luaPretty((value as Record<string, unknown>)[k])}`)
+    .map(
+      (k) =>
+        `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `["${k}"]`}=${luaPretty((value as Record<string, unknown>)[k])}`,
+    )
     .join(',')}}`
 }
 
@@ -190,7 +193,11 @@ export function invalidSize(message: string): ApiError {
  * `flattened_errors` (Kong's `?flatten_errors=1` form, grouped by entity; sent always, as
  * clients that do not ask ignore it). With `flatten`, the entity issues leave `fields` as in Kong.
  */
-export function declarativeConfigError(issues: readonly ConfigIssue[], input?: unknown, flatten = false): ApiError {
+export function declarativeConfigError(
+  issues: readonly ConfigIssue[],
+  input?: unknown,
+  flatten = false,
+): ApiError {
   const { flattened, rest } = flattenIssues(issues, input)
   const fields = nestFields(flatten ? rest : issues)
   return new ApiError(400, {

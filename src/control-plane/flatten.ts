@@ -25,7 +25,6 @@ export function splitPath(path: string): Steps {
   return steps
 }
 
-
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -38,7 +37,12 @@ function locate(
   if (typeof top !== 'string' || !(top in SPECS) || typeof index !== 'number') return undefined
   const list = input[top]
   if (!Array.isArray(list) || !isRecord(list[index])) return undefined
-  let found = { kind: top, at: `${top}[${index}]`, entity: list[index] as Record<string, unknown>, rest: steps.slice(2) }
+  let found = {
+    kind: top,
+    at: `${top}[${index}]`,
+    entity: list[index] as Record<string, unknown>,
+    rest: steps.slice(2),
+  }
   for (;;) {
     const [child, i] = found.rest
     const nested = SPECS[found.kind as keyof typeof SPECS].nested as string[]
@@ -78,7 +82,8 @@ export function flattenIssues(
       entry = { entity_type: singular(found.kind), entity, errors: [] }
       if (typeof entity.name === 'string') entry.entity_name = entity.name
       if (typeof entity.id === 'string') entry.entity_id = entity.id
-      if (Array.isArray(entity.tags) && entity.tags.every((t) => typeof t === 'string')) entry.entity_tags = entity.tags
+      if (Array.isArray(entity.tags) && entity.tags.every((t) => typeof t === 'string'))
+        entry.entity_tags = entity.tags
       byEntity.set(found.at, entry)
     }
     entry.errors.push(

@@ -123,7 +123,11 @@ export function createAdminListener(options: HttpOptions): RequestListener {
       // a browser's preflight carries no credentials: it is answered before the token check
       req.resume()
       const segments = decodeSegments((req.url ?? '/').split('?')[0] ?? '/')
-      return send(res, method, preflight(segments && options.router.methods(segments), req.headers, options.token))
+      return send(
+        res,
+        method,
+        preflight(segments && options.router.methods(segments), req.headers, options.token),
+      )
     }
     if (!authorized(req.headers)) {
       req.resume()

@@ -39,7 +39,11 @@ export function exportConfig(ctx: AdminContext, call: AdminCall): AdminResponse 
   const doc = ctx.cp.document
   switch (exportFormat(call)) {
     case 'yaml':
-      return { status: 200, body: exportDeclarative(doc, 'yaml', present), headers: { 'content-type': YAML_TYPE } }
+      return {
+        status: 200,
+        body: exportDeclarative(doc, 'yaml', present),
+        headers: { 'content-type': YAML_TYPE },
+      }
     case 'json':
       return ok(toDeclarative(doc, present))
     default:
@@ -62,7 +66,9 @@ function readInput(call: AdminCall, ctx: AdminContext): { doc: ConfigDocument; i
   let text: string | undefined
   if (body.kind === 'json' && '_format_version' in body.value) {
     const { document, issues } = validateDocument(body.value, ctx.plugins)
-    return document === null ? declarativeConfigError(issues, body.value, flatten) : { doc: document, input: body.value }
+    return document === null
+      ? declarativeConfigError(issues, body.value, flatten)
+      : { doc: document, input: body.value }
   }
   if ((body.kind === 'json' || body.kind === 'form') && typeof body.value.config === 'string') {
     text = body.value.config
