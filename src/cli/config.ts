@@ -45,9 +45,18 @@ function failure(status: number, text: string): string {
   try {
     const body = JSON.parse(text) as {
       message?: string
-      flattened_errors?: Array<{ path: string; message: string }>
+      flattened_errors?: Array<{
+        entity_type: string
+        entity_name?: string
+        errors: Array<{ field?: string; message: string }>
+      }>
     }
-    const issues = body.flattened_errors?.map((e) => `  ${e.path || '(file)'}: ${e.message}`) ?? []
+    const issues = (body.flattened_errors ?? []).flatMap((e) =>
+      e.errors.map((x) => {
+        const who = `${e.entity_type}${e.entity_name === undefined ? '' : ` '${e.entity_name}'`}`
+        return `  ${who}${x.field === undefined ? '' : ` ${x.field}`}: ${x.message}`
+      }),
+    )
     return [`the node answered ${status}: ${body.message ?? text}`, ...issues].join('\n')
   } catch {
     return `the node answered ${status}: ${text}`

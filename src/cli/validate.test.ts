@@ -72,7 +72,7 @@ test('an invalid file prints every issue as path: message and exits 1', async ()
   )
   assert.equal(code, 1)
   assert.deepEqual(output.trimEnd().split('\n'), [
-    'services[0].port: expected an integer, got number',
+    'services[0].port: expected an integer',
     'services[0].routes[0].paths[0]: should start with: / (fixed path) or ~/ (regex path)',
   ])
 })

@@ -8,7 +8,7 @@ export interface ParseOptions {
   format?: 'yaml' | 'json'
 }
 
-type Parsed = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] }
+export type Parsed = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] }
 
 function parseJson(text: string): Parsed {
   try {
@@ -48,13 +48,7 @@ export function parseDeclarative(
   registry: PluginRegistry,
   opts: ParseOptions = {},
 ): ValidationResult {
-  const format = opts.format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml')
-  let parsed = format === 'json' ? parseJson(text) : parseYaml(text)
-  if (!parsed.ok && opts.format === undefined && format === 'json') {
-    // a guess, not a statement: `{` also opens a YAML flow mapping
-    const yaml = parseYaml(text)
-    if (yaml.ok) parsed = yaml
-  }
+  const parsed = parseConfigText(text, opts)
   if (!parsed.ok) return { document: null, issues: parsed.issues }
   if (parsed.value === null || parsed.value === undefined) {
     return {
@@ -63,4 +57,22 @@ export function parseDeclarative(
     }
   }
   return validateDocument(parsed.value, registry)
+}
+
+/**
+ * The value a declarative file's text holds (YAML or JSON, detected as `parseDeclarative`
+ * does), or the syntax issues; nothing is validated.
+ *
+ * @example
+ *   parseConfigText('bobby tables') // → { ok: true, value: 'bobby tables' }
+ */
+export function parseConfigText(text: string, opts: ParseOptions = {}): Parsed {
+  const format = opts.format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml')
+  let parsed = format === 'json' ? parseJson(text) : parseYaml(text)
+  if (!parsed.ok && opts.format === undefined && format === 'json') {
+    // a guess, not a statement: `{` also opens a YAML flow mapping
+    const yaml = parseYaml(text)
+    if (yaml.ok) parsed = yaml
+  }
+  return parsed
 }

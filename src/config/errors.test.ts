@@ -33,8 +33,13 @@ const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['unknown entity field', { services: [svc({ ws_id: 'x' })] }, 'services[0].ws_id', /unknown field/],
   ['service name charset', { services: [svc({ name: 'a b' })] }, 'services[0].name', /only accepted ascii/],
   ['service url', { services: [{ url: 'ftp://h' }] }, 'services[0].url', /unsupported protocol 'ftp'/],
-  ['service port', { services: [svc({ port: 65536 })] }, 'services[0].port', /<= 65535/],
-  ['service timeout', { services: [svc({ read_timeout: 0 })] }, 'services[0].read_timeout', />= 1/],
+  ['service port', { services: [svc({ port: 65536 })] }, 'services[0].port', /between 0 and 65535/],
+  [
+    'service timeout',
+    { services: [svc({ read_timeout: 0 })] },
+    'services[0].read_timeout',
+    /between 1 and 2147483646/,
+  ],
   ['id not a uuid', { services: [svc({ id: '42' })] }, 'services[0].id', /UUID/],
   [
     'route path',
@@ -300,11 +305,11 @@ test('every kind of error is reported at the path where it is written', async (t
   }
 })
 
-test('_format_version is required, must be a string, and 3.0 or 2.1', () => {
+test('_format_version is required, must be a string, and 3.0, 2.1 or 1.1', () => {
   const cases: Array<[unknown, RegExp]> = [
     [undefined, /required field missing/],
     [3, /write "3.0", in quotes/],
-    ['1.1', /unsupported format version '1.1'/],
+    ['1.0', /expected one of: 1.1, 2.1, 3.0/],
   ]
   for (const [version, message] of cases) {
     const { issues } = validateDocument({ _format_version: version, services: [] }, registry)

@@ -4,6 +4,9 @@ import { KINDS, type Kind, SPECS } from './collect.js'
 
 type Entry = Record<string, unknown>
 
+/** How an entity is shown (the Admin API's: every field, null when unset, as Kong exports) */
+export type Shape = (kind: Kind, entity: Entry) => Entry
+
 /** A place an entity can be written: nested in a container entry, or the top-level list. */
 interface Slot {
   entry: Entry
@@ -12,8 +15,8 @@ interface Slot {
 }
 
 /** An entity as written in a file: foreign keys as plain ids (Kong's export), nested lists apart. */
-function toEntry(kind: Kind, entity: object, implied?: string): Entry {
-  const entry: Entry = { ...entity }
+function toEntry(kind: Kind, entity: object, implied?: string, shape?: Shape): Entry {
+  const entry: Entry = shape === undefined ? { ...entity } : shape(kind, entity as Entry)
   for (const field of Object.keys(SPECS[kind].refs)) {
     const ref = entry[field] as Ref | null | undefined
     if (ref === undefined || ref === null || field === implied) delete entry[field]
@@ -40,6 +43,7 @@ function place(
   entities: readonly object[],
   slotsOf: (entity: Record<string, unknown>) => Array<number | undefined>,
   slots: Slot[],
+  shape?: Shape,
 ): void {
   let current = -1
   let nesting = true
@@ -50,12 +54,12 @@ function place(
     const slot = nesting ? candidates[0] : undefined
     if (slot === undefined) {
       nesting = false
-      append(out, kind, toEntry(kind, entity))
+      append(out, kind, toEntry(kind, entity, undefined, shape))
       continue
     }
     current = slot
     const { entry, implied } = slots[slot] as Slot
-    append(entry, kind, toEntry(kind, entity, implied))
+    append(entry, kind, toEntry(kind, entity, implied, shape))
   }
 }
 
@@ -69,12 +73,12 @@ const refId = (entity: Record<string, unknown>, field: string) => (entity[field]
  * @example
  *   const body = toDeclarative(runtime.document) // { _format_version: '3.0', services: [...] }
  */
-export function toDeclarative(doc: ConfigDocument): Entry {
+export function toDeclarative(doc: ConfigDocument, shape?: Shape): Entry {
   const out: Entry = { _format_version: '3.0', _transform: false }
-  const services = doc.services.map((s) => toEntry('services', s))
+  const services = doc.services.map((s) => toEntry('services', s, undefined, shape))
   const serviceAt = new Map(doc.services.map((s, i) => [s.id, i]))
   const serviceSlots = services.map((entry) => ({ entry, implied: 'service' }))
-  place(out, 'routes', doc.routes, (r) => [serviceAt.get(refId(r, 'service') ?? '')], serviceSlots)
+  place(out, 'routes', doc.routes, (r) => [serviceAt.get(refId(r, 'service') ?? '')], serviceSlots, shape)
   if (services.length > 0) out.services = services
 
   // plugin containers in the order the loader walks them: each service then its routes,
@@ -90,7 +94,7 @@ export function toDeclarative(doc: ConfigDocument): Entry {
     for (const route of (service.routes as Entry[] | undefined) ?? []) addSlot(route, 'route')
   }
   for (const route of (out.routes as Entry[] | undefined) ?? []) addSlot(route, 'route')
-  const consumers = doc.consumers.map((c) => toEntry('consumers', c))
+  const consumers = doc.consumers.map((c) => toEntry('consumers', c, undefined, shape))
   for (const consumer of consumers) addSlot(consumer, 'consumer')
   if (consumers.length > 0) out.consumers = consumers
   place(
@@ -99,17 +103,25 @@ export function toDeclarative(doc: ConfigDocument): Entry {
     doc.plugins,
     (p) => ['service', 'route', 'consumer'].map((f) => slotOf.get(refId(p, f) ?? '')),
     pluginSlots,
+    shape,
   )
 
   const consumerSlots = consumers.map((entry) => ({ entry, implied: 'consumer' }))
   const consumerAt = new Map(doc.consumers.map((c, i) => [c.id, i]))
-  const upstreams = doc.upstreams.map((u) => toEntry('upstreams', u))
+  const upstreams = doc.upstreams.map((u) => toEntry('upstreams', u, undefined, shape))
   if (upstreams.length > 0) out.upstreams = upstreams
   const upstreamAt = new Map(doc.upstreams.map((u, i) => [u.id, i]))
   const upstreamSlots = upstreams.map((entry) => ({ entry, implied: 'upstream' }))
-  place(out, 'targets', doc.targets, (t) => [upstreamAt.get(refId(t, 'upstream') ?? '')], upstreamSlots)
+  place(
+    out,
+    'targets',
+    doc.targets,
+    (t) => [upstreamAt.get(refId(t, 'upstream') ?? '')],
+    upstreamSlots,
+    shape,
+  )
   for (const kind of ['keyauth_credentials', 'jwt_secrets', 'basicauth_credentials', 'acls'] as const) {
-    place(out, kind, doc[kind], (c) => [consumerAt.get(refId(c, 'consumer') ?? '')], consumerSlots)
+    place(out, kind, doc[kind], (c) => [consumerAt.get(refId(c, 'consumer') ?? '')], consumerSlots, shape)
   }
   // stable key order (the walk order) whatever order the lists were filled in
   const ordered: Entry = { _format_version: out._format_version, _transform: out._transform }
@@ -124,7 +136,7 @@ export function toDeclarative(doc: ConfigDocument): Entry {
  * @example
  *   await writeFile('kong.yaml', exportDeclarative(document, 'yaml'))
  */
-export function exportDeclarative(doc: ConfigDocument, format: 'yaml' | 'json'): string {
-  const out = toDeclarative(doc)
+export function exportDeclarative(doc: ConfigDocument, format: 'yaml' | 'json', shape?: Shape): string {
+  const out = toDeclarative(doc, shape)
   return format === 'json' ? `${JSON.stringify(out, null, 2)}\n` : stringify(out)
 }

@@ -33,11 +33,13 @@ export const tags = z.array(
 )
 
 export const timestamp = z.number().nonnegative()
-export const port = z.number().int().min(0).max(65535)
+export const port = integer(0, 65535)
 
 /** An integer within Kong's `between = { min, max }`, e.g. `integer(0, 32767)` for retries. */
 export function integer(min: number, max: number) {
-  return z.number().int().min(min).max(max)
+  // Kong's one message for both ends of a range
+  const message = `value should be between ${min} and ${max}`
+  return z.number().int().min(min, message).max(max, message)
 }
 
 /** Service timeouts in ms: Kong's `between = { 1, 2^31 - 2 }`. */

@@ -1,5 +1,5 @@
 // The config layer's public API: load, validate, export and version declarative configuration.
-export { type ParseOptions, parseDeclarative } from './declarative.js'
+export { type ParseOptions, parseConfigText, parseDeclarative } from './declarative.js'
 export { configHash } from './hash.js'
 export { hashPassword, isPasswordHash, verifyPassword } from './password.js'
 export {

@@ -16,18 +16,12 @@ export function joinPath(base: string, step: PropertyKey): string {
   return part.startsWith('"') ? `${base}[${part}]` : `${base}.${part}`
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'a list'
-  return typeof value === 'object' ? 'an object' : `${typeof value}`
-}
-
 const EXPECTED: Record<string, string> = {
   int: 'an integer',
   number: 'a number',
   string: 'a string',
   boolean: 'a boolean',
-  array: 'a list',
+  array: 'an array',
   object: 'an object',
   record: 'an object',
 }
@@ -43,7 +37,8 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'required field missing'
-      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describe(issue.input)}`
+      // Kong's words: `expected an integer`, `expected a string` (it names no received type)
+      return `expected ${EXPECTED[issue.expected] ?? issue.expected}`
     case 'invalid_value':
       return `expected one of: ${issue.values.map((v) => String(v)).join(', ')}`
     case 'too_small':

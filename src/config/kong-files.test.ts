@@ -194,3 +194,32 @@ services:
   assert.equal('_comment' in (doc.services[0] ?? {}), false)
   assert.equal('_ignore' in (doc.routes[0] ?? {}), false)
 })
+
+test('format versions 1.1 and 2.1 migrate as Kong 3 does: regex-looking route paths get "~"', () => {
+  for (const version of ['1.1', '2.1']) {
+    const doc = load(`_format_version: "${version}"
+services:
+  - name: a
+    host: a
+    routes: [{ name: r1, paths: [/plain/path-1_~, "/v1/(.*)", "/end$"] }]
+routes:
+  - name: r2
+    service: a
+    paths: ["/ab%2Ecd[0-9]+", ~/kept]`)
+    const paths = Object.fromEntries(doc.routes.map((r) => [r.name, r.paths]))
+    assert.deepEqual(paths.r1, ['/plain/path-1_~', '~/v1/(.*)', '~/end$'])
+    assert.deepEqual(paths.r2, ['~/ab\\.cd[0-9]+', '~/kept'])
+  }
+  // 3.0 files are taken as written: a path without "~" is a prefix
+  const doc = load('_format_version: "3.0"\nroutes: [{ name: r, paths: ["/v1/(x)"] }]')
+  assert.deepEqual(doc.routes[0]?.paths, ['/v1/(x)'])
+})
+
+test("decK's top-level keys are accepted: _info, _workspace (default), _comment", () => {
+  const doc = load(`_format_version: "3.0"
+_info: { select_tags: [team-a], defaults: {} }
+_workspace: default
+_comment: dumped by decK
+consumers: [{ username: alice }]`)
+  assert.equal(doc.consumers.length, 1)
+})

@@ -90,11 +90,11 @@ test('a Kong export row (nulls, Kong-only fields at their defaults) is accepted;
 test('service rules: ports, timeouts, hosts, tls_verify, Kong-only features, strictness', () => {
   const base = { host: 'h' }
   const cases: Array<[object, string]> = [
-    [{ port: 65536 }, 'x.port: value should be <= 65535'],
-    [{ read_timeout: 0 }, 'x.read_timeout: value should be >= 1'],
-    [{ connect_timeout: 2 ** 31 - 1 }, 'x.connect_timeout: value should be <= 2147483646'],
+    [{ port: 65536 }, 'x.port: value should be between 0 and 65535'],
+    [{ read_timeout: 0 }, 'x.read_timeout: value should be between 1 and 2147483646'],
+    [{ connect_timeout: 2 ** 31 - 1 }, 'x.connect_timeout: value should be between 1 and 2147483646'],
     [{ host: 'h:80' }, 'x.host: must not have a port'],
-    [{ retries: 1.5 }, 'x.retries: expected an integer, got number'],
+    [{ retries: 1.5 }, 'x.retries: expected an integer'],
     [
       { tls_verify: true },
       "x.tls_verify: value must be null: tls_verify only applies when protocol is 'https' or 'wss'",
@@ -250,11 +250,11 @@ test('upstream rules: name, hashing inputs, strict health checks', () => {
       { name: 'u', algorithm: 'least-connections', hash_on: 'ip' },
       "x.hash_on: must be 'none' when algorithm is 'least-connections'",
     ],
-    [{ name: 'u', slots: 5 }, 'x.slots: value should be >= 10'],
+    [{ name: 'u', slots: 5 }, 'x.slots: value should be between 10 and 65536'],
     [{ name: 'u', healthchecks: { active: { foo: 1 } } }, 'x.healthchecks.active.foo: unknown field'],
     [
       { name: 'u', healthchecks: { passive: { unhealthy: { http_statuses: [99] } } } },
-      'x.healthchecks.passive.unhealthy.http_statuses[0]: value should be >= 100',
+      'x.healthchecks.passive.unhealthy.http_statuses[0]: value should be between 100 and 999',
     ],
     [{ name: 'u', use_srv_name: true }, 'x.use_srv_name: use_srv_name is not supported by Portico'],
   ]
@@ -271,7 +271,7 @@ test('targets default to port 8000 and weight 100, stored as host:port', () => {
     "x.target: invalid target: invalid port number in 'a:70000'",
   ])
   assert.deepEqual(problems(targetSchema, { target: 'a', weight: 65536 }), [
-    'x.weight: value should be <= 65535',
+    'x.weight: value should be between 0 and 65535',
   ])
 })
 

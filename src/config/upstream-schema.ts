@@ -16,7 +16,10 @@ import {
 import { formatHostPort, parseHostPort } from './hosts.js'
 
 const statuses = z.array(integer(100, 999))
-const seconds = z.number().min(0).max(65535)
+const seconds = z
+  .number()
+  .min(0, 'value should be between 0 and 65535')
+  .max(65535, 'value should be between 0 and 65535')
 const counter = integer(0, 255)
 
 const active = z.strictObject({

@@ -4,6 +4,7 @@ import { collect, type Item, KINDS, SPECS } from './collect.js'
 import { withoutNulls } from './fields.js'
 import { errorMap, joinPath, toConfigIssues } from './issues.js'
 import { link } from './link.js'
+import { FORMAT_VERSIONS, migrateFormat } from './migrate.js'
 import { hashPassword, isPasswordHash } from './password.js'
 import { checkUniqueness } from './unique.js'
 
@@ -15,7 +16,6 @@ export interface ValidationResult {
   issues: ConfigIssue[]
 }
 
-const FORMAT_VERSIONS = ['3.0', '2.1']
 // Kong entities a Kong file may hold that Portico does not implement: say so rather than "unknown".
 const KONG_ONLY = new Set([
   'certificates',
@@ -48,13 +48,17 @@ function checkTopLevel(input: Record<string, unknown>, issues: ConfigIssue[]): b
   } else if (!FORMAT_VERSIONS.includes(version)) {
     issues.push({
       path: '_format_version',
-      message: `unsupported format version '${version}': expected "3.0"`,
+      message: `expected one of: ${FORMAT_VERSIONS.slice().reverse().join(', ')}`,
     })
   }
   const checks: Record<string, [(v: unknown) => boolean, string]> = {
     _transform: [(v) => typeof v === 'boolean', 'expected a boolean'],
     _comment: [(v) => typeof v === 'string', 'expected a string'],
     _ignore: [Array.isArray, 'expected a list'],
+    // decK's keys: `_info` (select_tags, defaults) and `_workspace` are decK's business; Kong
+    // OSS has the one workspace `default`
+    _info: [isRecord, 'expected an object'],
+    _workspace: [(v) => v === 'default', "expected 'default': Portico has no other workspace"],
   }
   for (const [key, [valid, message]] of Object.entries(checks)) {
     if (input[key] !== undefined && input[key] !== null && !valid(input[key]))
@@ -186,9 +190,14 @@ export function validateDocument(input: unknown, registry: PluginRegistry): Vali
     const message = 'expected an object with _format_version and entity lists'
     return { document: null, issues: [{ path: '', message }] }
   }
+  let file: Record<string, unknown> = input
+  if (file._format_version === '1.1' || file._format_version === '2.1') {
+    file = structuredClone(file)
+    migrateFormat(file)
+  }
   const issues: ConfigIssue[] = []
-  const transform = checkTopLevel(input, issues)
-  const items = collect(input, issues)
+  const transform = checkTopLevel(file, issues)
+  const items = collect(file, issues)
   for (const item of items) parseItem(item, registry, issues)
   link(items, issues)
   checkUniqueness(items, issues)

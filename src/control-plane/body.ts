@@ -70,9 +70,11 @@ export function parseBody(raw: Buffer, contentType: string): ParsedBody | ApiErr
     raw,
     contentType,
   })
-  if (raw.length === 0) return parsed('none', {})
+  const json = type === 'application/json' || type.endsWith('+json')
+  // Kong: a JSON content type promises a JSON body, so an empty one cannot be parsed either
+  if (raw.length === 0) return json ? badRequest('Cannot parse JSON body') : parsed('none', {})
   try {
-    if (type === 'application/json' || type.endsWith('+json')) {
+    if (json) {
       let value: unknown
       try {
         value = JSON.parse(raw.toString('utf8'))

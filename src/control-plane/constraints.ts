@@ -94,8 +94,14 @@ function resolveOne(
     value !== null && typeof value === 'object' && !Array.isArray(value)
       ? Object.entries(value).filter(([, v]) => v !== null && v !== undefined)
       : []
-  const [by, given] = entries[0] ?? []
-  if (entries.length !== 1 || typeof given !== 'string' || (by !== 'id' && by !== keyField)) {
+  // a whole entity as the reference (`"service": {…}` as GET returned it): Kong reads its id
+  const withId = entries.find(([k]) => k === 'id')
+  const [by, given] = withId ?? entries[0] ?? []
+  if (
+    (withId === undefined && entries.length !== 1) ||
+    typeof given !== 'string' ||
+    (by !== 'id' && by !== keyField)
+  ) {
     const message = `expected a record with 'id' or '${keyField}'`
     return { error: schemaViolation([{ path: field, message }]) }
   }

@@ -1,4 +1,7 @@
 import type { ConfigIssue } from '../core/entities.js'
+import { flattenIssues, splitPath } from './flatten.js'
+
+export { splitPath }
 
 /**
  * Kong's DB error codes (kong/db/errors.lua), which its Admin API sends in error bodies. Clients
@@ -41,27 +44,31 @@ export const notFound = (): ApiError => new ApiError(404, { message: 'Not found'
 export const methodNotAllowed = (): ApiError => new ApiError(405, { message: 'Method not allowed' })
 export const badRequest = (message: string): ApiError => new ApiError(400, { message })
 
-/** Lua's `pl.pretty.write(t, '')`, which Kong uses to quote keys in messages: `{name="x"}`. */
+/**
+ * Lua's `pl.pretty.write(t, '')`, which Kong uses to quote keys and error tables in messages:
+ * `{name="x"}`. A list is written as Lua holds it: the run from the first element, then the
+ * entries after a gap with their (1-based) index, `{[2]="…"}`; keys in sorted order.
+ */
 export function luaPretty(value: unknown): string {
   if (value === null || value === undefined) return 'null'
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value !== 'object') return String(value)
-  if (Array.isArray(value)) return `{${value.map(luaPretty).join(',')}}`
-  return `{${Object.entries(value)
-    .map(([k, v]) => `${k}=${luaPretty(v)}`)
-    .join(',')}}`
-}
-
-/** Splits an issue path (`config.limits[0]["x.y"]`) into its steps. */
-export function splitPath(path: string): Array<string | number> {
-  const steps: Array<string | number> = []
-  const re = /([^.[\]]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g
-  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
-    if (m[1] !== undefined) steps.push(m[1])
-    else if (m[2] !== undefined) steps.push(Number(m[2]))
-    else if (m[3] !== undefined) steps.push(JSON.parse(m[3]) as string)
+  if (Array.isArray(value)) {
+    const parts: string[] = []
+    let run = true
+    value.forEach((v, i) => {
+      if (v === null || v === undefined) run = false
+      else parts.push(run ? luaPretty(v) : `[${i + 1}]=${luaPretty(v)}`)
+    })
+    return `{${parts.join(',')}}`
   }
-  return steps
+  return `{${Object.keys(value)
+    .sort()
+    .map(
+      (k) =>
+        `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : `["${k}"]`}=${luaPretty((value as Record<string, unknown>)[k])}`,
+    )
+    .join(',')}}`
 }
 
 type Nested = Record<string, unknown> | unknown[]
@@ -190,20 +197,23 @@ export function invalidSize(message: string): ApiError {
 }
 
 /**
- * 400 for `POST /config`: every issue of the file, nested by path as Kong's `fields`, and as a
- * flat list (`flattened_errors`, Kong's `?flatten_errors=1` form, always included).
+ * 400 for `POST /config`, as Kong's: every issue of the file nested by path as `fields`, the
+ * message `declarative config is invalid: {…}` with those fields in Lua's notation, and
+ * `flattened_errors` (Kong's `?flatten_errors=1` form, grouped by entity; sent always, as
+ * clients that do not ask ignore it). With `flatten`, the entity issues leave `fields` as in Kong.
  */
-export function declarativeConfigError(issues: readonly ConfigIssue[]): ApiError {
-  const shown = issues
-    .slice(0, 5)
-    .map((i) => (i.path === '' ? i.message : `${i.path}: ${i.message}`))
-    .join('; ')
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : ''
+export function declarativeConfigError(
+  issues: readonly ConfigIssue[],
+  input?: unknown,
+  flatten = false,
+): ApiError {
+  const { flattened, rest } = flattenIssues(issues, input)
+  const fields = nestFields(flatten ? rest : issues)
   return new ApiError(400, {
     code: KONG_CODES.DECLARATIVE_CONFIG,
     name: 'invalid declarative configuration',
-    message: `declarative config is invalid: ${shown}${more}`,
-    fields: nestFields(issues),
-    flattened_errors: issues.map((i) => ({ path: i.path, message: i.message })),
+    message: `declarative config is invalid: ${luaPretty(fields)}`,
+    fields,
+    flattened_errors: flattened,
   })
 }

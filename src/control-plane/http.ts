@@ -48,6 +48,51 @@ function send(res: ServerResponse, method: string, reply: AdminResponse | ApiErr
   res.end(method === 'HEAD' ? undefined : data)
 }
 
+// Kong's before_filter: a write's body is JSON, form or multipart (YAML too on /config)
+const BODY_TYPES = ['application/json', 'multipart/form-data', 'application/x-www-form-urlencoded']
+
+/** 415 (Kong's answer) for a write whose body has a content type the Admin API does not read. */
+function unsupportedType(headers: IncomingHttpHeaders, isConfig: boolean): ApiError | undefined {
+  const type = headers['content-type']
+  if (type === undefined) {
+    const length = headers['content-length']
+    const chunked = headers['transfer-encoding'] !== undefined
+    return (length === undefined || length === '0') && !chunked
+      ? undefined
+      : new ApiError(415, { message: 'Unsupported Content-Type: a body needs one' })
+  }
+  const t = type.trim().toLowerCase()
+  if (BODY_TYPES.some((b) => t.startsWith(b)) || /^[a-z]+\/[^;]*\+json/.test(t)) return undefined
+  if (isConfig && /^(application|text)\/(x-)?yaml/.test(t)) return undefined
+  return new ApiError(415, { message: `Unsupported Content-Type: ${type}` })
+}
+
+/**
+ * Kong's `OPTIONS`: 204 with `Allow` (and `Access-Control-Allow-Methods`/`-Headers`) listing the
+ * path's methods. Kong's admin also reflects any `Origin` with credentials on every response;
+ * Portico does so only when an admin token protects the API, so a web page the operator visits
+ * cannot read an open loopback Admin API (docs/kong-compatibility.md, "Admin API CORS").
+ */
+function preflight(methods: string[] | undefined, headers: IncomingHttpHeaders, token: string | undefined) {
+  if (methods === undefined) return notFound()
+  const allow = methods.join(', ')
+  const out: Record<string, string> = {
+    allow,
+    'access-control-allow-methods': allow,
+    'access-control-allow-headers': String(headers['access-control-request-headers'] ?? 'Content-Type'),
+  }
+  if (token !== undefined && token !== '') Object.assign(out, corsHeaders(headers))
+  return { status: 204, headers: out }
+}
+
+/** Kong's `cors_filter` headers, for an Admin API that requires a token. */
+function corsHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  return {
+    'access-control-allow-origin': String(headers.origin ?? '*'),
+    'access-control-allow-credentials': 'true',
+  }
+}
+
 function decodeSegments(path: string): string[] | undefined {
   try {
     return path
@@ -74,6 +119,16 @@ export function createAdminListener(options: HttpOptions): RequestListener {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET'
+    if (method === 'OPTIONS') {
+      // a browser's preflight carries no credentials: it is answered before the token check
+      req.resume()
+      const segments = decodeSegments((req.url ?? '/').split('?')[0] ?? '/')
+      return send(
+        res,
+        method,
+        preflight(segments && options.router.methods(segments), req.headers, options.token),
+      )
+    }
     if (!authorized(req.headers)) {
       req.resume()
       return send(res, method, {
@@ -96,7 +151,13 @@ export function createAdminListener(options: HttpOptions): RequestListener {
       req.resume()
       return send(res, method, matched === undefined ? notFound() : methodNotAllowed())
     }
-    const raw = await readBody(req, segments.length === 1 && segments[0] === 'config' ? configLimit : limit)
+    const isConfig = segments.length === 1 && segments[0] === 'config'
+    const unsupported = WRITES.has(method) ? unsupportedType(req.headers, isConfig) : undefined
+    if (unsupported !== undefined) {
+      req.resume()
+      return send(res, method, unsupported)
+    }
+    const raw = await readBody(req, isConfig ? configLimit : limit)
     if (raw instanceof ApiError) return send(res, method, raw)
     let body = EMPTY
     if (WRITES.has(method)) {

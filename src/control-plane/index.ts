@@ -11,6 +11,7 @@ import type { AdminContext } from './routes/context.js'
 import { mountEntities } from './routes/entities.js'
 import { mountNode, type NodeInfo } from './routes/node.js'
 import { mountRegistry } from './routes/registry.js'
+import { mountSchemas } from './routes/schemas.js'
 import type { UpstreamPolicy } from './upstream-policy.js'
 
 export { assertAdminBinding, isLoopback } from './auth.js'
@@ -73,6 +74,7 @@ export function createAdminApi(options: AdminApiOptions): RequestListener {
     router,
   }
   mountNode(ctx, options.node)
+  mountSchemas(ctx)
   router.add('GET', '/config', (call) => exportConfig(ctx, call))
   router.add('POST', '/config', (call) => importConfig(ctx, call))
   mountEntities(ctx)

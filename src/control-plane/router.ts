@@ -48,6 +48,19 @@ export class Router<H> {
     return handler === undefined ? 'method' : { handler, params }
   }
 
+  /**
+   * The methods a path answers, as Kong's `OPTIONS` lists them in `Allow`: sorted, with HEAD
+   * where there is GET and OPTIONS itself; `undefined` for an unknown path.
+   */
+  methods(segments: readonly string[]): string[] | undefined {
+    const node = walk(this.#root, segments, 0, {})
+    if (node === undefined) return undefined
+    const methods = new Set(node.handlers.keys())
+    if (methods.has('GET')) methods.add('HEAD')
+    methods.add('OPTIONS')
+    return [...methods].sort()
+  }
+
   /** Every registered pattern with its methods (`GET /endpoints`). */
   patterns(): Array<{ path: string; methods: string[] }> {
     const out: Array<{ path: string; methods: string[] }> = []

@@ -1,9 +1,14 @@
 import type { RequestContext } from '../core/context.js'
 import { childTraceparent } from '../observability/trace.js'
 
-/** RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop. */
+/**
+ * RFC 9110 §7.6.1 hop-by-hop headers, plus the non-standard ones proxies also drop, and
+ * `Expect`: the gateway answers `100-continue` itself before it reads the body (as nginx does),
+ * so the upstream gets a plain request (undici refuses to send `Expect` at all).
+ */
 const HOP_BY_HOP = new Set([
   'connection',
+  'expect',
   'keep-alive',
   'proxy-connection',
   'proxy-authenticate',

@@ -103,9 +103,9 @@ describe('Admin API: /config, /, /status', () => {
     assert.equal(res.status, 400)
     assert.equal(res.body.code, 14)
     assert.equal(res.body.name, 'invalid declarative configuration')
-    const flat = res.body.flattened_errors as Array<{ path: string }>
-    assert.ok(flat.some((e) => e.path === 'services[0].port'))
-    assert.ok(flat.some((e) => e.path.startsWith('services[1]')))
+    const flat = res.body.flattened_errors as Array<{ entity_name: string; errors: Array<{ field: string }> }>
+    assert.ok(flat.some((e) => e.entity_name === 'x' && e.errors.some((x) => x.field === 'port')))
+    assert.ok(flat.some((e) => (e as { entity_type?: string }).entity_type === 'route'))
     assert.ok(Array.isArray((res.body.fields as { services: unknown[] }).services))
     assert.deepEqual((await a.req('GET', '/config?format=json')).body, before)
     assert.equal(

@@ -176,7 +176,11 @@ describe('Admin API: plugins', () => {
     assert.ok(enabled.includes('key-auth') && enabled.includes('rate-limiting'))
     const schema = await a.req('GET', '/schemas/plugins/rate-limiting')
     assert.equal(schema.status, 200)
-    assert.ok('minute' in (schema.body.properties as object))
+    const fields = schema.body.fields as Array<Record<string, { fields?: Array<Record<string, unknown>> }>>
+    const config = fields.find((f) => 'config' in f)?.config?.fields ?? []
+    assert.ok(config.some((f) => 'minute' in f))
+    const json = await a.req('GET', '/schemas/plugins/rate-limiting?format=jsonschema')
+    assert.ok('minute' in (json.body.properties as object))
     assert.equal((await a.req('GET', '/schemas/plugins/nope')).status, 404)
     await a.req('DELETE', `/plugins/${id}`)
   })

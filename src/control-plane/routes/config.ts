@@ -1,7 +1,7 @@
 import {
   configHash,
   exportDeclarative,
-  parseDeclarative,
+  parseConfigText,
   toDeclarative,
   validateDocument,
 } from '../../config/index.js'
@@ -39,28 +39,48 @@ export function exportConfig(ctx: AdminContext, call: AdminCall): AdminResponse 
   const doc = ctx.cp.document
   switch (exportFormat(call)) {
     case 'yaml':
-      return { status: 200, body: exportDeclarative(doc, 'yaml'), headers: { 'content-type': YAML_TYPE } }
+      return {
+        status: 200,
+        body: exportDeclarative(doc, 'yaml', present),
+        headers: { 'content-type': YAML_TYPE },
+      }
     case 'json':
-      return ok(toDeclarative(doc))
+      return ok(toDeclarative(doc, present))
     default:
-      return ok({ config: exportDeclarative(doc, 'yaml') })
+      return ok({ config: exportDeclarative(doc, 'yaml', present) })
   }
 }
 
+/** Kong's answer when the file is not an object (a bare string, a list, a number). */
+const notAnObject = (flatten: boolean) =>
+  declarativeConfigError(
+    [{ path: 'error', message: 'failed parsing declarative configuration: expected an object' }],
+    undefined,
+    flatten,
+  )
+
 /** The declarative input of `POST /config`: the body itself, a `config` field, or raw text. */
-function readInput(call: AdminCall, ctx: AdminContext): { doc: ConfigDocument } | ApiError {
+function readInput(call: AdminCall, ctx: AdminContext): { doc: ConfigDocument; input: unknown } | ApiError {
   const body = call.body
+  const flatten = ['1', 'true', 'on', 'yes'].includes(call.query.get('flatten_errors') ?? '')
   let text: string | undefined
   if (body.kind === 'json' && '_format_version' in body.value) {
     const { document, issues } = validateDocument(body.value, ctx.plugins)
-    return document === null ? declarativeConfigError(issues) : { doc: document }
+    return document === null
+      ? declarativeConfigError(issues, body.value, flatten)
+      : { doc: document, input: body.value }
   }
   if ((body.kind === 'json' || body.kind === 'form') && typeof body.value.config === 'string') {
     text = body.value.config
   } else if (body.kind === 'other') text = body.raw.toString('utf8')
   if (text === undefined || text.trim() === '') return badRequest('expected a declarative configuration')
-  const { document, issues } = parseDeclarative(text, ctx.plugins)
-  return document === null ? declarativeConfigError(issues) : { doc: document }
+  const parsed = parseConfigText(text)
+  if (!parsed.ok) return declarativeConfigError(parsed.issues, undefined, flatten)
+  const value = parsed.value
+  // a text that is a scalar or a list (`config=bobby tables`): Kong's `fields.error`
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return notAnObject(flatten)
+  const { document, issues } = validateDocument(value, ctx.plugins)
+  return document === null ? declarativeConfigError(issues, value, flatten) : { doc: document, input: value }
 }
 
 /**
@@ -74,7 +94,7 @@ export async function importConfig(ctx: AdminContext, call: AdminCall): Promise<
   const input = readInput(call, ctx)
   if (!('doc' in input)) return input
   const refused = policyIssues(input.doc, ctx.env.policy)
-  if (refused.length > 0) return declarativeConfigError(refused)
+  if (refused.length > 0) return declarativeConfigError(refused, input.input)
   if (call.query.get('check_hash') === '1' && configHash(input.doc) === ctx.cp.hash) return { status: 304 }
   const result = await ctx.cp.replace(input.doc)
   if (!result.ok) return result.error

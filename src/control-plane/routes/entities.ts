@@ -1,6 +1,6 @@
 import type { Ref } from '../../core/entities.js'
 import { findEntity } from '../constraints.js'
-import { isApiError, methodNotAllowed, notFound } from '../errors.js'
+import { badRequest, isApiError, methodNotAllowed, notFound } from '../errors.js'
 import type { AdminCall, AdminHandler } from '../http.js'
 import { CREDENTIAL_PATHS, type Kind, listOf, present, SPECS } from '../kinds.js'
 import { createEntity, deleteEntity, updateEntity, upsertEntity } from '../ops.js'
@@ -61,6 +61,10 @@ export function mountKind(ctx: AdminContext, kind: Kind, base: string, param: st
   const list: AdminHandler = (call) => {
     const owner = parentOf(ctx, call, parent)
     if (owner === undefined) return notFound()
+    // Kong: `?custom_id=` and a bare `?custom_id` are refused, not "every consumer"
+    if (kind === 'consumers' && call.query.get('custom_id') === '') {
+      return badRequest('custom_id must be an unempty string')
+    }
     const items = collection(kind, call, listOf(ctx.cp.document, kind), owner, parent)
     const page = paginate(items, call.query, call.path.replace(/\/+$/, ''))
     if (isApiError(page)) return page

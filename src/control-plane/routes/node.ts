@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import type { Ref } from '../../core/entities.js'
 import { findEntity } from '../constraints.js'
 import { notFound } from '../errors.js'
@@ -82,20 +81,13 @@ function upstreamHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall) {
   return ok({ data, next: null, node_id: node.nodeId })
 }
 
-/** `GET /`, `/status`, `/endpoints`, `/metrics`, plugin listings and schemas, upstream health. */
+/** `GET /`, `/status`, `/endpoints`, `/metrics`, plugin listings, upstream health. */
 export function mountNode(ctx: AdminContext, node: NodeInfo): void {
   const r = ctx.router
   r.add('GET', '/', () => root(ctx, node))
   r.add('GET', '/status', () => status(ctx, node))
   r.add('GET', '/endpoints', () => ok({ data: r.patterns().map((p) => p.path) }))
   r.add('GET', '/plugins/enabled', () => ok({ enabled_plugins: ctx.plugins.names() }))
-  const schema = (call: AdminCall) => {
-    const def = ctx.plugins.get(call.params.name as string)
-    if (def === undefined) return { status: 404, body: { message: `No plugin named '${call.params.name}'` } }
-    return ok(z.toJSONSchema(def.schema, { io: 'input', unrepresentable: 'any' }))
-  }
-  r.add('GET', '/schemas/plugins/:name', schema)
-  r.add('GET', '/plugins/schema/:name', schema)
   r.add('GET', '/metrics', async () => {
     const scraped = (await node.metrics?.()) ?? null
     if (scraped === null)

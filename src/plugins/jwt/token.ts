@@ -24,6 +24,18 @@ function cookie(header: string | undefined, name: string): string | undefined {
 }
 
 /**
+ * The first occurrence of a header (`name` lower-case), as Kong reads a duplicated one: Node
+ * joins repeated custom headers with ", ", which would glue two tokens together.
+ */
+function firstHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i] as string
+    if (n.length === name.length && (n === name || n.toLowerCase() === name)) return raw[i + 1]
+  }
+  return undefined
+}
+
+/**
  * The request's token, Kong 3.x's `retrieve_tokens`: query parameters, then cookies, then
  * `Bearer` headers; the same token found in several places counts once, two different ones are
  * {@link MULTIPLE}. Undefined when there is none.
@@ -49,8 +61,7 @@ export function findToken(ctx: RequestContext, sources: TokenSources): string | 
   const headers = ctx.req.headers
   for (const name of sources.cookies) add(cookie(headers.cookie, name))
   for (const name of sources.headers) {
-    const h = headers[name]
-    const value = Array.isArray(h) ? h[0] : h
+    const value = firstHeader(ctx.req.rawHeaders, name)
     if (value === undefined) continue
     // the common case without a regex: exactly "Bearer <token>"
     if (value.startsWith('Bearer ') && value.indexOf(' ', 7) === -1) add(value.slice(7))

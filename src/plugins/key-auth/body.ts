@@ -1,20 +1,25 @@
 import type { RequestContext } from '../../core/context.js'
 import { queryParam, withoutParams } from '../kit/auth/query.js'
 import { readBody } from '../kit/body.js'
+import { boundaryOf, multipartField, withoutPart } from './multipart.js'
 
 /** Largest declared body key-auth reads to look for a key (`key_in_body`); larger ones are left alone. */
 export const BODY_LIMIT = 1024 * 1024
 
-/** A request body key-auth can look into: a JSON object or a form-encoded string. */
-export type ParsedBody = { kind: 'json'; value: Record<string, unknown> } | { kind: 'form'; raw: string }
+/** A request body key-auth can look into: a JSON object, a form-encoded string or multipart. */
+export type ParsedBody =
+  | { kind: 'json'; value: Record<string, unknown> }
+  | { kind: 'form'; raw: string }
+  | { kind: 'multipart'; buf: Buffer; boundary: string }
 
-/** The body's media type when key-auth can parse it (Kong's `get_body`: JSON and forms). */
-export function bodyKind(ctx: RequestContext): 'json' | 'form' | null {
+/** The body's media type when key-auth can parse it (Kong's `get_body`: JSON, forms, multipart). */
+export function bodyKind(ctx: RequestContext): 'json' | 'form' | 'multipart' | null {
   const type = ctx.req.headers['content-type']
   if (type === undefined) return null
   const t = type.toLowerCase()
   if (t.startsWith('application/json') || /^application\/[^;]*\+json/.test(t)) return 'json'
   if (t.startsWith('application/x-www-form-urlencoded')) return 'form'
+  if (t.startsWith('multipart/form-data') && boundaryOf(type) !== undefined) return 'multipart'
   return null
 }
 
@@ -34,6 +39,9 @@ export async function parsedBody(ctx: RequestContext): Promise<ParsedBody | null
   const buf = await readBody(ctx)
   if (buf.length === 0) return null
   if (kind === 'form') return { kind, raw: buf.toString('utf8') }
+  if (kind === 'multipart') {
+    return { kind, buf, boundary: boundaryOf(String(ctx.req.headers['content-type'])) as string }
+  }
   try {
     const value: unknown = JSON.parse(buf.toString('utf8'))
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return null
@@ -45,6 +53,7 @@ export async function parsedBody(ctx: RequestContext): Promise<ParsedBody | null
 
 /** A field of the body, shaped as Kong sees it: a string, several values, or anything else. */
 export function bodyField(body: ParsedBody, name: string): unknown {
+  if (body.kind === 'multipart') return multipartField(body.buf, body.boundary, name)
   return body.kind === 'form' ? queryParam(body.raw, name) : body.value[name]
 }
 
@@ -56,8 +65,11 @@ export function bodyField(body: ParsedBody, name: string): unknown {
  *   stripBodyField(ctx, body, 'apikey')
  */
 export function stripBodyField(ctx: RequestContext, body: ParsedBody, name: string): void {
-  let out: string
-  if (body.kind === 'form') {
+  let out: string | Buffer
+  if (body.kind === 'multipart') {
+    out = withoutPart(body.buf, body.boundary, name)
+    if (out === body.buf) return
+  } else if (body.kind === 'form') {
     out = withoutParams(body.raw, new Set([name]))
     if (out === body.raw) return
   } else {
@@ -65,7 +77,7 @@ export function stripBodyField(ctx: RequestContext, body: ParsedBody, name: stri
     delete body.value[name]
     out = JSON.stringify(body.value)
   }
-  const buf = Buffer.from(out)
+  const buf = typeof out === 'string' ? Buffer.from(out) : out
   ctx.upstreamBody = buf
   ctx.setUpstreamHeader('content-length', String(buf.length))
 }

@@ -3,7 +3,7 @@ import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
 import { type AuthResult, authFlow } from '../kit/auth/flow.js'
 import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
-import { queryParam, withoutParams } from '../kit/auth/query.js'
+import { queryParam, withoutParamsReencoded } from '../kit/auth/query.js'
 import { SecretIndex } from '../kit/auth/safe-equal.js'
 import { bodyField, bodyKind, type ParsedBody, parsedBody, stripBodyField } from './body.js'
 import { type KeyAuthConfig, schema } from './schema.js'
@@ -49,7 +49,9 @@ function headerValue(ctx: RequestContext, name: string): string | string[] | und
   let values: string[] | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const n = raw[i]!
-    if (n.length !== name.length || (n !== name && n.toLowerCase() !== name)) continue
+    // Kong reads headers as nginx variables, where `-` and `_` are one: key name `api_key`
+    // also finds an `api-key` header (`name` is lower-case with `-`)
+    if (n.length !== name.length || (n !== name && n.toLowerCase().replace(/_/g, '-') !== name)) continue
     if (first === undefined) first = raw[i + 1]!
     else (values ??= [first]).push(raw[i + 1]!)
   }
@@ -71,7 +73,7 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
   const refuse = (ctx: RequestContext, message: string) =>
     reply(ctx, 'UNAUTHORIZED', { message, headers: challenge })
   const names = config.key_names
-  const headerNames = names.map((n) => n.toLowerCase())
+  const headerNames = names.map((n) => n.toLowerCase().replace(/_/g, '-'))
   const {
     key_in_header: inHeader,
     key_in_query: inQuery,
@@ -105,8 +107,9 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
     if (hide) {
       if (body === NEED_BODY && inBody && bodyKind(ctx) !== null) return NEED_BODY
       ctx.removeUpstreamHeader(headerNames[at]!)
-      if (ctx.upstreamQuery !== '')
-        ctx.upstreamQuery = withoutParams(ctx.upstreamQuery, new Set([names[at]!]))
+      ctx.removeUpstreamHeader(headerNames[at]!.replace(/-/g, '_'))
+      if (ctx.upstreamQuery !== '' && queryParam(ctx.upstreamQuery, names[at]!) !== undefined)
+        ctx.upstreamQuery = withoutParamsReencoded(ctx.upstreamQuery, new Set([names[at]!]))
       if (body !== null && body !== NEED_BODY) stripBodyField(ctx, body, names[at]!)
     }
     const cred = keys.find(key)

@@ -60,3 +60,27 @@ export function withoutParams(query: string, names: ReadonlySet<string>): string
   }
   return kept.join('&')
 }
+
+// nginx's `ngx.escape_uri`: everything but unreserved characters is %-encoded
+const escapeUri = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/**
+ * The query without the named parameters, the others decoded and encoded again as Kong's
+ * `set_query` writes them (order kept; a bare flag stays a bare name): what Kong sends upstream
+ * after hide_credentials.
+ *
+ * @example
+ *   withoutParamsReencoded('c=valu%651&api%6B%65%79=k', new Set(['apikey'])) // → 'c=value1'
+ */
+export function withoutParamsReencoded(query: string, names: ReadonlySet<string>): string {
+  const kept: string[] = []
+  for (const part of query.split('&')) {
+    if (part === '') continue
+    const eq = part.indexOf('=')
+    const key = decode(eq === -1 ? part : part.slice(0, eq))
+    if (names.has(key)) continue
+    kept.push(eq === -1 ? escapeUri(key) : `${escapeUri(key)}=${escapeUri(decode(part.slice(eq + 1)))}`)
+  }
+  return kept.join('&')
+}
