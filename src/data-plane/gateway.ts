@@ -65,6 +65,11 @@ export class Gateway {
     return this.#runtime
   }
 
+  /** responses in progress now (the node's busy connections, for its metrics) */
+  get inProgress(): number {
+    return this.#inflight.size
+  }
+
   get draining(): boolean {
     return this.#draining
   }
@@ -232,7 +237,7 @@ export class Gateway {
     copy.maxBody = ctx.maxBody
     copy.upstreamHeaderEdits = ctx.upstreamHeaderEdits === null ? null : new Map(ctx.upstreamHeaderEdits)
     copy.responseHeaders = ctx.responseHeaders === null ? null : [...ctx.responseHeaders]
-    copy.state = ctx.state === null ? null : { ...ctx.state }
+    copy.slots = ctx.slots === null ? null : ctx.slots.slice()
     // read now: the client's socket may be gone by the time the copy goes upstream
     const fwd = this.#forwardInfo(ctx, p)
     rt.inflight++

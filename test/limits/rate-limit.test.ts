@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
-import { z } from 'zod'
-import type { PluginDefinition } from '../../src/core/plugin.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 /** node settings: the shared Redis under a fresh key prefix (counters of earlier runs stay out) */
@@ -14,20 +13,15 @@ const withRedis = (extra: Record<string, unknown> = {}) => ({
 })
 
 /** Stands in for an auth plugin: the consumer and credential come from test headers. */
-const fakeAuth: PluginDefinition = {
-  name: 'fake-auth',
-  priority: 1000,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      const c = ctx.header('x-consumer')
-      const k = ctx.header('x-credential')
-      if (c !== undefined) ctx.consumer = { id: c }
-      if (k !== undefined) ctx.credential = { id: k, identifier: k }
-      return undefined
-    },
-  }),
-}
+const fakeAuth = testPlugin('fake-auth', 1000, () => ({
+  access(ctx) {
+    const c = ctx.header('x-consumer')
+    const k = ctx.header('x-credential')
+    if (c !== undefined) ctx.consumer = { id: c }
+    if (k !== undefined) ctx.credential = { id: k, identifier: k }
+    return undefined
+  },
+}))
 
 const route = (name: string, config: Record<string, unknown>, extra = '') => `
       - name: ${name}

@@ -9,8 +9,8 @@ import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
 import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
 import { refreshAccess, sharedLookup } from './shared.js'
-import { BYPASSED, RequestState } from './state.js'
-import { dropped, hit, markStatus, NAME, release, revalidate, settle, upstream } from './steps.js'
+import { BYPASSED, CACHE_STATE, CACHE_STATUS, RequestState } from './state.js'
+import { dropped, hit, markStatus, release, revalidate, settle, upstream } from './steps.js'
 import { prepareStore } from './store.js'
 
 const NO_DIRECTIVES: Directives = Object.freeze({}) as Directives
@@ -62,7 +62,7 @@ export class ProxyCache implements PluginInstance {
     }
     const s = new RequestState()
     s.debug = h['kong-debug'] !== undefined
-    ;(ctx.state ??= {})[NAME] = s
+    ctx.set(CACHE_STATE, s)
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
     const cl = h['content-length']
     if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
@@ -73,8 +73,8 @@ export class ProxyCache implements PluginInstance {
   }
 
   #bypass(ctx: RequestContext): undefined {
-    ;(ctx.state ??= {})[NAME] = BYPASSED
-    ctx.cacheStatus = 'Bypass'
+    ctx.set(CACHE_STATE, BYPASSED as RequestState)
+    ctx.set(CACHE_STATUS, 'Bypass')
     return undefined
   }
 
@@ -140,7 +140,7 @@ export class ProxyCache implements PluginInstance {
   }
 
   response(ctx: RequestContext, head: ResponseHead): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
     if (s.status === 'Hit') return this.#headers(s, head, true)
     if (s.status === 'Bypass') return this.#headers(s, head, false)
@@ -183,12 +183,12 @@ export class ProxyCache implements PluginInstance {
   }
 
   body(ctx: RequestContext, _head: ResponseHead, _body: Buffer): Buffer | undefined {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     return s?.serveStale ? s.entry!.body : undefined
   }
 
   log(ctx: RequestContext): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
     if (s !== BYPASSED) dropped(this, s) // settles a fill or lock left open (client gone early)
     if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss

@@ -8,6 +8,7 @@ import { compileKey } from './key.js'
 import { type CacheInstance, type CacheNode, cacheNode } from './node.js'
 import { compileRules } from './rules.js'
 import { type ProxyCacheConfig, schema } from './schema.js'
+import { CACHE_STATUS } from './state.js'
 
 function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   const r = c.redis
@@ -141,4 +142,12 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
     )
   },
   adminRoutes: (services) => adminRoutes(cacheNode(services)),
+  telemetry(t) {
+    t.outcome(CACHE_STATUS, {
+      metric: 'portico_cache_requests_total',
+      help: 'Cache outcomes (proxy-cache)',
+      label: 'status',
+      logField: 'cache',
+    })
+  },
 }

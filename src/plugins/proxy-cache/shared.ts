@@ -5,7 +5,7 @@ import { type CachedResponse, decode, type Stored } from './entry.js'
 import type { Directives } from './http-rules.js'
 import { variantKey } from './key.js'
 import { freshness } from './rules.js'
-import type { RequestState } from './state.js'
+import { CACHE_STATE, type RequestState } from './state.js'
 import {
   type CacheParts,
   FILL_WAIT_MS,
@@ -13,7 +13,6 @@ import {
   hit,
   LOCK_TTL_MS,
   markStatus,
-  NAME,
   revalidate,
   settle,
   upstream,
@@ -109,7 +108,7 @@ async function readShared(c: CacheParts, blob: Promise<Buffer | null>, key: stri
  * refresh takes the key's fill lock, so one node refreshes; without it, nothing is sent.
  */
 export function refreshAccess(c: CacheParts, ctx: RequestContext): AccessResult | Promise<AccessResult> {
-  const s = ctx.state?.[NAME] as RequestState | undefined
+  const s = ctx.get(CACHE_STATE)
   if (s === undefined || s.refreshOf === null) return NOT_NEEDED
   const rc = c.inst.redis
   if (rc === null) return undefined

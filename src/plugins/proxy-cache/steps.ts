@@ -6,7 +6,7 @@ import type { CachedResponse } from './entry.js'
 import type { Directives } from './http-rules.js'
 import type { CacheInstance, CacheNode } from './node.js'
 import type { Rules } from './rules.js'
-import { type CacheStatus, RequestState } from './state.js'
+import { CACHE_STATE, CACHE_STATUS, type CacheStatus, RequestState } from './state.js'
 
 /**
  * The steps of a proxy-cache request that the lookup (cache.ts), the Redis tier (shared.ts) and
@@ -14,7 +14,6 @@ import { type CacheStatus, RequestState } from './state.js'
  * releasing the Redis lock, arranging a background refresh.
  */
 
-export const NAME = 'proxy-cache'
 /** How long the redis strategy's in-process tier keeps an entry: a hot key costs no round trip. */
 export const FRONT_TTL_MS = 1000
 /** Lifetime of the fill lock in Redis: a node that dies holding it blocks the others this long. */
@@ -33,7 +32,7 @@ export interface CacheParts extends PluginInstance {
 /** Sets the outcome on the request's state and on the context (logs, metrics). */
 export function markStatus(ctx: RequestContext, s: RequestState, status: CacheStatus): void {
   s.status = status
-  ctx.cacheStatus = status
+  ctx.set(CACHE_STATUS, status)
 }
 
 /** Answers from the cache. */
@@ -105,8 +104,8 @@ export function revalidate(c: CacheParts, ctx: RequestContext, s: RequestState, 
       r.index = s.index
       r.bodyHash = s.bodyHash
       r.refreshOf = e
-      ;(copy.state ??= {})[NAME] = r
-      copy.cacheStatus = 'Refresh'
+      copy.set(CACHE_STATE, r)
+      copy.set(CACHE_STATUS, 'Refresh')
     },
     done: () => {
       node.refreshing.delete(key)

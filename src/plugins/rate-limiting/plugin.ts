@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import { GatewayError, reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, PluginInstance, Reply } from '../../core/plugin.js'
-import { newRateLimitingStats, RATE_LIMITING_STATS, type RateLimitingStats } from '../../core/services.js'
+import { slot } from '../../core/slot.js'
 import { firstConnect } from '../kit/redis/connect.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
@@ -10,6 +10,13 @@ import { HeaderSet, seconds } from './headers.js'
 import { LocalCounters } from './local-store.js'
 import { RedisLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
+import {
+  newRateLimitingStats,
+  RATE_LIMIT,
+  RATE_LIMITING_STATS,
+  type RateLimitingStats,
+  telemetry,
+} from './stats.js'
 import { PERIODS } from './windows.js'
 
 const ALGORITHMS: Record<Config['algorithm'], Algorithm> = {
@@ -25,8 +32,7 @@ interface Composed {
   /** give back what earlier instances recorded when a later one refuses */
   undo: Array<() => void>
 }
-const COMPOSED = 'rate-limiting'
-const newComposed = (): Composed => ({ start: -1, undo: [] })
+const COMPOSED = slot<Composed | null>('rate-limiting.composed', null)
 
 /** Identifiers longer than this are hashed, so a huge header value cannot make a huge key. */
 const MAX_ID = 200
@@ -104,7 +110,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
 
   const refuse = (ctx: RequestContext, v: ArrayLike<number>): Reply => {
     stats.rejected++
-    ctx.rateLimit = 'rejected'
+    ctx.set(RATE_LIMIT, 'rejected')
     // Kong's hide_client_headers hides Retry-After as well
     if (headers === null) return reply(ctx, 'RATE_LIMITED', refusal)
     const h = { 'retry-after': String(seconds(v[1]!)), 'ratelimit-scope': scope }
@@ -115,7 +121,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const decide = (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null): AccessResult => {
     const allowed = v[0] === 0
     if (composed) {
-      const rec = ctx.scratch(COMPOSED, newComposed)
+      const rec = ctx.get(COMPOSED) ?? ctx.set(COMPOSED, { start: -1, undo: [] })
       if (headers !== null) {
         if (rec.start === -1) {
           rec.start = ctx.responseHeaders?.length ?? 0
@@ -129,7 +135,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
     } else if (headers !== null) headers.emit(ctx, v as never)
     if (!allowed) return refuse(ctx, v)
     stats.allowed++
-    ctx.rateLimit = 'allowed'
+    ctx.set(RATE_LIMIT, 'allowed')
     return undefined
   }
 
@@ -209,4 +215,5 @@ export const plugin: PluginDefinition<Config> = {
   priority: 910,
   schema,
   create,
+  telemetry,
 }

@@ -1,10 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../core/logger.js'
-import type { RateLimitingStats, RedisConnection } from '../../core/services.js'
+import type { RedisConnection } from '../../core/services.js'
 import { BREAK_MS, breakerFor, type RedisBreaker } from '../kit/redis/breaker.js'
 import { DeadlineQueue, type Pending } from '../kit/redis/deadline.js'
 import type { Algorithm, Limit } from './algorithms.js'
 import { RATE_LIMIT_LUA } from './lua.js'
+import type { RateLimitingStats } from './stats.js'
 
 type Client = Redis | Cluster
 type ScriptFn = (...args: unknown[]) => unknown

@@ -1,12 +1,19 @@
 import type { RequestContext } from '../../core/context.js'
 import { reply } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import type { RequestQueueStats } from '../../core/services.js'
+import { slot } from '../../core/slot.js'
 import type { RedisSlots } from './redis-slots.js'
 import { SharedSlots, type Waiters } from './shared-slots.js'
-import { DONE, HOLDING, type Outcome, Scope, Ticket, WAITING } from './ticket.js'
+import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
+import { DONE, HOLDING, Scope, Ticket, WAITING } from './ticket.js'
 
-export type { Outcome } from './ticket.js'
+export type { Outcome } from './stats.js'
+
+/**
+ * The request's tickets, one per request-queue instance that let it in (instances with distinct
+ * `instance_name`s compose on one route), linked through `other`: no allocation beyond the ticket.
+ */
+const TICKETS = slot<Ticket | null>('request-queue.tickets', null)
 
 /** What one queue needs of the config (updated in place when a reload keeps the queue). */
 export interface QueueLimits {
@@ -79,7 +86,7 @@ export class RequestQueue implements Waiters {
 
   /**
    * The access phase: a slot now (undefined), a refusal (a reply), or a wait (a promise that
-   * settles with one of those). The ticket is kept in `ctx.state[ticketKey]` for {@link finish}.
+   * settles with one of those). The ticket is kept on the request (its slot, under `ticketKey`) for {@link finish}.
    */
   enter(ctx: RequestContext, scopeId: string, ticketKey: string): AccessResult | Promise<AccessResult> {
     let s = this.scopes.get(scopeId)
@@ -89,7 +96,9 @@ export class RequestQueue implements Waiters {
       this.shared?.track(s)
     }
     const t = new Ticket(s, ctx, performance.now())
-    ;(ctx.state ??= {})[ticketKey] = t
+    t.owner = ticketKey
+    t.other = ctx.get(TICKETS)
+    ctx.set(TICKETS, t)
     if (s.waiting === 0) {
       if (this.shared !== null) return this.shared.ask(t)
       if (s.held < this.limits.concurrency) {
@@ -112,8 +121,9 @@ export class RequestQueue implements Waiters {
 
   /** The log phase: gives the slot back, or leaves the queue when the client went away. */
   finish(ctx: RequestContext, ticketKey: string): void {
-    const t = ctx.state?.[ticketKey] as Ticket | undefined
-    if (t === undefined) return
+    let t = ctx.get(TICKETS)
+    while (t !== null && t.owner !== ticketKey) t = t.other
+    if (t === null) return
     const prev = t.state
     if (prev === DONE) return
     t.state = DONE
@@ -127,7 +137,7 @@ export class RequestQueue implements Waiters {
     }
     // the client left before it got a slot
     this.stats.abandoned++
-    ctx.queued = 'abandoned'
+    ctx.set(QUEUED, 'abandoned')
     if (prev === WAITING) {
       if (t.timer !== null) clearTimeout(t.timer)
       t.timer = null
@@ -145,7 +155,7 @@ export class RequestQueue implements Waiters {
     if (s.waiting >= this.limits.queueSize) {
       t.state = DONE
       this.stats.rejectedFull++
-      t.ctx.queued = 'rejected'
+      t.ctx.set(QUEUED, 'rejected')
       this.tidy(s)
       return this.#refusal(t.ctx, 'QUEUE_FULL', this.limits.queueSize)
     }
@@ -178,7 +188,7 @@ export class RequestQueue implements Waiters {
     const s = t.scope
     this.#unlink(t)
     this.stats.rejectedTimeout++
-    t.ctx.queued = 'timeout'
+    t.ctx.set(QUEUED, 'timeout')
     this.settle(t, this.#refusal(t.ctx, 'QUEUE_TIMEOUT', s.waiting))
     this.tidy(s)
   }
@@ -209,7 +219,7 @@ export class RequestQueue implements Waiters {
     this.stats.inFlight++
     if (outcome === 'immediate') this.stats.admitted++
     else this.stats.dequeued++
-    t.ctx.queued = outcome
+    t.ctx.set(QUEUED, outcome)
     if (this.limits.waitHeader) {
       t.ctx.addResponseHeader('x-queue-wait-ms', String(Math.round(t.admittedAt - t.arrivedAt)))
     }
@@ -228,7 +238,7 @@ export class RequestQueue implements Waiters {
     if (this.limits.faultTolerant) {
       this.stats.failedOpen++
       t.state = HOLDING
-      t.ctx.queued = 'bypassed'
+      t.ctx.set(QUEUED, 'bypassed')
       return undefined
     }
     this.stats.failedClosed++

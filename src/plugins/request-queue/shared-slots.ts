@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import type { RequestQueueStats } from '../../core/services.js'
 import { BATCH, type RedisSlots } from './redis-slots.js'
-import { DONE, HOLDING, type Outcome, type Scope, type Ticket } from './ticket.js'
+import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
+import { DONE, HOLDING, type Scope, type Ticket } from './ticket.js'
 
 /** What the redis steps need of the queue they serve (the queue itself: `RequestQueue`). */
 export interface Waiters {
@@ -137,7 +137,7 @@ export class SharedSlots {
       if (t.timer !== null) clearTimeout(t.timer)
       t.timer = null
       t.state = HOLDING
-      t.ctx.queued = 'bypassed'
+      t.ctx.set(QUEUED, 'bypassed')
       q.settle(t, undefined)
     }
     q.tidy(s)

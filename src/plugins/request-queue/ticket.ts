@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult } from '../../core/plugin.js'
 
-export type Outcome = 'immediate' | 'waited' | 'rejected' | 'timeout' | 'abandoned' | 'bypassed'
+export type { Outcome } from './stats.js'
 
 /** The ticket states: waiting for Redis's answer or in the FIFO, holding, finished. */
 export const ASKING = 0
@@ -21,6 +21,9 @@ export class Ticket {
   next: Ticket | null = null
   resolve: ((r: AccessResult) => void) | null = null
   timer: NodeJS.Timeout | null = null
+  /** the instance that issued it (its ticket key), and the request's ticket of another instance */
+  owner = ''
+  other: Ticket | null = null
 
   constructor(
     readonly scope: Scope,
