@@ -45,6 +45,11 @@ describe('compose stacks', () => {
           )
         }
       }
+      // a non-loopback Admin API refuses to start with a token shorter than 16 characters
+      for (const svc of Object.values(config.services)) {
+        const token = svc.environment?.PORTICO_ADMIN_TOKEN
+        if (token !== undefined) assert.ok(token.length >= 16, `${stack}: admin token too short`)
+      }
       // each demo service runs from the Portico image
       for (const svc of ['inference-a', 'inference-b', 'users-1', 'users-2', 'slow', 'auth'])
         assert.deepEqual(config.services[svc]?.command, ['demo-service', svc])

@@ -90,6 +90,8 @@ describe('Kubernetes manifests', () => {
       assert.ok(cm.data?.['portico.yaml'])
       const secret = objects.find((o) => o.kind === 'Secret')!
       const redisUrl = Buffer.from(secret.data!['redis-url']!, 'base64').toString()
+      // a non-loopback Admin API refuses to start with a shorter token
+      assert.ok(Buffer.from(secret.data!['admin-token']!, 'base64').toString().length >= 16)
       if (overlay === 'dev') {
         assert.ok(
           objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'redis'),
