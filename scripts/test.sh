@@ -47,4 +47,4 @@ need_tool kubectl kubernetes-client
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/demo dist/bench dist/test); fi
 existing=()
 for t in "${targets[@]}"; do [ -e "$t" ] && existing+=("$t"); done
-node --test --test-concurrency=2 --test-timeout=120000 "${existing[@]}"
+node --test --test-concurrency=2 --test-timeout=300000 "${existing[@]}"
