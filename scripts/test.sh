@@ -25,7 +25,26 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 echo "tests use REDIS_URL=$REDIS_URL"
 
+# The deploy checks (test/ship) read the compose files with Debian's docker-compose and render
+# the Kubernetes overlays with kubectl: installed once when missing (apt-get update first).
+apt_updated=0
+need_tool() { # need_tool COMMAND DEBIAN_PACKAGE
+  command -v "$1" >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "the deploy tests need $1: install it (Debian: sudo apt-get install -y $2)" >&2
+    exit 1
+  fi
+  [ "$apt_updated" = 1 ] || { apt-get update -qq >/dev/null && apt_updated=1; }
+  echo "installing $2 (for $1)"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null; then
+    echo "could not install $2: run 'apt-get update && apt-get install -y $2' and retry" >&2
+    exit 1
+  fi
+}
+need_tool docker-compose docker-compose
+need_tool kubectl kubernetes-client
+
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/demo dist/bench dist/test); fi
 existing=()
 for t in "${targets[@]}"; do [ -e "$t" ] && existing+=("$t"); done
-node --test --test-concurrency=2 --test-timeout=120000 "${existing[@]}"
+node --test --test-concurrency=2 --test-timeout=300000 "${existing[@]}"

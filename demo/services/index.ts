@@ -61,23 +61,12 @@ export async function startDemoServices(opts: DemoServicesOptions = {}): Promise
   if (!Number.isInteger(base) || base < 0 || base + DEMO_SERVICE_NAMES.length - 1 > 65_535) {
     throw new RangeError(`basePort must be 0 or a port with room for ${DEMO_SERVICE_NAMES.length} more`)
   }
-  const listen = (name: DemoServiceName) => ({
-    name,
-    host: opts.host,
-    port: base === 0 ? 0 : base + DEMO_SERVICE_NAMES.indexOf(name),
-  })
-  // undefined latencies fall through to each service's own default
-  const inference = { latencyMs: opts.latency?.inferenceMs, jitterMs: opts.latency?.jitterMs }
-  const starters: Record<DemoServiceName, () => Promise<DemoServer>> = {
-    'inference-a': () => startInference({ ...listen('inference-a'), model: 'python', ...inference }),
-    'inference-b': () => startInference({ ...listen('inference-b'), model: 'node', ...inference }),
-    'users-1': () => startUsers(listen('users-1')),
-    'users-2': () => startUsers(listen('users-2')),
-    slow: () => startSlow({ ...listen('slow'), slowMs: opts.latency?.slowMs }),
-    auth: () => startAuth(listen('auth')),
-  }
-
-  const results = await Promise.allSettled(DEMO_SERVICE_NAMES.map((name) => starters[name]()))
+  const port = (name: DemoServiceName) => (base === 0 ? 0 : base + DEMO_SERVICE_NAMES.indexOf(name))
+  const results = await Promise.allSettled(
+    DEMO_SERVICE_NAMES.map((name) =>
+      startDemoService(name, { host: opts.host, port: port(name), latency: opts.latency }),
+    ),
+  )
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failure) {
@@ -90,5 +79,34 @@ export async function startDemoServices(opts: DemoServicesOptions = {}): Promise
   return {
     services,
     close: () => (closing ??= Promise.all(started.map((s) => s.close())).then(() => undefined)),
+  }
+}
+
+/**
+ * Starts one demo service by name: what `portico demo-service NAME` runs, one per container in
+ * the compose demo, and what {@link startDemoServices} runs six times.
+ *
+ * @example
+ *   const users = await startDemoService('users-1', { host: '0.0.0.0', port: 9103 })
+ */
+export function startDemoService(
+  name: DemoServiceName,
+  opts: { host?: string | undefined; port?: number; latency?: LatencyOptions | undefined },
+): Promise<DemoServer> {
+  const listen = { name, host: opts.host, port: opts.port ?? 0 }
+  // undefined latencies fall through to each service's own default
+  const inference = { latencyMs: opts.latency?.inferenceMs, jitterMs: opts.latency?.jitterMs }
+  switch (name) {
+    case 'inference-a':
+      return startInference({ ...listen, model: 'python', ...inference })
+    case 'inference-b':
+      return startInference({ ...listen, model: 'node', ...inference })
+    case 'users-1':
+    case 'users-2':
+      return startUsers(listen)
+    case 'slow':
+      return startSlow({ ...listen, slowMs: opts.latency?.slowMs })
+    case 'auth':
+      return startAuth(listen)
   }
 }

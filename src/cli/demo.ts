@@ -1,7 +1,13 @@
 import { fileURLToPath } from 'node:url'
-import { startDemoServices } from '../../demo/services/index.js'
+import { parseArgs } from 'node:util'
+import {
+  DEMO_SERVICE_NAMES,
+  type DemoServiceName,
+  startDemoService,
+  startDemoServices,
+} from '../../demo/services/index.js'
 import { createLogger, type LogLevel } from '../observability/logger.js'
-import { resolveSettings } from './settings.js'
+import { parseAddress, resolveSettings } from './settings.js'
 import { runNode } from './start.js'
 
 /** The demo gateway file, next to the demo sources (copied beside the build output too). */
@@ -75,4 +81,29 @@ try:
 ${authCurlLines(base)}
 Ctrl-C stops everything.
 `)
+}
+
+/**
+ * `portico demo-service NAME [--listen HOST:PORT]`: one demo service alone (the compose demo runs
+ * each in its own container). Default address 0.0.0.0 on the service's port in `portico demo`
+ * (9101 + its place in DEMO_SERVICE_NAMES), so the demo file's ports hold on every host.
+ */
+export async function demoServiceCommand(args: string[]): Promise<number | undefined> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { listen: { type: 'string' } },
+    allowPositionals: true,
+  })
+  const name = positionals[0] as DemoServiceName | undefined
+  if (positionals.length !== 1 || name === undefined || !DEMO_SERVICE_NAMES.includes(name)) {
+    process.stderr.write(`usage: portico demo-service ${DEMO_SERVICE_NAMES.join('|')} [--listen HOST:PORT]\n`)
+    return 2
+  }
+  const at = parseAddress(values.listen ?? `0.0.0.0:${9101 + DEMO_SERVICE_NAMES.indexOf(name)}`, 'listen')
+  const server = await startDemoService(name, at)
+  process.stdout.write(`demo service ${name} on ${at.host}:${server.port}\n`)
+  const stop = () => void server.close().then(() => process.exit(0))
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  return undefined
 }

@@ -8,7 +8,11 @@ const USAGE = `portico — an API gateway for microservices
 
 usage:
   portico start [flags]          run a gateway node (embedded default: memory store, ./portico.yaml if present)
+  portico init [FILE]            write a commented portico.yaml starter and print the next commands
   portico demo                   start the demo services and a gateway wired to them on :8000
+  portico demo-service NAME      one demo service alone (inference-a|inference-b|users-1|users-2|slow|auth)
+  portico health                 exit 0 when this node's status listener answers /healthz (image HEALTHCHECK)
+  portico --version              the version
   portico validate FILE          check a declarative file; prints every error with its path
   portico config export|apply|diff  a running node's configuration (portico config --help)
   portico bench URL [flags]      drive load and print a k6-style summary (portico bench --help)
@@ -52,6 +56,25 @@ export async function main(argv: string[]): Promise<number | undefined> {
       const abort = new AbortController()
       process.once('SIGINT', () => abort.abort())
       return runBenchCli(rest, { stdout: process.stdout, stderr: process.stderr, signal: abort.signal })
+    }
+    case 'init': {
+      const { runInit } = await import('./init.js')
+      return runInit(rest, process.cwd(), process.stdout, process.stderr)
+    }
+    case 'health': {
+      const { runHealth } = await import('./health.js')
+      return runHealth(process.env, process.cwd(), process.stderr)
+    }
+    case '--version':
+    case '-v':
+    case 'version': {
+      const { VERSION } = await import('../main.js')
+      process.stdout.write(`portico ${VERSION}\n`)
+      return 0
+    }
+    case 'demo-service': {
+      const { demoServiceCommand } = await import('./demo.js')
+      return demoServiceCommand(rest)
     }
     case 'demo': {
       const { demoCommand } = await import('./demo.js')

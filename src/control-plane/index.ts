@@ -66,6 +66,14 @@ function mountPluginRoutes(ctx: AdminContext, options: AdminApiOptions): void {
  *   const server = createPlainServer(listener, limits)
  */
 export function createAdminApi(options: AdminApiOptions): RequestListener {
+  return createAdminListener({ router: buildAdminRouter(options), token: options.token, log: options.log })
+}
+
+/**
+ * Every Admin API endpoint in one router (the reference page docs/admin-api.md lists its
+ * patterns, so the page follows the code).
+ */
+export function buildAdminRouter(options: AdminApiOptions): Router<AdminHandler> {
   const router = new Router<AdminHandler>()
   const ctx: AdminContext = {
     cp: options.controlPlane,
@@ -80,5 +88,5 @@ export function createAdminApi(options: AdminApiOptions): RequestListener {
   mountEntities(ctx)
   mountRegistry(ctx, options.node)
   mountPluginRoutes(ctx, options)
-  return createAdminListener({ router, token: options.token, log: options.log })
+  return router
 }
