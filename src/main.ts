@@ -31,7 +31,7 @@ import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import type { AccessLogTarget } from './observability/access-log.js'
 import { createObservability, type Observability } from './observability/observer.js'
-import type { NodeView } from './observability/prometheus.js'
+import { type NodeView, PING_BOUND_MS } from './observability/prometheus.js'
 import { createRegistry } from './plugins/index.js'
 import { NodeServices } from './stores/services.js'
 
@@ -135,6 +135,7 @@ export async function startNode(
     redisUrl: settings.redisUrl,
     keyPrefix: settings.keyPrefix,
     redisDeadlineMs: settings.redisDeadlineMs,
+    log: log.child({ part: 'redis' }),
   })
   const pools = new PoolRegistry()
   const health = new HealthRegistry()
@@ -168,7 +169,7 @@ export async function startNode(
   const policy = UpstreamPolicy.parse(settings.adminAllowedUpstreams)
   const controlPlane = ControlPlane.create({
     mode: settings.configStore,
-    redisUrl: settings.redisUrl,
+    redis: settings.configStore === 'redis' ? (services.nodeRedis() ?? undefined) : undefined,
     keyPrefix: settings.keyPrefix,
     plugins: registry,
     policy,
@@ -373,7 +374,7 @@ function nodeView(
 ): NodeView {
   // the node's own Redis is connected from the start when metrics report on it, so the first
   // scrape sees a connection, not one being opened
-  if (url !== undefined) services.redis()
+  const own = url === undefined ? null : services.nodeRedis()
   return {
     version: VERSION,
     config: () => {
@@ -382,9 +383,6 @@ function nodeView(
     },
     upstreams: () => [...gateway.runtime.balancers.values()].map((b) => b.describe()),
     redis: () => services.redisStatus(),
-    ping:
-      url === undefined
-        ? null
-        : { url: url.replace(/\/\/[^@]*@/, '//***@'), run: () => services.redis().client.ping() },
+    ping: own === null ? null : { url: own.name, run: () => own.ping(PING_BOUND_MS) },
   }
 }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { ConfigDocument } from '../core/entities.js'
 import {
   bandwidthSamples,
@@ -22,8 +22,15 @@ export interface NodeView {
   version: string
   config(): { generation: number; hash: string; loadedAt: number; document: ConfigDocument }
   upstreams(): readonly UpstreamView[]
-  /** every Redis connection the node holds and its ioredis status */
-  redis(): ReadonlyArray<{ url: string; status: string }>
+  /** every Redis connection the node holds: its status and its breaker */
+  redis(): ReadonlyArray<{
+    url: string
+    status: string
+    breaker: string
+    breaker_opened: number
+    timeouts: number
+    errors: number
+  }>
   /** PINGs the node's own Redis (`PORTICO_REDIS_URL`); null when none is configured */
   ping: { url: string; run: () => Promise<unknown> } | null
 }
@@ -220,6 +227,42 @@ export function createPrometheus(m: RequestMetrics, view: NodeView) {
       for (const [url, v] of reach) this.labels(url).set(v)
     },
   })
+  new Gauge({
+    name: 'portico_redis_breaker_state',
+    help: 'the breaker of each Redis connection: 1 for its current state (closed, open, half-open), 0 for the others',
+    labelNames: ['url', 'state'],
+    registers: [registry],
+    collect() {
+      this.reset()
+      for (const r of view.redis())
+        for (const state of ['closed', 'open', 'half-open'])
+          this.labels(r.url, state).set(r.breaker === state ? 1 : 0)
+    },
+  })
+  for (const [name, help, field] of [
+    [
+      'portico_redis_breaker_opened_total',
+      'times the breaker of each Redis connection opened',
+      'breaker_opened',
+    ],
+    ['portico_redis_call_timeouts_total', 'Redis calls that missed their deadline', 'timeouts'],
+    [
+      'portico_redis_call_errors_total',
+      'Redis calls that failed or were refused (down, breaker open, error reply)',
+      'errors',
+    ],
+  ] as const) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['url'],
+      registers: [registry],
+      collect() {
+        this.reset()
+        for (const r of view.redis()) this.labels(r.url).inc(r[field])
+      },
+    })
+  }
 
   return {
     registry,

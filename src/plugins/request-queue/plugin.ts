@@ -3,9 +3,8 @@ import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../../core/plugin.js'
 import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats } from '../../core/services.js'
 import { redisSettings } from '../rate-limiting/redis-fields.js'
-import { firstConnect } from '../rate-limiting/redis-store.js'
 import { type QueueLimits, RequestQueue } from './queue.js'
-import { RedisSlots } from './redis-slots.js'
+import { SharedSlots } from './redis-slots.js'
 import { type Config, schema } from './schema.js'
 
 /** Identifiers longer than this are hashed, so a huge value cannot make a huge key. */
@@ -49,7 +48,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
     // throws when no Redis is configured, so the plugin refuses to load
     const settings = redisSettings(config.redis)
     const conn = env.services.redis(settings)
-    await firstConnect(conn, 1000)
+    await conn.whenReady(1000)
     const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
     const where = settings === undefined ? 'node' : `${settings.host}:${settings.port}/${settings.database}`
     const head = `${env.services.keyPrefix}rq:{${env.id}:`
@@ -59,7 +58,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
         new RequestQueue(
           limitsOf(config),
           stats,
-          new RedisSlots(conn, deadlineMs, env.services.keyPrefix, env.log, (timeout) => {
+          new SharedSlots(conn, deadlineMs, env.services.keyPrefix, (timeout) => {
             if (timeout) stats.timeouts++
             else stats.errors++
           }),

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../core/context.js'
 import { ERRORS, errorBody } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
 import type { RequestQueueStats } from '../../core/services.js'
-import { BATCH, type RedisSlots } from './redis-slots.js'
+import { BATCH, type SharedSlots } from './redis-slots.js'
 
 /** What one queue needs of the config (updated in place when a reload keeps the queue). */
 export interface QueueLimits {
@@ -94,7 +94,7 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 
 /**
  * A concurrency limit with a bounded FIFO queue, per scope. On the local policy the slots are a
- * counter; on the redis policy they are leases in Redis (see {@link RedisSlots}), shared by
+ * counter; on the redis policy they are leases in Redis (see {@link SharedSlots}), shared by
  * every node, with this node's waiters queued here.
  *
  * A slot freed on this node goes straight to the next waiter of the same scope (no Redis call);
@@ -123,7 +123,7 @@ export class RequestQueue {
   constructor(
     public limits: QueueLimits,
     readonly stats: RequestQueueStats,
-    readonly redis: RedisSlots | null,
+    readonly redis: SharedSlots | null,
     /** the sorted set key of a scope id (redis policy) */
     readonly keyOf: (scope: string) => string = (s) => s,
   ) {}
