@@ -33,7 +33,7 @@ test('several hosts parse: redis+cluster:// and redis+sentinel://h1:p1,h2:p2/nam
   assert.equal(s.name, 'main')
   assert.equal(s.sentinelPassword, 'x')
   assert.equal(s.nodes.length, 2)
-  assert.equal(describeTarget(s), 'redis+sentinel://10.0.0.1:26379,10.0.0.2:26380/main/0')
+  assert.equal(describeTarget(s), 'redis+sentinel://10.0.0.1:26379,10.0.0.2:26380/main')
   const cluster = connectTarget(c, { lazyConnect: true }) as Cluster
   assert.equal(cluster.isCluster, true)
   cluster.disconnect()

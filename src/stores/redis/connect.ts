@@ -145,9 +145,10 @@ export function settingsToTarget(s: RedisSettings): RedisTarget {
 /** One line naming the target (no secret): the key connections are shared by, and what logs show. */
 export function describeTarget(t: RedisTarget): string {
   const scheme = `redis${t.tls ? 's' : ''}${t.mode === 'single' ? '' : `+${t.mode}`}`
-  const who = t.username !== undefined || t.password !== undefined ? `${t.username ?? ''}:***@` : ''
+  const who = t.username !== undefined || t.password !== undefined ? '***@' : ''
   const hosts = t.nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`))
-  const path = t.mode === 'sentinel' ? `/${t.name}/${t.db}` : t.mode === 'single' ? `/${t.db}` : ''
+  const db = t.db === 0 ? '' : `/${t.db}`
+  const path = t.mode === 'sentinel' ? `/${t.name}${db}` : db
   return `${scheme}://${who}${hosts.join(',')}${path}`
 }
 
@@ -202,8 +203,6 @@ export function connectTarget(
         // the sentinels are reached like the servers (TLS or not)
         enableTLSForSentinelMode: t.tls !== undefined,
         sentinelTLS: t.tls,
-        // a failover is seen at once (+switch-master), not at the next failed command
-        failoverDetector: true,
         sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
       })
     case 'cluster':
