@@ -57,11 +57,16 @@ class Call implements Pending {
       return
     }
     this.done = true
-    // NOSCRIPT is an answer (the script is sent again), not a failing Redis
-    if (err !== null && !err.message.startsWith('NOSCRIPT')) {
+    if (err === null) this.link.breakerOf.succeeded()
+    else if (err.name === 'ReplyError') {
+      // an error reply (NOSCRIPT, NOPERM, a script error) is an answer: Redis is up, and skipping
+      // it would not help; NOSCRIPT is not even a failure (the script is sent again)
+      this.link.breakerOf.succeeded()
+      if (!err.message.startsWith('NOSCRIPT')) this.link.errors++
+    } else {
       this.link.breakerOf.open(err.message)
       this.link.errors++
-    } else this.link.breakerOf.succeeded()
+    }
     this.done_(err, res)
   }
 }
