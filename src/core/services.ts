@@ -106,6 +106,8 @@ export interface RedisSettings {
   timeout?: number | undefined
   /** Redis Cluster seed nodes (Kong's `cluster_nodes`: `[{ ip, port }]`) */
   cluster_nodes?: ReadonlyArray<{ ip: string; port: number }> | undefined
+  /** MOVED/ASK redirections followed per command (Kong's default 5) */
+  cluster_max_redirections?: number | undefined
   /** Sentinel nodes (Kong's `sentinel_nodes: [{ host, port }]`) and the master they name */
   sentinel_nodes?: ReadonlyArray<{ host: string; port: number }> | undefined
   sentinel_master?: string | undefined

@@ -13,6 +13,7 @@ import {
   checkRevocation,
   eventually,
   type Fleet,
+  get,
   LIMIT,
   load,
   startFleet,
@@ -87,6 +88,40 @@ describe('every Redis feature on a Redis Cluster (3 masters, 3 replicas)', () =>
   test('request-queue leases are shared', () => checkQueue(f, 'c1'))
   test('proxy-cache: misses collapse across nodes, a purge reaches all', () => checkCache(f, 'c1'))
   test('jwt revocation reaches every node', () => checkRevocation(f, 'c1'))
+
+  test('per-plugin config.redis.cluster_nodes: exact limits; plugins on the same Redis share one connection', async () => {
+    const seed = cluster.servers[0]!.port
+    const redis = { cluster_nodes: [{ ip: '127.0.0.1', port: seed }], timeout: 300 }
+    const a = f.nodes[0]!
+    assert.equal(
+      (await a.req('POST', '/services/s/routes', { name: 'own-redis', paths: ['/own'] })).status,
+      201,
+    )
+    for (const [name, config] of [
+      ['rate-limiting', { day: LIMIT, policy: 'redis', limit_by: 'header', header_name: 'x-client', redis }],
+      ['request-queue', { concurrency: 5, policy: 'redis', redis }],
+    ] as const) {
+      const r = await a.req('POST', '/routes/own-redis/plugins', { name, config })
+      assert.equal(r.status, 201, r.text)
+    }
+    // every node runs the route with its plugins (a node may see the route a version earlier)
+    const limited = async (n: (typeof f.nodes)[number]) =>
+      (await get(n, '/own', { 'x-client': 'probe' })).headers['x-ratelimit-limit-day'] === String(LIMIT)
+    for (const n of f.nodes) assert.ok(await eventually(() => limited(n)), 'the plugin limits on every node')
+    const statuses = await burst(f, '/own', 'own-1')
+    assert.equal(statuses.filter((s) => s === 200).length, LIMIT, statuses.join(','))
+    for (const n of f.nodes) {
+      const links = n.node.services.redisStatus()
+      assert.deepEqual(
+        links.map((l) => l.url),
+        [
+          cluster.url.replace(/^redis\+cluster:\/\//, 'redis+cluster://'),
+          `redis+cluster://127.0.0.1:${seed}`,
+        ],
+        'the node Redis, and one connection for both plugins',
+      )
+    }
+  })
 
   test('MOVED/ASK while slots migrate under load (redis-cli --cluster reshard): no failed request', async () => {
     const masters = await cluster.masters()

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { sleep } from '../fixtures/helpers.js'
 import {
+  burst,
   checkCache,
   checkConfig,
   checkLimits,
@@ -10,6 +11,8 @@ import {
   checkRevocation,
   eventually,
   type Fleet,
+  get,
+  LIMIT,
   load,
   startFleet,
 } from '../fixtures/redis-features.js'
@@ -61,6 +64,30 @@ describe('every Redis feature on Sentinel (1 master, 1 replica, 3 sentinels)', (
   test('the sentinel URL parses; every feature works as on one Redis', async () => {
     assert.equal(f.nodes[0]!.node.services.redisStatus()[0]!.mode, 'sentinel')
     await all(f, 's1')
+  })
+
+  test('per-plugin config.redis.sentinel_nodes + sentinel_master: exact limits across nodes', async () => {
+    const redis = {
+      sentinel_nodes: s.sentinels.map((x) => ({ host: '127.0.0.1', port: x.port })),
+      sentinel_master: 'mymaster',
+      timeout: 300,
+    }
+    const a = f.nodes[0]!
+    assert.equal(
+      (await a.req('POST', '/services/s/routes', { name: 'own-redis', paths: ['/own'] })).status,
+      201,
+    )
+    const config = { day: LIMIT, policy: 'redis', limit_by: 'header', header_name: 'x-client', redis }
+    const r = await a.req('POST', '/routes/own-redis/plugins', { name: 'rate-limiting', config })
+    assert.equal(r.status, 201, r.text)
+    // every node runs the route with its plugins (a node may see the route a version earlier)
+    const limited = async (n: (typeof f.nodes)[number]) =>
+      (await get(n, '/own', { 'x-client': 'probe' })).headers['x-ratelimit-limit-day'] === String(LIMIT)
+    for (const n of f.nodes) assert.ok(await eventually(() => limited(n)), 'the plugin limits on every node')
+    const statuses = await burst(f, '/own', 'own-1')
+    assert.equal(statuses.filter((x) => x === 200).length, LIMIT, statuses.join(','))
+    // the same sentinels and master as the node URL: the plugin shares the node's connection
+    for (const n of f.nodes) assert.equal(n.node.services.redisStatus().length, 1)
   })
 
   test('SENTINEL FAILOVER under load: the fault policies hold, every feature works on the new master', async () => {

@@ -40,6 +40,8 @@ export interface RedisTarget {
   name?: string
   sentinelUsername?: string
   sentinelPassword?: string
+  /** Cluster: MOVED/ASK redirections followed per command */
+  maxRedirections?: number
 }
 
 const SCHEMES: Record<string, { mode: RedisTarget['mode']; tls: boolean }> = {
@@ -123,6 +125,7 @@ export function settingsToTarget(s: RedisSettings): RedisTarget {
     target.mode = 'cluster'
     target.nodes = s.cluster_nodes.map((n) => ({ host: n.ip, port: n.port }))
     target.db = 0
+    if (s.cluster_max_redirections !== undefined) target.maxRedirections = s.cluster_max_redirections
   } else if (s.sentinel_nodes !== undefined && s.sentinel_nodes.length > 0) {
     target.mode = 'sentinel'
     target.nodes = s.sentinel_nodes.map((n) => ({ host: n.host, port: n.port }))
@@ -164,6 +167,7 @@ export function targetKey(t: RedisTarget): string {
     t.name,
     t.sentinelUsername,
     t.sentinelPassword,
+    t.maxRedirections,
   ])
 }
 
@@ -214,6 +218,7 @@ export function connectTarget(
         retryDelayOnFailover: 50,
         retryDelayOnClusterDown: 50,
         clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+        maxRedirections: t.maxRedirections ?? 16,
         dnsLookup: (address, callback) => callback(null, address),
         ...clusterExtra,
       })
