@@ -34,7 +34,7 @@ async function failedOver(s: RedisSentinel, f: Fleet, old: number): Promise<numb
     await eventually(async () => {
       now = await s.masterPort().catch(() => old)
       return now !== old
-    }, 20_000),
+    }, 45_000),
     'sentinel promoted the replica',
   )
   assert.ok(
@@ -100,6 +100,11 @@ describe('every Redis feature on Sentinel (1 master, 1 replica, 3 sentinels)', (
     await running.stop()
     assert.ok(running.total > 0)
     assert.equal(running.failed, 0, `${running.failed} of ${running.total} failed`)
+    // the old master becomes a replica: a node still writing there would now fail every check
+    assert.ok(
+      await eventually(async () => (await cli(old, 'role')).startsWith('slave'), 20_000),
+      'sentinel turned the old master into a replica',
+    )
     await all(f, 's2')
   })
 

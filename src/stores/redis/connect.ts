@@ -207,6 +207,9 @@ export function connectTarget(
         // the sentinels are reached like the servers (TLS or not)
         enableTLSForSentinelMode: t.tls !== undefined,
         sentinelTLS: t.tls,
+        // a failover is followed at once (+switch-master): the old master may accept writes for
+        // seconds before Sentinel turns it into a replica, and writes there would be lost
+        failoverDetector: true,
         sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
       })
     case 'cluster':

@@ -242,7 +242,7 @@ export class RedisLink implements RedisConnection {
     await Promise.all([
       sub?.close(),
       this.client.quit().then(
-        () => undefined,
+        () => this.client.disconnect(),
         () => this.client.disconnect(),
       ),
     ])
