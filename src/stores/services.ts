@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { type Logger, silentLogger } from '../core/logger.js'
 import type { MemoryCache, NodeEvents, PluginServices, RedisCache, RedisSettings } from '../core/services.js'
+import type { MemoryStoreView } from '../core/telemetry.js'
 import { ByteLru } from './memory/lru.js'
 import type { RedisLink } from './redis/link.js'
-import { type RedisLinkStatus, RedisLinks } from './redis/links.js'
+import { type RedisLinkStatus, SharedConnections } from './redis/links.js'
 
 export { RedisNotConfiguredError } from './redis/links.js'
 
@@ -25,14 +26,15 @@ export class NodeServices implements PluginServices {
   readonly keyPrefix: string
   readonly events: NodeEvents
   readonly #emitter = new EventEmitter()
-  readonly #links: RedisLinks
+  readonly #links: SharedConnections
   readonly #shared = new Map<string, unknown>()
+  readonly #memoryStores = new Map<string, MemoryCache<unknown>>()
   /** JSON status documents plugins expose (`/cachez`); the node mounts them on its listeners */
   readonly statusDocuments = new Map<string, () => unknown | Promise<unknown>>()
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
-    this.#links = new RedisLinks(options.redisUrl, options.redisDeadlineMs, options.log ?? silentLogger)
+    this.#links = new SharedConnections(options.redisUrl, options.redisDeadlineMs, options.log ?? silentLogger)
     this.#emitter.setMaxListeners(0)
     const em = this.#emitter
     this.events = {
@@ -66,8 +68,18 @@ export class NodeServices implements PluginServices {
     this.events.emit('status:exposed', path)
   }
 
-  memoryCache<V>(budgetBytes: number): MemoryCache<V> {
-    return new ByteLru<V>(budgetBytes)
+  memoryCache<V>(budgetBytes: number, name?: string): MemoryCache<V> {
+    const lru = new ByteLru<V>(budgetBytes)
+    if (name !== undefined) this.#memoryStores.set(name, lru as MemoryCache<unknown>)
+    return lru
+  }
+
+  /** the named memory caches: bytes held (expired entries dropped first) and budget, for scrapes */
+  memoryStores(): MemoryStoreView[] {
+    return [...this.#memoryStores].map(([name, lru]) => {
+      const { bytes, budget } = lru.stats()
+      return { name, bytes, budget }
+    })
   }
 
   redisCache(settings?: RedisSettings): RedisCache {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import type { RedisConnection } from '../../src/core/services.js'
-import { SharedSlots } from '../../src/plugins/request-queue/redis-slots.js'
+import { LeaseStore } from '../../src/plugins/request-queue/redis-slots.js'
 import { NodeServices } from '../../src/stores/services.js'
 
 describe('redis slots (the Lua semaphore on a real Redis)', () => {
   const url = process.env.REDIS_URL
   let services: NodeServices
   let conn: RedisConnection
-  let slots: SharedSlots
+  let slots: LeaseStore
   const call = <R>(cmd: string, ...argv: Array<string | number>) =>
     conn.call<R>(cmd, argv, { deadlineMs: 2000 })
   const key = `rq-unit-${randomBytes(4).toString('hex')}:{s}`
@@ -21,7 +21,7 @@ describe('redis slots (the Lua semaphore on a real Redis)', () => {
     services = new NodeServices({ redisUrl: url, keyPrefix: 'rq-unit:', redisDeadlineMs: 1000 })
     conn = services.redis()
     await conn.whenReady(2000)
-    slots = new SharedSlots(conn, 1000, `rq-unit-${randomBytes(4).toString('hex')}:`, () => {})
+    slots = new LeaseStore(conn, 1000, `rq-unit-${randomBytes(4).toString('hex')}:`, () => {})
   })
   after(async () => {
     slots.close()

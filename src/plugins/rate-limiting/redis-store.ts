@@ -1,12 +1,7 @@
-import type {
-  RateLimitingStats,
-  RedisArg,
-  RedisCallOptions,
-  RedisConnection,
-  RedisScript,
-} from '../../core/services.js'
+import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
 import type { Algorithm, Limit } from './algorithms.js'
 import { RATE_LIMIT_LUA } from './lua.js'
+import type { RateLimitingStats } from './stats.js'
 
 /** What a check resolves with: the verdict (see `Verdict`), or null when the store failed. */
 export type Reply = (verdict: number[] | null) => void

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../../core/plugin.js'
-import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats } from '../../core/services.js'
-import { redisSettings } from '../rate-limiting/redis-fields.js'
+import { redisSettings } from '../kit/redis/settings.js'
 import { type QueueLimits, RequestQueue } from './queue.js'
-import { SharedSlots } from './redis-slots.js'
+import { LeaseStore } from './redis-slots.js'
 import { type Config, schema } from './schema.js'
+import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats, telemetry } from './stats.js'
 
 /** Identifiers longer than this are hashed, so a huge value cannot make a huge key. */
 const MAX_ID = 200
@@ -58,7 +58,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
         new RequestQueue(
           limitsOf(config),
           stats,
-          new SharedSlots(conn, deadlineMs, env.services.keyPrefix, (timeout) => {
+          new LeaseStore(conn, deadlineMs, env.services.keyPrefix, (timeout) => {
             if (timeout) stats.timeouts++
             else stats.errors++
           }),
@@ -102,4 +102,5 @@ export const plugin: PluginDefinition<Config> = {
   priority: 1,
   schema,
   create,
+  telemetry,
 }

@@ -17,7 +17,7 @@ function isDeadline(err: Error): boolean {
  * @example
  *   slots.acquire('portico:rq:{id:r:route}', ['n1:1'], 4, 10_000, (granted) => …)
  */
-export class SharedSlots {
+export class LeaseStore {
   readonly #acquire: RedisScript<number>
   readonly #release: RedisScript<number>
   readonly #renew: RedisScript<number>

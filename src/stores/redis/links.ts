@@ -29,10 +29,10 @@ export interface RedisLinkStatus {
  * from `PORTICO_REDIS_URL` or a plugin's `config.redis`; and proxy-cache's store on each.
  *
  * @example
- *   const links = new RedisLinks('redis+cluster://127.0.0.1:7000,127.0.0.1:7001', 50, log)
+ *   const links = new SharedConnections('redis+cluster://127.0.0.1:7000,127.0.0.1:7001', 50, log)
  *   links.get({ sentinel_nodes: [{ host: '127.0.0.1', port: 26379 }], sentinel_master: 'm' })
  */
-export class RedisLinks {
+export class SharedConnections {
   readonly #links = new Map<string, RedisLink>()
   readonly #caches = new Map<RedisLink, RedisCacheStore>()
   /** the node's own Redis, parsed once (a bad URL stops the node at start, not at first use) */

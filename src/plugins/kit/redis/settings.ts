@@ -1,12 +1,12 @@
 import { z } from 'zod'
-import { host, port } from '../../config/fields.js'
+import { host, port } from '../../../config/fields.js'
 import {
   namesRedis,
   redisTopologyShape,
   topologyIssues,
   topologySettings,
-} from '../../config/redis-topology.js'
-import type { RedisSettings } from '../../core/services.js'
+} from '../../../config/redis-topology.js'
+import type { RedisSettings } from '../../../core/services.js'
 
 /**
  * Kong 3.x's `config.redis` record (kong/tools/redis/schema.lua), shared by the plugins that use
