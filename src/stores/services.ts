@@ -34,7 +34,11 @@ export class NodeServices implements PluginServices {
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
-    this.#links = new SharedConnections(options.redisUrl, options.redisDeadlineMs, options.log ?? silentLogger)
+    this.#links = new SharedConnections(
+      options.redisUrl,
+      options.redisDeadlineMs,
+      options.log ?? silentLogger,
+    )
     this.#emitter.setMaxListeners(0)
     const em = this.#emitter
     this.events = {
