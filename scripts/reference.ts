@@ -226,7 +226,7 @@ export async function adminApiPage(registry: PluginRegistry): Promise<string> {
   const policy = UpstreamPolicy.parse(undefined)
   const controlPlane = ControlPlane.create({
     mode: 'memory',
-    redisUrl: undefined,
+    redis: undefined,
     keyPrefix: 'portico:',
     plugins: registry,
     policy,

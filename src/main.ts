@@ -31,7 +31,7 @@ import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import type { AccessLogTarget } from './observability/access-log.js'
 import { createObservability, type Observability } from './observability/observer.js'
-import type { NodeView } from './observability/prometheus.js'
+import { type NodeView, PING_BOUND_MS } from './observability/prometheus.js'
 import { registerPlugins } from './observability/telemetry.js'
 import type { NodeTotals } from './observability/totals.js'
 import { createRegistry } from './plugins/index.js'
@@ -168,6 +168,7 @@ async function startConfiguration(
     redisUrl: settings.redisUrl,
     keyPrefix: settings.keyPrefix,
     redisDeadlineMs: settings.redisDeadlineMs,
+    log: log.child({ part: 'redis' }),
   })
   const first = await readDeclarative(settings.declarativeConfig, registry)
   if ('issues' in first) {
@@ -179,7 +180,7 @@ async function startConfiguration(
   const policy = UpstreamPolicy.parse(settings.adminAllowedUpstreams)
   const controlPlane = ControlPlane.create({
     mode: settings.configStore,
-    redisUrl: settings.redisUrl,
+    redis: settings.configStore === 'redis' ? (services.nodeRedis() ?? undefined) : undefined,
     keyPrefix: settings.keyPrefix,
     plugins: registry,
     policy,
@@ -483,7 +484,7 @@ function nodeView(
   const { gateway, services, controlPlane } = parts
   // the node's own Redis is connected from the start when metrics report on it, so the first
   // scrape sees a connection, not one being opened
-  if (url !== undefined) services.redis()
+  const own = url === undefined ? null : services.nodeRedis()
   return {
     nodeId: parts.nodeId,
     version: VERSION,
@@ -502,9 +503,6 @@ function nodeView(
     datastoreReachable: async () => controlPlane.status().config_store_status === 'ok',
     memoryStores: () => services.memoryStores(),
     redis: () => services.redisStatus(),
-    ping:
-      url === undefined
-        ? null
-        : { url: url.replace(/\/\/[^@]*@/, '//***@'), run: () => services.redis().client.ping() },
+    ping: own === null ? null : { url: own.name, run: () => own.ping(PING_BOUND_MS) },
   }
 }

@@ -2,22 +2,23 @@ import { adoptValidated, configHash } from '../config/index.js'
 import { type ConfigDocument, emptyDocument } from '../core/entities.js'
 import type { Logger } from '../core/logger.js'
 import type { PluginRegistry } from '../core/plugin.js'
+import type { RedisConnection } from '../core/services.js'
 import { ApiError } from './errors.js'
 import type { OpResult } from './ops.js'
 import { MemoryRegistry } from './registry/memory.js'
-import { RedisRegistry } from './registry/redis.js'
+import { SharedRegistry } from './registry/redis.js'
 import { ServiceRegistry } from './registry/service-registry.js'
 import { mergeDocuments, synthesize } from './registry/synthesize.js'
 import { MemoryConfigStore } from './store/memory.js'
-import { RedisConfigStore } from './store/redis.js'
+import { SharedConfigStore } from './store/redis.js'
 import type { ConfigStore, StoreHead } from './store/types.js'
 import type { UpstreamPolicy } from './upstream-policy.js'
 import { type DraftDocument, validateDraft } from './validate.js'
 
 export interface ControlPlaneOptions {
   mode: 'memory' | 'redis'
-  /** required in redis mode */
-  redisUrl: string | undefined
+  /** the node's Redis (from its services), required in redis mode */
+  redis: RedisConnection | undefined
   keyPrefix: string
   plugins: PluginRegistry
   policy: UpstreamPolicy
@@ -59,7 +60,7 @@ const backoff = (attempt: number) =>
  * Redis is away.
  *
  * @example
- *   const cp = ControlPlane.create({ mode: 'redis', redisUrl, keyPrefix: 'portico:', plugins, policy, log })
+ *   const cp = ControlPlane.create({ mode: 'redis', redis: services.redis(), keyPrefix: 'portico:', plugins, policy, log })
  *   const first = await cp.start(fileDocumentOrNull)
  *   const gateway = new Gateway(await compile(first), …)
  *   cp.attach((doc, hash) => node.apply(doc, hash))
@@ -87,15 +88,16 @@ export class ControlPlane {
   ) {}
 
   static create(options: ControlPlaneOptions): ControlPlane {
-    if (options.mode === 'redis' && options.redisUrl === undefined) {
+    const redis = options.mode === 'redis' ? options.redis : undefined
+    if (options.mode === 'redis' && redis === undefined) {
       throw new Error('PORTICO_CONFIG_STORE=redis needs PORTICO_REDIS_URL (or REDIS_URL)')
     }
-    const url = options.redisUrl as string
-    const redis = options.mode === 'redis'
-    const store = redis
-      ? new RedisConfigStore({ url, keyPrefix: options.keyPrefix, validator: options.validator })
-      : new MemoryConfigStore()
-    const backend = redis ? new RedisRegistry({ url, keyPrefix: options.keyPrefix }) : new MemoryRegistry()
+    const store =
+      redis === undefined
+        ? new MemoryConfigStore()
+        : new SharedConfigStore({ redis, keyPrefix: options.keyPrefix, validator: options.validator })
+    const backend =
+      redis === undefined ? new MemoryRegistry() : new SharedRegistry({ redis, keyPrefix: options.keyPrefix })
     const registry = new ServiceRegistry(backend, options.policy, options.log.child({ part: 'registry' }))
     return new ControlPlane(options, store, registry)
   }
@@ -123,7 +125,7 @@ export class ControlPlane {
    */
   async start(initial: ConfigDocument | null): Promise<ConfigDocument> {
     const { log } = this.options
-    if (this.store instanceof RedisConfigStore) {
+    if (this.store instanceof SharedConfigStore) {
       await this.store.ready(this.options.connectWaitMs ?? 3000)
       if (initial !== null) this.#setLocal(initial, 0, configHash(initial))
       try {

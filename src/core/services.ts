@@ -1,5 +1,3 @@
-import type { Cluster, Redis } from 'ioredis'
-
 /**
  * The node's shared services, injected into plugins at build time (plugins never import a
  * store or the metrics registry). They outlive any one runtime: state kept here survives a
@@ -86,12 +84,16 @@ export interface RedisCache {
   waitForFill(key: string, boundMs: number): Promise<FillOutcome>
   /** sends a notice to every node subscribed to this Redis (this one included) */
   publish(notice: string): Promise<void>
-  subscribe(listener: (notice: string) => void): () => void
+  listen(listener: (notice: string) => void): () => void
   /** cache entries and their bytes (a bounded SCAN: for status pages, not the request path) */
   stats(): Promise<{ entries: number; bytes: number }>
 }
 
-/** Kong's per-plugin Redis fields (`config.redis.*`). */
+/**
+ * Kong 3.x's per-plugin Redis fields (`config.redis.*`, kong/tools/redis/schema.lua). With
+ * `cluster_nodes` the plugin talks to a Redis Cluster, with `sentinel_nodes` + `sentinel_master`
+ * to the master a Sentinel group names; otherwise to `host:port`.
+ */
 export interface RedisSettings {
   host?: string | undefined
   port?: number | undefined
@@ -104,19 +106,110 @@ export interface RedisSettings {
   /** TLS server name (SNI) */
   server_name?: string | undefined
   timeout?: number | undefined
+  /** Redis Cluster seed nodes (Kong's `cluster_nodes`: `[{ ip, port }]`) */
+  cluster_nodes?: ReadonlyArray<{ ip: string; port: number }> | undefined
+  /** MOVED/ASK redirections followed per command (Kong's default 5) */
+  cluster_max_redirections?: number | undefined
+  /** Sentinel nodes (Kong's `sentinel_nodes: [{ host, port }]`) and the master they name */
+  sentinel_nodes?: ReadonlyArray<{ host: string; port: number }> | undefined
+  sentinel_master?: string | undefined
+  sentinel_username?: string | undefined
+  sentinel_password?: string | undefined
 }
 
+/** An argument of a Redis command. */
+export type RedisArg = string | number | Buffer
+
+/** A call that failed: `code` tells a missed deadline from an open breaker or a Redis error. */
+export type RedisCallback<R> = (err: Error | null, res: R | undefined) => void
+
+/**
+ * A Lua script on one connection: loaded once (`EVALSHA`, `EVAL` only after `NOSCRIPT`), every
+ * call raced against a deadline and gated by the connection's breaker. `argv` is the keys first
+ * (as many as the script declares), then the arguments. Keys of one call must share a hash tag.
+ *
+ * @example
+ *   const commit = conn.script<number>('config-commit', COMMIT_LUA, 1)
+ *   const v = await commit.run([key, expected, doc], { deadlineMs: 2000, background: true })
+ */
+export interface RedisScript<R> {
+  readonly name: string
+  run(argv: readonly RedisArg[], options?: RedisCallOptions): Promise<R>
+  /**
+   * Callback form for the request path (no promise per call): `done` runs once, with the reply
+   * or the error (deadline, breaker, Redis); `late` gets a reply that came after the deadline.
+   */
+  send(
+    argv: readonly RedisArg[],
+    options: RedisCallOptions | undefined,
+    done: RedisCallback<R>,
+    late?: (res: R) => void,
+  ): void
+}
+
+export interface RedisCallOptions {
+  /** the call fails with `PORTICO_REDIS_DEADLINE` after this (default: the connection's) */
+  deadlineMs?: number
+  /**
+   * Background work (admin, config sync, catch-up): not refused while the breaker is open, so a
+   * blip on the request path does not fail an admin write; its outcome still feeds the breaker.
+   */
+  background?: boolean
+}
+
+/** Breaker states: closed (calls go), open (calls fail at once), half-open (one probe in flight). */
+export type RedisBreakerState = 'closed' | 'open' | 'half-open'
+
+/**
+ * One Redis (a server, a Sentinel group or a Cluster), shared by every feature of the node that
+ * points at it. Built by the stores layer; core and plugins see only this interface.
+ *
+ * Request-path rules (DESIGN §2.7): no offline queue, every call has a deadline, and one breaker
+ * per connection: after a failure or a missed deadline calls fail at once for a short while,
+ * then one call probes.
+ */
 export interface RedisConnection {
-  readonly client: Redis | Cluster
+  /** `single`, `sentinel` or `cluster` */
+  readonly mode: 'single' | 'sentinel' | 'cluster'
   /** every call in the request path must finish within this (ms) */
   readonly deadlineMs: number
   /** true while the connection is ready */
   readonly ready: boolean
+  readonly breaker: RedisBreakerState
+  /** false while the connection is down or its breaker is open (the caller applies its failure mode) */
+  available(): boolean
+  /** waits (at most `ms`) for a connection still making its first connection; never rejects */
+  whenReady(ms: number): Promise<void>
+  /** a Lua script, defined once per connection and name */
+  script<R>(name: string, lua: string, numberOfKeys: number): RedisScript<R>
+  /** one command (`get`, `hmget`, …) with the deadline and the breaker */
+  call<R>(command: string, argv: readonly RedisArg[], options?: RedisCallOptions): Promise<R>
+  /** `GET` as bytes */
+  getBuffer(key: string, options?: RedisCallOptions): Promise<Buffer | null>
   /**
-   * Call right before a request-path command: the commands of one event-loop turn then leave
-   * in one write instead of one syscall each.
+   * Listens on `channel` through the node's one subscriber connection for this Redis (sharded
+   * pub/sub on Cluster). `resync` runs after every (re)connection of the subscriber: messages
+   * sent while it was away are lost, the feature catches up. Returns the unsubscribe.
    */
-  coalesce(): void
+  listen(channel: string, handler: (message: string) => void, resync?: () => void): () => void
+  /** `PUBLISH` (`SPUBLISH` on Cluster) */
+  publish(channel: string, message: string, options?: RedisCallOptions): Promise<void>
+  /** SCANs every master for `match`; `each` returns false to stop (status and admin calls only) */
+  scan(
+    match: string,
+    each: (keys: string[], del: (keys: string[]) => Promise<number>) => Promise<boolean | undefined>,
+  ): Promise<void>
+}
+
+/**
+ * A key in Portico's layout: `<prefix><kind>:{<tag>}<rest>`. Everything in braces decides the
+ * Cluster slot, so keys built with the same tag can meet in one script.
+ *
+ * @example
+ *   redisKey('portico:', 'rl', 'plugin-id:i:10.0.0.1') // → 'portico:rl:{plugin-id:i:10.0.0.1}'
+ */
+export function redisKey(prefix: string, kind: string, tag: string, rest = ''): string {
+  return `${prefix}${kind}:{${tag}}${rest}`
 }
 
 export interface NodeEvents {

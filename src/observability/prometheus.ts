@@ -7,8 +7,15 @@ import type { NodeTotals } from './totals.js'
 /** What the scrape reads from the node, at scrape time only. */
 export interface NodeView extends NodeReadings {
   config(): { generation: number; hash: string; loadedAt: number }
-  /** every Redis connection the node holds and its ioredis status */
-  redis(): ReadonlyArray<{ url: string; status: string }>
+  /** every Redis connection the node holds: its status and its breaker */
+  redis(): ReadonlyArray<{
+    url: string
+    status: string
+    breaker: string
+    breaker_opened: number
+    timeouts: number
+    errors: number
+  }>
   /** PINGs the node's own Redis (`PORTICO_REDIS_URL`); null when none is configured */
   ping: { url: string; run: () => Promise<unknown> } | null
 }
@@ -115,6 +122,36 @@ function redisSeries(registry: Registry, view: NodeView, ping: () => number | nu
       return [...reach].map(([url, value]) => ({ labels: { url }, value }))
     },
   )
+  scraped(
+    registry,
+    'portico_redis_breaker_state',
+    'The breaker of each Redis connection: 1 for its current state (closed, open, half-open), 0 for the others',
+    'gauge',
+    () =>
+      view.redis().flatMap((r) =>
+        (['closed', 'open', 'half-open'] as const).map((state) => ({
+          labels: { url: r.url, state },
+          value: r.breaker === state ? 1 : 0,
+        })),
+      ),
+  )
+  for (const [name, help, field] of [
+    [
+      'portico_redis_breaker_opened_total',
+      'Times the breaker of each Redis connection opened',
+      'breaker_opened',
+    ],
+    ['portico_redis_call_timeouts_total', 'Redis calls that missed their deadline', 'timeouts'],
+    [
+      'portico_redis_call_errors_total',
+      'Redis calls that failed or were refused (down, breaker open)',
+      'errors',
+    ],
+  ] as const) {
+    scraped(registry, name, help, 'counter', () =>
+      view.redis().map((r) => ({ labels: { url: r.url }, value: r[field] })),
+    )
+  }
 }
 
 /**

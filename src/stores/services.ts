@@ -1,17 +1,12 @@
 import { EventEmitter } from 'node:events'
-import type {
-  MemoryCache,
-  NodeEvents,
-  PluginServices,
-  RedisCache,
-  RedisConnection,
-  RedisSettings,
-} from '../core/services.js'
+import { type Logger, silentLogger } from '../core/logger.js'
+import type { MemoryCache, NodeEvents, PluginServices, RedisCache, RedisSettings } from '../core/services.js'
 import type { MemoryStoreView } from '../core/telemetry.js'
 import { ByteLru } from './memory/lru.js'
-import { RedisCacheStore } from './redis/cache.js'
-import { writeCoalescer } from './redis/coalesce.js'
-import { connectRedis, settingsToUrl } from './redis/connect.js'
+import type { RedisLink } from './redis/link.js'
+import { type RedisLinkStatus, SharedConnections } from './redis/links.js'
+
+export { RedisNotConfiguredError } from './redis/links.js'
 
 export interface ServicesOptions {
   /** the node's shared Redis, or undefined when none is configured */
@@ -19,14 +14,8 @@ export interface ServicesOptions {
   keyPrefix: string
   /** per-call deadline in the request path (ms) */
   redisDeadlineMs: number
-}
-
-/** Raised when a plugin asks for Redis and the node has none: the plugin refuses to load. */
-export class RedisNotConfiguredError extends Error {
-  constructor() {
-    super("this plugin needs Redis: set PORTICO_REDIS_URL (or REDIS_URL), or the plugin's config.redis.host")
-    this.name = 'RedisNotConfiguredError'
-  }
+  /** where breakers log that a Redis fails and answers again */
+  log?: Logger
 }
 
 /**
@@ -37,15 +26,19 @@ export class NodeServices implements PluginServices {
   readonly keyPrefix: string
   readonly events: NodeEvents
   readonly #emitter = new EventEmitter()
-  readonly #connections = new Map<string, RedisConnection>()
+  readonly #links: SharedConnections
   readonly #shared = new Map<string, unknown>()
-  readonly #caches = new Map<RedisConnection, RedisCacheStore>()
   readonly #memoryStores = new Map<string, MemoryCache<unknown>>()
   /** JSON status documents plugins expose (`/cachez`); the node mounts them on its listeners */
   readonly statusDocuments = new Map<string, () => unknown | Promise<unknown>>()
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
+    this.#links = new SharedConnections(
+      options.redisUrl,
+      options.redisDeadlineMs,
+      options.log ?? silentLogger,
+    )
     this.#emitter.setMaxListeners(0)
     const em = this.#emitter
     this.events = {
@@ -59,33 +52,19 @@ export class NodeServices implements PluginServices {
     }
   }
 
-  redis(settings?: RedisSettings): RedisConnection {
-    const url = settings?.host ? settingsToUrl(settings) : this.options.redisUrl
-    if (url === undefined) throw new RedisNotConfiguredError()
-    let conn = this.#connections.get(url)
-    if (conn === undefined) {
-      const client = connectRedis(url)
-      client.on('error', () => {}) // state is read from `status`; errors surface per call
-      const deadlineMs = settings?.timeout ?? this.options.redisDeadlineMs
-      conn = {
-        client,
-        deadlineMs,
-        coalesce: writeCoalescer(client),
-        get ready() {
-          return client.status === 'ready'
-        },
-      }
-      this.#connections.set(url, conn)
-    }
-    return conn
+  /** One connection per distinct Redis (target and credentials), shared by every feature and plugin. */
+  redis(settings?: RedisSettings): RedisLink {
+    return this.#links.get(settings)
   }
 
-  /** connection states for /healthz */
-  redisStatus(): Array<{ url: string; status: string }> {
-    return [...this.#connections].map(([url, c]) => ({
-      url: url.replace(/\/\/[^@]*@/, '//***@'),
-      status: c.client.status,
-    }))
+  /** The node's own Redis when one is configured (and connected from now on), else null. */
+  nodeRedis(): RedisLink | null {
+    return this.#links.configured ? this.#links.get() : null
+  }
+
+  /** connection states for /healthz and /metrics */
+  redisStatus(): RedisLinkStatus[] {
+    return this.#links.status()
   }
 
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void {
@@ -108,13 +87,7 @@ export class NodeServices implements PluginServices {
   }
 
   redisCache(settings?: RedisSettings): RedisCache {
-    const conn = this.redis(settings)
-    let store = this.#caches.get(conn)
-    if (store === undefined) {
-      store = new RedisCacheStore(conn, this.keyPrefix)
-      this.#caches.set(conn, store)
-    }
-    return store
+    return this.#links.cache(this.redis(settings), this.keyPrefix)
   }
 
   shared<T>(key: string, init: () => T): T {
@@ -123,11 +96,6 @@ export class NodeServices implements PluginServices {
   }
 
   async close(): Promise<void> {
-    const caches = [...this.#caches.values()]
-    this.#caches.clear()
-    await Promise.all(caches.map((c) => c.close()))
-    const all = [...this.#connections.values()]
-    this.#connections.clear()
-    await Promise.all(all.map((c) => c.client.quit().catch(() => c.client.disconnect())))
+    await this.#links.close()
   }
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import { DEFAULT_SERVER_LIMITS } from '../../src/data-plane/server.js'
 import { nodeRevocations } from '../../src/plugins/jwt/revocation/node.js'
-import type { RedisRevocationPeer } from '../../src/plugins/jwt/revocation/redis-peer.js'
+import type { RevocationSync } from '../../src/plugins/jwt/revocation/redis-peer.js'
 import { forge } from '../../src/plugins/jwt/testing.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 import { jwtConsumers, SECRET } from '../fixtures/jwt-helpers.js'
@@ -344,7 +344,7 @@ describe('jwt attack catalogue: each refused with 401, the upstream called 0 tim
       )
       // and the spy does see this node's commands: a catch-up is one script call
       const seenBefore = sent.length
-      await (nodeRevocations(b.services).peer as RedisRevocationPeer).catchUp()
+      await (nodeRevocations(b.services).peer as RevocationSync).catchUp()
       assert.ok(
         sent.slice(seenBefore).some((c) => c.includes(catchUp)),
         'the catch-up was recorded',

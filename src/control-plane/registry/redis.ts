@@ -1,5 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
-import { connectRedis } from '../../stores/redis/connect.js'
+import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
 import type { Instance, Registration, RegistryBackend } from './types.js'
 
 // Every script runs on Redis's clock (TIME), so nodes with skewed clocks agree on expiries.
@@ -19,7 +18,7 @@ local function remove(field)
 end`
 
 const SCRIPTS = {
-  // ARGV: service, id, url, health_path ('' = none), ttl (s), channel
+  // ARGV: service, id, url, health_path ('' = none), ttl (s)
   porticoRegister: `${NOW}
 ${REMOVE}
 local ttl = tonumber(ARGV[5])
@@ -50,7 +49,6 @@ else
 end
 redis.call('HSET', KEYS[2], field, now)
 redis.call('ZADD', KEYS[3], now + ttl * 1000, field)
-redis.call('PUBLISH', ARGV[6], 'register')
 return { id, created }`,
   // ARGV: field, ttl ('' = keep)
   porticoRenew: `${NOW}
@@ -67,17 +65,13 @@ end
 redis.call('HSET', KEYS[2], ARGV[1], now)
 redis.call('ZADD', KEYS[3], now + inst.ttl * 1000, ARGV[1])
 return 1`,
-  // ARGV: field, channel
+  // ARGV: field
   porticoDeregister: `${REMOVE}
-local removed = remove(ARGV[1])
-if removed == 1 then redis.call('PUBLISH', ARGV[2], 'deregister') end
-return removed`,
-  // ARGV: channel
+return remove(ARGV[1])`,
   porticoSweep: `${NOW}
 ${REMOVE}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, field in ipairs(expired) do remove(field) end
-if #expired > 0 then redis.call('PUBLISH', ARGV[1], 'expired') end
 return #expired`,
   porticoList: `${NOW}
 return { now, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
@@ -85,15 +79,7 @@ return { now, redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]),
 } as const
 
 type Keys = [string, string, string, string]
-type Client = (Redis | Cluster) & {
-  porticoRegister(
-    ...args: [...Keys, string, string, string, string, number, string]
-  ): Promise<[string, number]>
-  porticoRenew(...args: [...Keys, string, string]): Promise<number>
-  porticoDeregister(...args: [...Keys, string, string]): Promise<number>
-  porticoSweep(...args: [...Keys, string]): Promise<number>
-  porticoList(...args: Keys): Promise<[number, string[], string[], string[]]>
-}
+type ScriptName = keyof typeof SCRIPTS
 
 function pairs(flat: string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -103,58 +89,64 @@ function pairs(flat: string[]): Map<string, string> {
 
 /**
  * The registry shared by every node (redis mode): instances in one hash slot, written by Lua
- * scripts (one atomic step each), changes announced on `{prefix}{registry}:changes`.
+ * scripts (one atomic step each), changes announced on `{prefix}{registry}:changes` (same slot: sharded pub/sub on Cluster).
  *
  * @example
- *   const backend = new RedisRegistry({ url: 'redis://127.0.0.1:6379', keyPrefix: 'portico:' })
+ *   const backend = new SharedRegistry({ redis: services.redis(), keyPrefix: 'portico:' })
  */
-export class RedisRegistry implements RegistryBackend {
+export class SharedRegistry implements RegistryBackend {
   readonly kind = 'redis'
   readonly #keys: Keys
   readonly #channel: string
-  readonly #client: Client
-  readonly #subscriber: Redis | Cluster
+  readonly #redis: RedisConnection
+  readonly #scripts: Record<ScriptName, RedisScript<unknown>>
+  /** registry calls are admin and background work: a longer deadline, past the request breaker */
+  readonly #opts: RedisCallOptions = { deadlineMs: 2000, background: true }
+  readonly #unsubscribe: () => void
   #listeners: Array<() => void> = []
 
-  constructor(options: { url: string; keyPrefix: string }) {
+  constructor(options: { redis: RedisConnection; keyPrefix: string }) {
     const base = `${options.keyPrefix}{registry}`
     this.#keys = [`${base}:instances`, `${base}:seen`, `${base}:expiry`, `${base}:urls`]
     this.#channel = `${base}:changes`
-    this.#client = connectRedis(options.url, {
-      commandTimeout: 2000,
-      connectionName: 'portico-registry',
-    }) as Client
-    this.#client.on('error', () => {})
-    for (const [name, lua] of Object.entries(SCRIPTS))
-      this.#client.defineCommand(name, { numberOfKeys: 4, lua })
-    this.#subscriber = connectRedis(options.url, {
-      enableOfflineQueue: true,
-      connectionName: 'portico-registry-sub',
-    })
-    this.#subscriber.on('error', () => {})
-    this.#subscriber.on('message', () => this.#emit())
-    this.#subscriber.on('ready', () => this.#emit())
-    this.#subscriber.subscribe(this.#channel).catch(() => {})
+    this.#redis = options.redis
+    const scripts = {} as Record<ScriptName, RedisScript<unknown>>
+    for (const [name, lua] of Object.entries(SCRIPTS) as Array<[ScriptName, string]>)
+      scripts[name] = this.#redis.script(`registry-${name}`, lua, 4)
+    this.#scripts = scripts
+    this.#unsubscribe = this.#redis.listen(
+      this.#channel,
+      () => this.#emit(),
+      () => this.#emit(),
+    )
+  }
+
+  #run<R>(name: ScriptName, ...args: RedisArg[]): Promise<R> {
+    return this.#scripts[name].run([...this.#keys, ...args], this.#opts) as Promise<R>
+  }
+
+  #announce(what: string): Promise<void> {
+    return this.#redis.publish(this.#channel, what, this.#opts).catch(() => {})
   }
 
   async register(r: Registration, id: string): Promise<{ instance: Instance; created: boolean }> {
-    const [actual, created] = await this.#client.porticoRegister(
-      ...this.#keys,
+    const [actual, created] = await this.#run<[string, number]>(
+      'porticoRegister',
       r.service,
       id,
       r.url,
       r.health_path ?? '',
       r.ttl,
-      this.#channel,
     )
+    await this.#announce('register')
     const instance = (await this.list()).instances.find((i) => i.service === r.service && i.id === actual)
     if (instance === undefined) throw new Error('the registered instance could not be read back')
     return { instance, created: created === 1 }
   }
 
   async renew(service: string, id: string, ttl: number | undefined): Promise<Instance | null> {
-    const ok = await this.#client.porticoRenew(
-      ...this.#keys,
+    const ok = await this.#run<number>(
+      'porticoRenew',
       `${service}/${id}`,
       ttl === undefined ? '' : String(ttl),
     )
@@ -163,11 +155,14 @@ export class RedisRegistry implements RegistryBackend {
   }
 
   async deregister(service: string, id: string): Promise<boolean> {
-    return (await this.#client.porticoDeregister(...this.#keys, `${service}/${id}`, this.#channel)) === 1
+    const removed = (await this.#run<number>('porticoDeregister', `${service}/${id}`)) === 1
+    if (removed) await this.#announce('deregister')
+    return removed
   }
 
   async list(): Promise<{ now: number; instances: Instance[] }> {
-    const [now, rawInstances, rawSeen, rawExpiry] = await this.#client.porticoList(...this.#keys)
+    const [now, rawInstances, rawSeen, rawExpiry] =
+      await this.#run<[number, string[], string[], string[]]>('porticoList')
     const seen = pairs(rawSeen)
     const expiry = pairs(rawExpiry)
     const instances: Instance[] = []
@@ -186,7 +181,9 @@ export class RedisRegistry implements RegistryBackend {
   }
 
   async sweep(): Promise<number> {
-    return this.#client.porticoSweep(...this.#keys, this.#channel)
+    const n = await this.#run<number>('porticoSweep')
+    if (n > 0) await this.#announce('expired')
+    return n
   }
 
   watch(listener: () => void): void {
@@ -197,15 +194,9 @@ export class RedisRegistry implements RegistryBackend {
     for (const l of this.#listeners) l()
   }
 
+  /** Stops listening (the connection belongs to the node's services). */
   async close(): Promise<void> {
     this.#listeners = []
-    await Promise.all(
-      [this.#client, this.#subscriber].map((c) =>
-        c.quit().then(
-          () => undefined,
-          () => c.disconnect(),
-        ),
-      ),
-    )
+    this.#unsubscribe()
   }
 }

@@ -1,32 +1,20 @@
-import type { Cluster, Redis } from 'ioredis'
 import type { ConfigDocument } from '../../core/entities.js'
-import { connectRedis } from '../../stores/redis/connect.js'
+import type { RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
 import type { ConfigStore, StoredConfig, StoreHead } from './types.js'
 
-// Compare-and-set: the write lands only if nobody wrote since `expected`, and the new version is
-// announced in the same atomic step, so a node can never see a version without its document.
+// Compare-and-set: the write lands only if nobody wrote since `expected`. The new version is
+// announced right after (on Cluster a script may not publish to a sharded channel); a node that
+// misses the announcement sees the version at its next periodic check.
 const COMMIT = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if current ~= tonumber(ARGV[1]) then return -1 end
 local v = current + 1
-redis.call('HSET', KEYS[1], 'version', v, 'hash', ARGV[3], 'doc', ARGV[2], 'validator', ARGV[5])
-redis.call('PUBLISH', ARGV[4], v .. ':' .. ARGV[3])
+redis.call('HSET', KEYS[1], 'version', v, 'hash', ARGV[3], 'doc', ARGV[2], 'validator', ARGV[4])
 return v
 `
 
-type Client = (Redis | Cluster) & {
-  porticoConfigCommit(
-    key: string,
-    expected: number,
-    doc: string,
-    hash: string,
-    channel: string,
-    validator: string,
-  ): Promise<number>
-}
-
 export interface RedisStoreOptions {
-  url: string
+  redis: RedisConnection
   keyPrefix: string
   /** bound on every store command, so a stalled Redis fails a write instead of hanging it */
   commandTimeoutMs?: number
@@ -34,87 +22,71 @@ export interface RedisStoreOptions {
   validator?: string
 }
 
-/** Resolves once the client is ready, or after `ms` (the caller then reads `reachable`). */
-export function whenReady(client: Redis | Cluster, ms: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      client.off('ready', done)
-      resolve()
-    }
-    client.once('ready', done)
-  })
-}
-
 /**
  * Entities in Redis (`PORTICO_CONFIG_STORE=redis`), shared by every node: one hash
  * `{prefix}{config}` holding `version`, `hash` and `doc` (the whole flat document as JSON), written
- * by one Lua compare-and-set that also publishes `version:hash` on `{prefix}{config}:changes`.
+ * by one Lua compare-and-set, then announced as `version:hash` on `{prefix}{config}:changes`
+ * (sharded pub/sub on Cluster: the channel shares the key's slot).
  * One key for the whole document keeps a change atomic however many entities it touches and
  * makes a node's catch-up one read; documents of a gateway are small enough for that.
  *
  * @example
- *   const store = new RedisConfigStore({ url: 'redis://127.0.0.1:6379', keyPrefix: 'portico:' })
+ *   const store = new SharedConfigStore({ redis: services.redis(), keyPrefix: 'portico:' })
  *   store.watch((head) => void resync(head))
  */
-export class RedisConfigStore implements ConfigStore {
+export class SharedConfigStore implements ConfigStore {
   readonly kind = 'redis'
   readonly key: string
   readonly channel: string
-  readonly client: Client
-  readonly #subscriber: Redis | Cluster
+  readonly redis: RedisConnection
+  readonly #commit: RedisScript<number>
+  readonly #opts: RedisCallOptions
   readonly #validator: string
+  #unsubscribe: () => void
   #listeners: Array<(head: StoreHead | null) => void> = []
 
   constructor(options: RedisStoreOptions) {
     this.key = `${options.keyPrefix}{config}`
     this.channel = `${this.key}:changes`
     this.#validator = options.validator ?? ''
-    // commands fail at once while disconnected (no offline queue): the node says so and keeps serving
-    this.client = connectRedis(options.url, {
-      commandTimeout: options.commandTimeoutMs ?? 2000,
-      connectionName: 'portico-config',
-    }) as Client
-    this.client.on('error', () => {})
-    this.client.defineCommand('porticoConfigCommit', { numberOfKeys: 1, lua: COMMIT })
-    // the subscriber may queue its SUBSCRIBE until connected, and resubscribes after a reconnect
-    this.#subscriber = connectRedis(options.url, {
-      enableOfflineQueue: true,
-      connectionName: 'portico-config-sub',
-    })
-    this.#subscriber.on('error', () => {})
-    this.#subscriber.on('message', (_channel: string, message: string) => {
-      const [version, hash] = message.split(':')
-      this.#emit({ version: Number(version), hash: hash ?? '' })
-    })
-    // messages sent while disconnected are lost: tell the listener to check
-    this.#subscriber.on('ready', () => this.#emit(null))
-    this.#subscriber.subscribe(this.channel).catch(() => {})
+    this.redis = options.redis
+    // admin-path calls: a longer deadline, and not refused while the request path's breaker is open
+    this.#opts = { deadlineMs: options.commandTimeoutMs ?? 2000, background: true }
+    this.#commit = this.redis.script<number>('config-commit', COMMIT, 1)
+    // messages sent while the subscriber was away are lost: the resync tells the listener to check
+    this.#unsubscribe = this.redis.listen(
+      this.channel,
+      (message) => {
+        const [version, hash] = message.split(':')
+        this.#emit({ version: Number(version), hash: hash ?? '' })
+      },
+      () => this.#emit(null),
+    )
   }
 
   get reachable(): boolean {
-    return this.client.status === 'ready'
+    return this.redis.ready
   }
 
   /** Waits (at most `ms`) for the first connection. */
   ready(ms: number): Promise<void> {
-    return whenReady(this.client, ms)
+    return this.redis.whenReady(ms)
   }
 
   async head(): Promise<StoreHead> {
-    const [version, hash] = await this.client.hmget(this.key, 'version', 'hash')
+    const [version, hash] = await this.redis.call<Array<string | null>>(
+      'hmget',
+      [this.key, 'version', 'hash'],
+      this.#opts,
+    )
     return { version: Number(version ?? 0), hash: hash ?? '' }
   }
 
   async load(): Promise<StoredConfig | null> {
-    const [version, hash, doc, validator] = await this.client.hmget(
-      this.key,
-      'version',
-      'hash',
-      'doc',
-      'validator',
+    const [version, hash, doc, validator] = await this.redis.call<Array<string | null>>(
+      'hmget',
+      [this.key, 'version', 'hash', 'doc', 'validator'],
+      this.#opts,
     )
     if (version === null || doc === null) return null
     return {
@@ -126,15 +98,14 @@ export class RedisConfigStore implements ConfigStore {
   }
 
   async commit(expected: number, doc: ConfigDocument, hash: string): Promise<number | null> {
-    const v = await this.client.porticoConfigCommit(
-      this.key,
-      expected,
-      JSON.stringify(doc),
-      hash,
-      this.channel,
-      this.#validator,
+    const v = await this.#commit.run(
+      [this.key, expected, JSON.stringify(doc), hash, this.#validator],
+      this.#opts,
     )
-    return v < 0 ? null : v
+    if (v < 0) return null
+    // the write is done; an announcement that fails is made up by the other nodes' periodic check
+    await this.redis.publish(this.channel, `${v}:${hash}`, this.#opts).catch(() => {})
+    return v
   }
 
   watch(listener: (head: StoreHead | null) => void): void {
@@ -145,15 +116,9 @@ export class RedisConfigStore implements ConfigStore {
     for (const l of this.#listeners) l(head)
   }
 
+  /** Stops listening (the connection belongs to the node's services). */
   async close(): Promise<void> {
     this.#listeners = []
-    await Promise.all(
-      [this.client, this.#subscriber].map((c) =>
-        c.quit().then(
-          () => undefined,
-          () => c.disconnect(),
-        ),
-      ),
-    )
+    this.#unsubscribe()
   }
 }

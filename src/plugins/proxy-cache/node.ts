@@ -178,7 +178,7 @@ export class CacheNode {
       sub.users++
       return
     }
-    const off = bus.subscribe((notice) => {
+    const off = bus.listen((notice) => {
       if (notice.startsWith('purge:')) this.purgeLocal(notice.slice(6))
     })
     this.#subscriptions.set(bus, { off, users: 1 })

@@ -1,3 +1,4 @@
+import { namesRedis, topologySettings } from '../../config/redis-topology.js'
 import type { AdminResponse, AdminRoute } from '../../core/admin.js'
 import { reply } from '../../core/errors.js'
 import type { PluginDefinition } from '../../core/plugin.js'
@@ -12,14 +13,17 @@ import { CACHE_STATUS } from './state.js'
 
 function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   const r = c.redis
-  if (r?.host === undefined) return undefined
+  if (r === undefined || !namesRedis(r)) return undefined
   return {
+    ...topologySettings(r),
     host: r.host,
     port: r.port,
     username: r.username,
     password: r.password,
     database: r.database,
     ssl: r.ssl,
+    ssl_verify: r.ssl_verify,
+    server_name: r.server_name,
     timeout: r.timeout ?? r.read_timeout,
   }
 }

@@ -46,11 +46,45 @@ test("POST, PUT and PATCH are accepted in request_method as Kong's schema does (
 test('unknown fields and Kong Redis fields Portico cannot honour are errors', () => {
   assert.ok(issues({ strategy: 'memory', nope: 1 }).length > 0)
   assert.ok(
-    issues({ strategy: 'redis', redis: { sentinel_master: 'm' } }).some((m) => m.includes('sentinel')),
+    issues({ strategy: 'redis', redis: { sentinel_addresses: ['h:1'] } }).some((m) => m.includes('sentinel')),
   )
   assert.ok(issues({ strategy: 'redis', redis: { keepalive_pool_size: 10 } }).length > 0)
   assert.deepEqual(
     issues({ strategy: 'redis', redis: { keepalive_pool_size: 256, cluster_max_redirections: 5 } }),
     [],
+  )
+})
+
+test("Kong's Sentinel and Cluster fields are honoured: one topology at a time, a master name with sentinels", () => {
+  assert.deepEqual(
+    issues({ strategy: 'redis', redis: { cluster_nodes: [{ ip: '10.0.0.1', port: 7000 }] } }),
+    [],
+  )
+  assert.deepEqual(
+    issues({
+      strategy: 'redis',
+      redis: {
+        sentinel_nodes: [{ host: '10.0.0.1', port: 26379 }],
+        sentinel_master: 'm',
+        sentinel_role: 'master',
+      },
+    }),
+    [],
+  )
+  assert.ok(
+    issues({ strategy: 'redis', redis: { sentinel_nodes: [{ host: '10.0.0.1' }] } }).some((m) =>
+      m.includes('required with sentinel_nodes'),
+    ),
+  )
+  assert.ok(
+    issues({ strategy: 'redis', redis: { host: 'r', cluster_nodes: [{ ip: '10.0.0.1' }] } }).some((m) =>
+      m.includes('one of host, cluster_nodes and sentinel_nodes'),
+    ),
+  )
+  assert.ok(
+    issues({
+      strategy: 'redis',
+      redis: { sentinel_nodes: [{ host: 'h' }], sentinel_master: 'm', sentinel_role: 'any' },
+    }).length > 0,
   )
 })

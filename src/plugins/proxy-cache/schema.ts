@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { unsupported } from '../../config/fields.js'
+import { redisTopologyShape, topologyIssues } from '../../config/redis-topology.js'
 
 const seconds = z.number().int()
 
 /**
- * Kong's per-plugin Redis fields (proxy-cache-advanced's `config.redis`). Without `host` the
- * plugin uses the node's `PORTICO_REDIS_URL`. Connection-pool and Sentinel/Cluster fields have
- * no meaning for one multiplexed ioredis connection: accepted at Kong's defaults only (use a
- * `redis+sentinel://` or `redis+cluster://` node URL instead).
+ * Kong's per-plugin Redis fields (proxy-cache-advanced's `config.redis`), Sentinel and Cluster
+ * included. Without `host`, `cluster_nodes` or `sentinel_nodes` the plugin uses the node's
+ * `PORTICO_REDIS_URL`. Connection-pool fields have no meaning for one multiplexed connection:
+ * accepted at Kong's defaults only.
  */
 export const redisSchema = z
   .strictObject({
@@ -17,10 +18,7 @@ export const redisSchema = z
     password: z.string().optional().describe('password (AUTH)'),
     database: z.number().int().min(0).default(0).describe('database number (Kong: 0)'),
     ssl: z.boolean().default(false).describe('connect over TLS (Kong: false)'),
-    ssl_verify: z
-      .boolean()
-      .default(false)
-      .describe('Kong: verify the server certificate (false); Portico’s TLS always verifies'),
+    ssl_verify: z.boolean().default(false).describe('verify the server certificate (Kong: false)'),
     timeout: z
       .number()
       .int()
@@ -45,18 +43,13 @@ export const redisSchema = z
       .optional()
       .describe('Kong: 256; one multiplexed connection in Portico, so only the default is accepted'),
     keepalive_backlog: unsupported('redis.keepalive_backlog'),
-    server_name: unsupported('redis.server_name'),
-    sentinel_master: unsupported('redis.sentinel_master (use a redis+sentinel:// node URL)'),
-    sentinel_role: unsupported('redis.sentinel_role'),
-    sentinel_nodes: unsupported('redis.sentinel_nodes (use a redis+sentinel:// node URL)'),
-    sentinel_addresses: unsupported('redis.sentinel_addresses'),
-    sentinel_username: unsupported('redis.sentinel_username'),
-    sentinel_password: unsupported('redis.sentinel_password'),
-    cluster_nodes: unsupported('redis.cluster_nodes (use a redis+cluster:// node URL)'),
-    cluster_addresses: unsupported('redis.cluster_addresses'),
-    cluster_max_redirections: z.literal(5).optional().describe('Kong: 5; only the default is accepted'),
+    server_name: z.string().optional().describe('TLS server name (SNI) to send and verify'),
+    ...redisTopologyShape,
+    sentinel_addresses: unsupported('redis.sentinel_addresses (use sentinel_nodes)'),
+    cluster_addresses: unsupported('redis.cluster_addresses (use cluster_nodes)'),
     connection_is_proxied: z.literal(false).optional().describe('Kong: false; only the default is accepted'),
   })
+  .superRefine((r, ctx) => topologyIssues(r, ctx))
   .describe('Redis connection for `strategy: redis` and for purge notices (Kong-style fields)')
 
 /** Statuses never stored whatever the config: 400 answers a malformed request, 5xx a failure. */

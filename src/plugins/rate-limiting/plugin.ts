@@ -3,12 +3,11 @@ import type { RequestContext } from '../../core/context.js'
 import { GatewayError, reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, PluginInstance, Reply } from '../../core/plugin.js'
 import { slot } from '../../core/slot.js'
-import { firstConnect } from '../kit/redis/connect.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
 import { LocalCounters } from './local-store.js'
-import { RedisLimiter } from './redis-store.js'
+import { SharedLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
 import {
   newRateLimitingStats,
@@ -175,16 +174,16 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   // redis (and Kong's cluster): throws when no Redis is configured, so the plugin refuses to load
   const conn = env.services.redis(redisSettings(config.redis))
   const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
-  await firstConnect(conn, 1000)
-  const limiter = new RedisLimiter(conn, algo, limits, deadlineMs, stats, env.log)
+  // the first requests after a start are limited rather than let through
+  await conn.whenReady(1000)
+  const limiter = new SharedLimiter(conn, algo, limits, deadlineMs, stats)
   const head = `${env.services.keyPrefix}rl:{${env.id}:`
   return {
     access(ctx) {
       const key = `${head}${identify(ctx)}}`
-      const now = performance.now()
-      if (!limiter.available(now)) return storeFailed()
+      if (!limiter.available()) return storeFailed()
       return new Promise<AccessResult>((resolve, reject) => {
-        limiter.check(key, now, (v) => {
+        limiter.check(key, (v) => {
           try {
             if (v === null) resolve(storeFailed())
             else resolve(decide(ctx, v, v[0] === 0 && composed ? () => limiter.refund(key) : null))
@@ -193,9 +192,6 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
           }
         })
       })
-    },
-    close() {
-      limiter.close()
     },
   }
 }

@@ -1,71 +1,31 @@
-import type { Cluster, Redis } from 'ioredis'
-import type { Logger } from '../../core/logger.js'
-import type { RedisConnection } from '../../core/services.js'
-import { BREAK_MS, breakerFor, type RedisBreaker } from '../kit/redis/breaker.js'
-import { DeadlineQueue, type Pending } from '../kit/redis/deadline.js'
+import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
 import type { Algorithm, Limit } from './algorithms.js'
 import { RATE_LIMIT_LUA } from './lua.js'
 import type { RateLimitingStats } from './stats.js'
 
-type Client = Redis | Cluster
-type ScriptFn = (...args: unknown[]) => unknown
-
-/** Defines the script once per client (ioredis then calls it by SHA, EVAL only on NOSCRIPT). */
-function scriptOf(client: Client): ScriptFn {
-  const c = client as unknown as Record<string, ScriptFn | undefined>
-  if (typeof c.porticoRateLimit !== 'function') {
-    client.defineCommand('porticoRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_LUA })
-  }
-  return c.porticoRateLimit as ScriptFn
-}
-
 /** What a check resolves with: the verdict (see `Verdict`), or null when the store failed. */
 export type Reply = (verdict: number[] | null) => void
 
-class Call implements Pending {
-  done = false
-  constructor(
-    readonly at: number,
-    readonly owner: RedisLimiter,
-    readonly reply: Reply,
-  ) {}
-
-  expire(): void {
-    this.owner.timedOut()
-    this.reply(null)
-  }
-
-  readonly settle = (err: Error | null, res: unknown): void => {
-    if (this.done) return
-    this.done = true
-    if (err !== null) {
-      this.owner.failed(err)
-      this.reply(null)
-    } else {
-      this.owner.succeeded()
-      this.reply(res as number[])
-    }
-  }
+/** True when the error is a missed deadline (the Redis layer's code for it). */
+export function isDeadline(err: Error): boolean {
+  return (err as { code?: string }).code === 'PORTICO_REDIS_DEADLINE'
 }
 
 /**
- * The `redis` policy: one script call per request (all windows, one round trip), raced against
- * the deadline. A Redis that is disconnected fails at once (no offline queue); one that stalls
- * costs at most the deadline, then the breaker skips it for {@link BREAK_MS} so requests stop
- * waiting and commands stop piling up; the next call after that probes it. ioredis reconnects
- * within 2 s, so a Redis that comes back is used again within about 2 s.
+ * The `redis` policy: one script call per request (all windows, one round trip). The Redis
+ * layer races it against the deadline and keeps the connection's breaker: a disconnected Redis
+ * fails at once (no offline queue); one that stalls costs at most the deadline, then calls fail
+ * at once for a short while and the next one probes.
  *
  * @example
  *   limiter.check('portico:rl:{id:i:10.0.0.1}', (v) => (v === null ? failOpen() : decide(v)))
  */
-export class RedisLimiter {
-  readonly #client: Client
-  readonly #fn: ScriptFn
-  readonly #breaker: RedisBreaker
-  readonly #deadlines = new DeadlineQueue()
+export class SharedLimiter {
+  readonly #script: RedisScript<number[]>
+  readonly #options: RedisCallOptions
   /** `[key, algo, n, mode, now, …per window]`, copied per call with the key filled in */
-  readonly #consumeArgs: unknown[]
-  readonly #refundArgs: unknown[]
+  readonly #consumeArgs: RedisArg[]
+  readonly #refundArgs: RedisArg[]
 
   constructor(
     readonly conn: RedisConnection,
@@ -73,34 +33,31 @@ export class RedisLimiter {
     limits: readonly Limit[],
     readonly deadlineMs: number,
     readonly stats: RateLimitingStats,
-    readonly log: Logger,
   ) {
-    this.#client = conn.client
-    this.#fn = scriptOf(conn.client)
-    this.#breaker = breakerFor(conn.client, 'rate-limiting', 'limits apply', log)
+    this.#script = conn.script<number[]>('rate-limit', RATE_LIMIT_LUA, 1)
+    this.#options = { deadlineMs }
     const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
     this.#consumeArgs = ['', algo, limits.length, 1, 0, ...perWindow]
     this.#refundArgs = ['', algo, limits.length, 2, 0, ...perWindow]
   }
 
   /** False while Redis is down or the breaker is open: the caller fails without a call. */
-  available(now: number): boolean {
-    return this.#breaker.available(this.conn, now, this.#skipped)
-  }
-
-  readonly #skipped = (): void => {
+  available(): boolean {
+    if (this.conn.available()) return true
     this.stats.errors++
+    return false
   }
 
   /** One script call for `key`; `reply` gets the verdict, or null after an error or the deadline. */
-  check(key: string, now: number, reply: Reply): void {
-    const call = new Call(now + this.deadlineMs, this, reply)
-    this.#deadlines.add(call)
+  check(key: string, reply: Reply): void {
     const args = this.#consumeArgs.slice()
     args[0] = key
-    args.push(call.settle)
-    this.conn.coalesce()
-    this.#fn.apply(this.#client, args)
+    this.#script.send(args, this.#options, (err, res) => {
+      if (err === null) return reply(res as number[])
+      if (isDeadline(err)) this.stats.timeouts++
+      else this.stats.errors++
+      reply(null)
+    })
   }
 
   /** Gives back one request (a later instance refused it); fire and forget, errors ignored. */
@@ -108,25 +65,6 @@ export class RedisLimiter {
     if (!this.conn.ready) return
     const args = this.#refundArgs.slice()
     args[0] = key
-    args.push(() => {})
-    this.#fn.apply(this.#client, args)
-  }
-
-  timedOut(): void {
-    this.stats.timeouts++
-    this.#breaker.open(`Redis did not answer within ${this.deadlineMs} ms`)
-  }
-
-  failed(err: Error): void {
-    this.stats.errors++
-    this.#breaker.open(err.message)
-  }
-
-  succeeded(): void {
-    this.#breaker.succeeded()
-  }
-
-  close(): void {
-    this.#deadlines.clear()
+    this.#script.send(args, this.#options, () => {})
   }
 }

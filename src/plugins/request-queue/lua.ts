@@ -30,15 +30,17 @@ return n
 `
 
 /**
- * Gives slots back. When the set was full before, one PUBLISH tells every node that a slot is
- * free (their waiters ask for it); a release nobody can be waiting for costs no fan-out.
- * KEYS[1] the set. ARGV: channel, limit, lease id… Returns how many were still held.
+ * Gives slots back, and says whether the set was full before: only then does the caller
+ * publish that a slot is free (their waiters ask for it), so a release nobody can be waiting
+ * for costs no fan-out. (The caller publishes: on Cluster a script may not publish to a
+ * channel of another slot.)
+ * KEYS[1] the set. ARGV: limit, lease id… Returns 1 when a notice is due, else 0.
  */
 export const RELEASE_LUA = `
 local before = redis.call('ZCARD', KEYS[1])
-local removed = redis.call('ZREM', KEYS[1], unpack(ARGV, 3))
-if removed > 0 and before >= tonumber(ARGV[2]) then redis.call('PUBLISH', ARGV[1], KEYS[1]) end
-return removed
+local removed = redis.call('ZREM', KEYS[1], unpack(ARGV, 2))
+if removed > 0 and before >= tonumber(ARGV[1]) then return 1 end
+return 0
 `
 
 /**

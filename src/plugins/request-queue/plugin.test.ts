@@ -1,18 +1,14 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, test } from 'node:test'
-import { Redis } from 'ioredis'
+import { test } from 'node:test'
 import { errorMap, toConfigIssues } from '../../config/issues.js'
 import type { RequestContext } from '../../core/context.js'
 import { ERRORS } from '../../core/errors.js'
-import { silentLogger } from '../../core/logger.js'
 import type { AccessResult, PluginInstance, Reply } from '../../core/plugin.js'
-import type { RedisConnection } from '../../core/services.js'
 import { createRegistry } from '../index.js'
 import { fakeContext, testEnv } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 import { RequestQueue } from './queue.js'
-import { RedisSlots } from './redis-slots.js'
+import type { LeaseStore } from './redis-slots.js'
 import { schema } from './schema.js'
 import { newRequestQueueStats, QUEUED } from './stats.js'
 
@@ -204,7 +200,7 @@ test('queue: a reload that lowers concurrency lets waiters in only below the new
   assert.equal(stats.inFlight, 0)
 })
 
-/** RedisSlots without Redis: the test answers each acquire itself. */
+/** SharedSlots without Redis: the test answers each acquire itself. */
 function fakeSlots() {
   const asks: Array<{ ids: readonly string[]; reply: (granted: number | null) => void }> = []
   const released: string[] = []
@@ -226,7 +222,7 @@ function fakeSlots() {
     listen() {},
     close() {},
   }
-  return { slots: slots as unknown as RedisSlots, asks, released }
+  return { slots: slots as unknown as LeaseStore, asks, released }
 }
 
 const REDIS_LIMITS = {
@@ -286,66 +282,4 @@ test('queue, redis policy: full → wait; a pump hands slots out in order; Redis
   assert.equal(stats.inFlight, 0)
   assert.equal(stats.failedOpen, 2)
   q.close()
-})
-
-describe('redis slots (the Lua semaphore on a real Redis)', () => {
-  const url = process.env.REDIS_URL
-  let client: Redis
-  let conn: RedisConnection
-  let slots: RedisSlots
-  const key = `rq-unit-${randomBytes(4).toString('hex')}:{s}`
-  const acquire = (ids: string[], limit: number, leaseMs = 10_000) =>
-    new Promise<number | null>((resolve) => slots.acquire(key, ids, limit, leaseMs, resolve))
-
-  before(async () => {
-    if (url === undefined) throw new Error('REDIS_URL is required (npm test starts a private redis-server)')
-    client = new Redis(url)
-    await client.ping()
-    conn = { client, deadlineMs: 1000, ready: true, coalesce: () => {} }
-    slots = new RedisSlots(conn, 1000, `rq-unit-${randomBytes(4).toString('hex')}:`, silentLogger, () => {})
-  })
-  after(async () => {
-    slots.close()
-    await client.del(key)
-    client.disconnect()
-  })
-
-  test('acquire grants up to the limit, as many at once as asked and free', async () => {
-    assert.equal(await acquire(['a1', 'a2'], 3), 2)
-    assert.equal(await acquire(['b1', 'b2', 'b3'], 3), 1)
-    assert.equal(await acquire(['c1'], 3), 0)
-    assert.deepEqual((await client.zrange(key, '0', '-1')).sort(), ['a1', 'a2', 'b1'])
-    const ttl = await client.pttl(key)
-    assert.ok(ttl > 10_000 && ttl <= 11_000, `the key outlives its leases a little: ${ttl}`)
-  })
-
-  test('release frees a slot and tells the other nodes when the set was full', async () => {
-    const sub = client.duplicate()
-    const heard: string[] = []
-    await sub.subscribe(slots.channel)
-    sub.on('message', (_c: string, m: string) => heard.push(m))
-    slots.release(key, ['b1'], 3)
-    for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10))
-    assert.deepEqual(heard, [key])
-    slots.release(key, ['a2'], 3) // not full before: no notice
-    assert.equal(await client.zcard(key), 1)
-    await new Promise((r) => setTimeout(r, 50))
-    assert.deepEqual(heard, [key])
-    sub.disconnect()
-  })
-
-  test('expired leases free their slots; renew writes a lease back', async () => {
-    await client.del(key)
-    assert.equal(await acquire(['x1'], 1, 100), 1)
-    assert.equal(await acquire(['x2'], 1, 100), 0)
-    await new Promise((r) => setTimeout(r, 150))
-    assert.equal(await acquire(['x2'], 1, 10_000), 1, 'x1 expired')
-    slots.renew(key, ['x1'], 10_000)
-    await client.ping()
-    assert.deepEqual(
-      (await client.zrange(key, '0', '-1')).sort(),
-      ['x1', 'x2'],
-      'a running request is counted',
-    )
-  })
 })

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../../core/plugin.js'
-import { firstConnect } from '../kit/redis/connect.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type QueueLimits, RequestQueue } from './queue.js'
-import { RedisSlots } from './redis-slots.js'
+import { LeaseStore } from './redis-slots.js'
 import { type Config, schema } from './schema.js'
 import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats, telemetry } from './stats.js'
 
@@ -49,7 +48,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
     // throws when no Redis is configured, so the plugin refuses to load
     const settings = redisSettings(config.redis)
     const conn = env.services.redis(settings)
-    await firstConnect(conn, 1000)
+    await conn.whenReady(1000)
     const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
     const where = settings === undefined ? 'node' : `${settings.host}:${settings.port}/${settings.database}`
     const head = `${env.services.keyPrefix}rq:{${env.id}:`
@@ -59,7 +58,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
         new RequestQueue(
           limitsOf(config),
           stats,
-          new RedisSlots(conn, deadlineMs, env.services.keyPrefix, env.log, (timeout) => {
+          new LeaseStore(conn, deadlineMs, env.services.keyPrefix, (timeout) => {
             if (timeout) stats.timeouts++
             else stats.errors++
           }),

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/context.js'
 import { reply } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
 import { slot } from '../../core/slot.js'
-import type { RedisSlots } from './redis-slots.js'
+import type { LeaseStore } from './redis-slots.js'
 import { SharedSlots, type Waiters } from './shared-slots.js'
 import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 import { DONE, HOLDING, Scope, Ticket, WAITING } from './ticket.js'
@@ -28,7 +28,7 @@ export interface QueueLimits {
 
 /**
  * A concurrency limit with a bounded FIFO queue, per scope. On the local policy the slots are a
- * counter; on the redis policy they are leases in Redis (see {@link RedisSlots}), shared by
+ * counter; on the redis policy they are leases in Redis (see {@link LeaseStore}), shared by
  * every node, with this node's waiters queued here.
  *
  * A slot freed on this node goes straight to the next waiter of the same scope (no Redis call);
@@ -54,7 +54,7 @@ export class RequestQueue implements Waiters {
   constructor(
     public limits: QueueLimits,
     readonly stats: RequestQueueStats,
-    redis: RedisSlots | null,
+    redis: LeaseStore | null,
     /** the sorted set key of a scope id (redis policy) */
     readonly keyOf: (scope: string) => string = (s) => s,
   ) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import { BATCH, type RedisSlots } from './redis-slots.js'
+import { BATCH, type LeaseStore } from './redis-slots.js'
 import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 import { DONE, HOLDING, type Scope, type Ticket } from './ticket.js'
 
@@ -18,7 +18,7 @@ export interface Waiters {
 
 /**
  * The redis policy's steps of a queue: slots are leases in a sorted set shared by every node
- * (see {@link RedisSlots}); this node's waiters stay in the queue's FIFO. A newcomer asks Redis
+ * (see {@link LeaseStore}); this node's waiters stay in the queue's FIFO. A newcomer asks Redis
  * ({@link ask}); waiters get slots in batches ({@link pump}), on a freed-slot notice or the
  * poll every `pollMs`; held leases are renewed every third of `leaseMs`.
  */
@@ -31,7 +31,7 @@ export class SharedSlots {
 
   constructor(
     readonly q: Waiters,
-    readonly redis: RedisSlots,
+    readonly redis: LeaseStore,
     /** the scopes of the queue (for renewal) */
     readonly scopes: ReadonlyMap<string, Scope>,
   ) {}

@@ -70,8 +70,8 @@ describe('RedisCacheStore against a real Redis', () => {
     const purges = (list: string[]) => (n: string) => {
       if (n.startsWith('purge:')) list.push(n)
     }
-    const offA = ra.subscribe(purges(got[0]!))
-    const offB = rb.subscribe(purges(got[1]!))
+    const offA = ra.listen(purges(got[0]!))
+    const offB = rb.listen(purges(got[1]!))
     // a subscription takes a moment to reach Redis (longer on a busy machine): publish until
     // both nodes have heard one, then check that each heard only that notice
     for (let i = 0; i < 100 && (got[0]!.length === 0 || got[1]!.length === 0); i++) {

@@ -1,50 +1,16 @@
-import type { Cluster, Redis } from 'ioredis'
-import type { FillOutcome, RedisCache, RedisConnection } from '../../core/services.js'
+import type { FillOutcome, RedisCache, RedisConnection, RedisScript } from '../../core/services.js'
 
 /**
- * Drops the fill lock when the caller still holds it, and wakes the waiting nodes: one PUBLISH
- * only when some node flagged that it waits, so a fill nobody waits for costs no fan-out.
- * KEYS: lock, wait flag. ARGV: token, channel, notice.
+ * Drops the fill lock when the caller still holds it, and says whether some node flagged that
+ * it waits: only then is a notice published, so a fill nobody waits for costs no fan-out. (The
+ * notice goes out from the client: on Cluster a script may not publish to a channel of
+ * another slot.) KEYS: lock, wait flag. ARGV: token.
  */
 const RELEASE_LUA = `
 if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
-if redis.call('del', KEYS[2]) == 1 then redis.call('publish', ARGV[2], ARGV[3]) end
-return 1`
+return redis.call('del', KEYS[2])`
 
-type Client = Redis | Cluster
-type WithRelease = Client & {
-  porticoCacheRelease(
-    lock: string,
-    wait: string,
-    token: string,
-    channel: string,
-    notice: string,
-  ): Promise<number>
-}
-
-/** A Redis call that outlived the request path's deadline (DESIGN §2.7). */
-export class RedisDeadlineError extends Error {
-  readonly code = 'PORTICO_REDIS_DEADLINE'
-  constructor(ms: number) {
-    super(`redis did not answer within ${ms} ms`)
-  }
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RedisDeadlineError(ms)), ms)
-    p.then(
-      (v) => {
-        clearTimeout(timer)
-        resolve(v)
-      },
-      (err: unknown) => {
-        clearTimeout(timer)
-        reject(err)
-      },
-    )
-  })
-}
+export { RedisDeadlineError } from './link.js'
 
 /** Admin and status calls (flush, stats) walk the key space: they get far more time. */
 const ADMIN_DEADLINE_MS = 10_000
@@ -65,10 +31,10 @@ const POLL_CAP_MS = 200
  *   await rc.set('ab12…', blob, 60_000)
  */
 export class RedisCacheStore implements RedisCache {
-  readonly #client: WithRelease
+  readonly #release: RedisScript<number>
   readonly #base: string
   readonly channel: string
-  #subscriber: Client | null = null
+  #unsubscribe: (() => void) | null = null
   readonly #listeners = new Set<(notice: string) => void>()
   readonly #waiters = new Map<string, Set<(outcome: FillOutcome) => void>>()
 
@@ -76,11 +42,7 @@ export class RedisCacheStore implements RedisCache {
     readonly connection: RedisConnection,
     prefix: string,
   ) {
-    const client = connection.client as WithRelease
-    if (typeof client.porticoCacheRelease !== 'function') {
-      client.defineCommand('porticoCacheRelease', { numberOfKeys: 2, lua: RELEASE_LUA })
-    }
-    this.#client = client
+    this.#release = connection.script<number>('cache-release', RELEASE_LUA, 2)
     this.#base = `${prefix}proxy-cache:`
     this.channel = `${prefix}proxy-cache:notices`
   }
@@ -98,35 +60,32 @@ export class RedisCacheStore implements RedisCache {
   }
 
   get(key: string): Promise<Buffer | null> {
-    return withDeadline(this.#client.getBuffer(this.#key(key)), this.deadlineMs)
+    return this.connection.getBuffer(this.#key(key))
   }
 
   async set(key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await withDeadline(
-      this.#client.set(this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))),
-      this.deadlineMs,
-    )
+    await this.connection.call('set', [this.#key(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))])
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await withDeadline(this.#client.unlink(this.#key(key)), this.deadlineMs)) > 0
+    return (await this.connection.call<number>('unlink', [this.#key(key)])) > 0
   }
 
   async lock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    const r = await withDeadline(
-      this.#client.set(`${this.#key(key)}:lock`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
-      this.deadlineMs,
-    )
+    const r = await this.connection.call('set', [
+      `${this.#key(key)}:lock`,
+      token,
+      'PX',
+      Math.max(1, Math.ceil(ttlMs)),
+      'NX',
+    ])
     return r === 'OK'
   }
 
   async release(key: string, token: string, filled: boolean): Promise<void> {
     const k = this.#key(key)
-    const notice = `${filled ? 'fill' : 'release'}:${key}`
-    await withDeadline(
-      this.#client.porticoCacheRelease(`${k}:lock`, `${k}:wait`, token, this.channel, notice),
-      this.deadlineMs,
-    )
+    const waited = await this.#release.run([`${k}:lock`, `${k}:wait`, token])
+    if (waited === 1) await this.connection.publish(this.channel, `${filled ? 'fill' : 'release'}:${key}`)
   }
 
   waitForFill(key: string, boundMs: number): Promise<FillOutcome> {
@@ -154,7 +113,8 @@ export class RedisCacheStore implements RedisCache {
       const poll = (): void => {
         pollTimer = null
         if (settled) return
-        withDeadline(Promise.all([this.#client.exists(k), this.#client.exists(`${k}:lock`)]), this.deadlineMs)
+        const c = this.connection
+        Promise.all([c.call<number>('exists', [k]), c.call<number>('exists', [`${k}:lock`])])
           .then(([entry, lock]) => {
             if (entry > 0) finish('filled')
             else if (lock === 0) finish('released')
@@ -168,34 +128,26 @@ export class RedisCacheStore implements RedisCache {
       }
       // flag first, then look: a fill that lands in between is seen by the look, a later one
       // finds the flag and publishes
-      withDeadline(this.#client.set(`${k}:wait`, '1', 'PX', Math.max(1, Math.ceil(boundMs))), this.deadlineMs)
+      this.connection
+        .call('set', [`${k}:wait`, '1', 'PX', Math.max(1, Math.ceil(boundMs))])
         .catch(() => {})
         .finally(poll)
     })
   }
 
   async publish(notice: string): Promise<void> {
-    await withDeadline(this.#client.publish(this.channel, notice), this.deadlineMs)
+    await this.connection.publish(this.channel, notice, { deadlineMs: this.deadlineMs })
   }
 
-  subscribe(listener: (notice: string) => void): () => void {
+  listen(listener: (notice: string) => void): () => void {
     this.#subscribe()
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
   }
 
   #subscribe(): void {
-    if (this.#subscriber !== null) return
-    const c = this.connection.client
-    // a subscriber may queue SUBSCRIBE until it is connected (and re-subscribes on reconnect)
-    const sub: Client =
-      'nodes' in c
-        ? c.duplicate(undefined, { enableOfflineQueue: true })
-        : c.duplicate({ enableOfflineQueue: true })
-    sub.on('error', () => {})
-    sub.on('message', (_channel: string, notice: string) => this.#dispatch(notice))
-    sub.subscribe(this.channel).catch(() => {})
-    this.#subscriber = sub
+    if (this.#unsubscribe !== null) return
+    this.#unsubscribe = this.connection.listen(this.channel, (notice) => this.#dispatch(notice))
   }
 
   #dispatch(notice: string): void {
@@ -208,29 +160,13 @@ export class RedisCacheStore implements RedisCache {
     for (const l of this.#listeners) l(notice)
   }
 
-  /** SCAN every master (one in single-node mode) for this prefix's keys. */
-  async #scan(each: (client: Redis, keys: string[]) => Promise<boolean | undefined>): Promise<void> {
-    const c = this.connection.client
-    const nodes: Redis[] = 'nodes' in c ? c.nodes('master') : [c]
-    for (const node of nodes) {
-      let cursor = '0'
-      do {
-        const [next, keys] = await node.scan(cursor, 'MATCH', `${this.#base}*`, 'COUNT', 500)
-        cursor = next
-        if (keys.length > 0 && (await each(node, keys)) === false) return
-      } while (cursor !== '0')
-    }
-  }
-
   flush(): Promise<number> {
     let n = 0
-    const run = this.#scan(async (node, keys) => {
-      // UNLINK per key: in Cluster mode one call may only touch one slot
-      const counts = await Promise.all(keys.map((k) => node.unlink(k)))
-      for (const c of counts) n += c
+    const run = this.connection.scan(`${this.#base}*`, async (keys, del) => {
+      n += await del(keys)
       return undefined
     })
-    return withDeadline(
+    return bounded(
       run.then(() => n),
       ADMIN_DEADLINE_MS,
     )
@@ -240,9 +176,13 @@ export class RedisCacheStore implements RedisCache {
     let entries = 0
     let bytes = 0
     let seen = 0
-    const run = this.#scan(async (node, keys) => {
+    const run = this.connection.scan(`${this.#base}*`, async (keys) => {
       const data = keys.filter((k) => !k.endsWith(':lock') && !k.endsWith(':wait'))
-      const lengths = await Promise.all(data.map((k) => node.strlen(k)))
+      const lengths = await Promise.all(
+        data.map((k) =>
+          this.connection.call<number>('strlen', [k], { deadlineMs: ADMIN_DEADLINE_MS, background: true }),
+        ),
+      )
       for (const l of lengths) {
         if (l === 0) continue
         entries++
@@ -251,17 +191,26 @@ export class RedisCacheStore implements RedisCache {
       seen += keys.length
       return seen < STATS_SCAN_LIMIT
     })
-    return withDeadline(
+    return bounded(
       run.then(() => ({ entries, bytes })),
       ADMIN_DEADLINE_MS,
     )
   }
 
-  /** Closes the subscriber connection (the shared client belongs to the node). */
+  /** Stops listening and ends the waits (the connection belongs to the node). */
   async close(): Promise<void> {
-    const sub = this.#subscriber
-    this.#subscriber = null
+    const off = this.#unsubscribe
+    this.#unsubscribe = null
     for (const set of this.#waiters.values()) for (const finish of [...set]) finish('timeout')
-    if (sub !== null) await sub.quit().catch(() => sub.disconnect())
+    off?.()
   }
+}
+
+/** A bound on a whole walk of the key space (many calls), for status pages and purges. */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis scan did not finish within ${ms} ms`)), ms)
+  })
+  return Promise.race([p, t]).finally(() => clearTimeout(timer))
 }

@@ -1,4 +1,5 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { readFileSync } from 'node:fs'
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import type { RedisSettings } from '../../core/services.js'
 
 /**
@@ -14,67 +15,215 @@ export const REQUEST_PATH_OPTIONS: RedisOptions = {
   retryStrategy: (times) => Math.min(100 * times, 2000),
 }
 
+export interface HostPort {
+  host: string
+  port: number
+}
+
+export interface TlsTarget {
+  rejectUnauthorized: boolean
+  servername?: string
+  /** PEM of the CA that signed the server certificate (`ca_file=`) */
+  ca?: string
+}
+
+/** Where a connection goes, parsed once from a URL or Kong's `config.redis` fields. */
+export interface RedisTarget {
+  mode: 'single' | 'sentinel' | 'cluster'
+  /** the server; the seed nodes (Cluster); the sentinels (Sentinel) */
+  nodes: HostPort[]
+  username?: string
+  password?: string
+  db: number
+  tls?: TlsTarget
+  /** Sentinel: the master's name and the sentinels' own credentials */
+  name?: string
+  sentinelUsername?: string
+  sentinelPassword?: string
+  /** Cluster: MOVED/ASK redirections followed per command */
+  maxRedirections?: number
+}
+
+const SCHEMES: Record<string, { mode: RedisTarget['mode']; tls: boolean }> = {
+  redis: { mode: 'single', tls: false },
+  rediss: { mode: 'single', tls: true },
+  'redis+cluster': { mode: 'cluster', tls: false },
+  'rediss+cluster': { mode: 'cluster', tls: true },
+  'redis+sentinel': { mode: 'sentinel', tls: false },
+  'rediss+sentinel': { mode: 'sentinel', tls: true },
+}
+
+function hostPort(s: string): HostPort {
+  // [v6]:port, host:port, host
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(s) ?? /^([^:]*)(?::(\d+))?$/.exec(s)
+  if (m === null) throw new Error(`invalid Redis host '${s}'`)
+  const port = m[2] === undefined ? 6379 : Number(m[2])
+  if (!(port > 0 && port < 65536)) throw new Error(`invalid Redis port in '${s}'`)
+  return { host: m[1] || '127.0.0.1', port }
+}
+
 /**
- * Builds an ioredis client from `PORTICO_REDIS_URL`: `redis://` or `rediss://` for one node,
- * `redis+cluster://h1:p1,h2:p2` for Cluster, `redis+sentinel://h1:p1,h2:p2/mymaster` for Sentinel.
+ * Parses a Redis URL by hand: the WHATWG parser refuses the several hosts of
+ * `redis+cluster://h1:p1,h2:p2` and `redis+sentinel://h1:p1,h2:p2/name`.
+ * `rediss` (and `rediss+cluster`, `rediss+sentinel`) connect with TLS and verify the certificate
+ * unless `ssl_verify=false`; `ca_file=` names the CA, `server_name=` the SNI.
  *
  * @example
- *   const client = connectRedis('redis://127.0.0.1:6379/0')
+ *   parseRedisUrl('redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/mymaster')
+ *   // → { mode: 'sentinel', nodes: [...2], name: 'mymaster', password: 'pw', db: 0 }
  */
-export function connectRedis(url: string, extra: RedisOptions = {}): Redis | Cluster {
-  const u = new URL(url)
-  const auth = {
-    username: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+export function parseRedisUrl(url: string): RedisTarget {
+  const m = /^([a-z+]+):\/\/(?:([^@/]*)@)?([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim())
+  if (m === null) throw new Error(`invalid Redis URL (expected redis://host:port/db): ${mask(url)}`)
+  const scheme = SCHEMES[m[1]!.toLowerCase()]
+  if (scheme === undefined) {
+    throw new Error(
+      `unsupported Redis URL scheme '${m[1]}:' (redis://, rediss://, redis+cluster://, redis+sentinel://)`,
+    )
   }
-  const hosts = (): Array<{ host: string; port: number }> =>
-    u.host.split(',').map((hp) => {
-      const [host, port] = hp.split(':')
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 6379) }
-    })
-  const opts = { ...REQUEST_PATH_OPTIONS, ...auth, ...extra }
-  switch (u.protocol) {
-    case 'redis:':
-    case 'rediss:':
-      return new Redis({
-        ...opts,
-        host: u.hostname || '127.0.0.1',
-        port: Number(u.port || 6379),
-        db: Number(u.pathname.slice(1) || 0),
-        tls: u.protocol === 'rediss:' ? tlsOptions(u) : undefined,
-      })
-    case 'redis+cluster:':
-      return new Cluster(hosts(), { redisOptions: opts, enableOfflineQueue: false })
-    case 'redis+sentinel:': {
-      const name = u.pathname.slice(1) || 'mymaster'
-      return new Redis({ ...opts, sentinels: hosts(), name })
+  const target: RedisTarget = { mode: scheme.mode, nodes: [], db: 0 }
+  if (m[2] !== undefined) {
+    const colon = m[2].indexOf(':')
+    const user = decodeURIComponent(colon < 0 ? m[2] : m[2].slice(0, colon))
+    const pass = colon < 0 ? '' : decodeURIComponent(m[2].slice(colon + 1))
+    if (colon < 0) {
+      // redis://secret@host: a lone userinfo is the password, as redis-cli reads it
+      if (user !== '') target.password = user
+    } else {
+      if (user !== '') target.username = user
+      if (pass !== '') target.password = pass
     }
-    default:
-      throw new Error(
-        `unsupported Redis URL scheme '${u.protocol}' (redis://, rediss://, redis+cluster://, redis+sentinel://)`,
-      )
   }
+  target.nodes = (m[3] || '127.0.0.1').split(',').map((h) => hostPort(h.trim()))
+  const path = decodeURIComponent((m[4] ?? '').slice(1))
+  if (scheme.mode === 'sentinel') {
+    const [name, db] = path.split('/')
+    target.name = name || 'mymaster'
+    target.db = Number(db || 0)
+  } else if (scheme.mode === 'single') {
+    target.db = Number(path || 0)
+  }
+  if (!Number.isInteger(target.db) || target.db < 0) throw new Error(`invalid Redis database in ${mask(url)}`)
+  const q = new URLSearchParams(m[5] ?? '')
+  if (q.get('sentinel_password') !== null) target.sentinelPassword = q.get('sentinel_password')!
+  if (q.get('sentinel_username') !== null) target.sentinelUsername = q.get('sentinel_username')!
+  if (scheme.tls) {
+    const tls: TlsTarget = { rejectUnauthorized: q.get('ssl_verify') !== 'false' }
+    const servername = q.get('server_name')
+    if (servername !== null) tls.servername = servername
+    const ca = q.get('ca_file')
+    if (ca !== null) tls.ca = readFileSync(ca, 'utf8')
+    target.tls = tls
+  }
+  return target
+}
+
+/** Kong's per-plugin `config.redis` fields → a target (Cluster and Sentinel included). */
+export function settingsToTarget(s: RedisSettings): RedisTarget {
+  const target: RedisTarget = { mode: 'single', nodes: [], db: s.database ?? 0 }
+  if (s.cluster_nodes !== undefined && s.cluster_nodes.length > 0) {
+    target.mode = 'cluster'
+    target.nodes = s.cluster_nodes.map((n) => ({ host: n.ip, port: n.port }))
+    target.db = 0
+    if (s.cluster_max_redirections !== undefined) target.maxRedirections = s.cluster_max_redirections
+  } else if (s.sentinel_nodes !== undefined && s.sentinel_nodes.length > 0) {
+    target.mode = 'sentinel'
+    target.nodes = s.sentinel_nodes.map((n) => ({ host: n.host, port: n.port }))
+    target.name = s.sentinel_master ?? 'mymaster'
+    if (s.sentinel_username !== undefined) target.sentinelUsername = s.sentinel_username
+    if (s.sentinel_password !== undefined) target.sentinelPassword = s.sentinel_password
+  } else {
+    target.nodes = [{ host: s.host ?? '127.0.0.1', port: s.port ?? 6379 }]
+  }
+  if (s.username !== undefined) target.username = s.username
+  if (s.password !== undefined) target.password = s.password
+  if (s.ssl === true) {
+    const tls: TlsTarget = { rejectUnauthorized: s.ssl_verify === true }
+    if (s.server_name !== undefined) tls.servername = s.server_name
+    target.tls = tls
+  }
+  return target
+}
+
+/** One line naming the target (no secret): the key connections are shared by, and what logs show. */
+export function describeTarget(t: RedisTarget): string {
+  const scheme = `redis${t.tls ? 's' : ''}${t.mode === 'single' ? '' : `+${t.mode}`}`
+  const who = t.username !== undefined || t.password !== undefined ? '***@' : ''
+  const hosts = t.nodes.map((n) => (n.host.includes(':') ? `[${n.host}]:${n.port}` : `${n.host}:${n.port}`))
+  const db = t.db === 0 ? '' : `/${t.db}`
+  const path = t.mode === 'sentinel' ? `/${t.name}${db}` : db
+  return `${scheme}://${who}${hosts.join(',')}${path}`
+}
+
+/** Same target, same connection: everything that changes what the connection talks to or as whom. */
+export function targetKey(t: RedisTarget): string {
+  return JSON.stringify([
+    t.mode,
+    t.nodes,
+    t.username,
+    t.password,
+    t.db,
+    t.tls,
+    t.name,
+    t.sentinelUsername,
+    t.sentinelPassword,
+    t.maxRedirections,
+  ])
+}
+
+function mask(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@')
 }
 
 /**
- * TLS options of a `rediss://` URL: the certificate is verified unless `ssl_verify=false`
- * (Kong's `config.redis.ssl_verify`), `server_name=` sets the SNI.
+ * An ioredis client for a target. `extra` overrides the request-path options (the subscriber
+ * connection queues its SUBSCRIBE while disconnected, for example).
+ *
+ * @example
+ *   const client = connectTarget(parseRedisUrl('redis+cluster://127.0.0.1:7000,127.0.0.1:7001'))
  */
-function tlsOptions(u: URL): { rejectUnauthorized: boolean; servername?: string } {
-  const servername = u.searchParams.get('server_name') ?? undefined
-  const verify = u.searchParams.get('ssl_verify') !== 'false'
-  return servername === undefined
-    ? { rejectUnauthorized: verify }
-    : { rejectUnauthorized: verify, servername }
-}
-
-/** Kong's per-plugin `config.redis` fields → a URL, so one code path builds every client. */
-export function settingsToUrl(s: RedisSettings): string {
-  const scheme = s.ssl ? 'rediss' : 'redis'
-  const auth = s.password ? `${encodeURIComponent(s.username ?? '')}:${encodeURIComponent(s.password)}@` : ''
-  const query = new URLSearchParams()
-  if (s.ssl && s.ssl_verify !== undefined) query.set('ssl_verify', String(s.ssl_verify))
-  if (s.ssl && s.server_name !== undefined) query.set('server_name', s.server_name)
-  const q = query.size > 0 ? `?${query}` : ''
-  return `${scheme}://${auth}${s.host ?? '127.0.0.1'}:${s.port ?? 6379}/${s.database ?? 0}${q}`
+export function connectTarget(
+  t: RedisTarget,
+  extra: RedisOptions = {},
+  clusterExtra: Partial<ClusterOptions> = {},
+): Redis | Cluster {
+  const base: RedisOptions = { ...REQUEST_PATH_OPTIONS, ...extra }
+  if (t.username !== undefined) base.username = t.username
+  if (t.password !== undefined) base.password = t.password
+  if (t.tls !== undefined) base.tls = { ...t.tls }
+  switch (t.mode) {
+    case 'single': {
+      const n = t.nodes[0]!
+      return new Redis({ ...base, host: n.host, port: n.port, db: t.db })
+    }
+    case 'sentinel':
+      return new Redis({
+        ...base,
+        db: t.db,
+        sentinels: t.nodes,
+        name: t.name ?? 'mymaster',
+        sentinelUsername: t.sentinelUsername,
+        sentinelPassword: t.sentinelPassword,
+        // the sentinels are reached like the servers (TLS or not)
+        enableTLSForSentinelMode: t.tls !== undefined,
+        sentinelTLS: t.tls,
+        // a failover is followed at once (+switch-master): the old master may accept writes for
+        // seconds before Sentinel turns it into a replica, and writes there would be lost
+        failoverDetector: true,
+        sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+      })
+    case 'cluster':
+      return new Cluster(t.nodes, {
+        redisOptions: base,
+        enableOfflineQueue: base.enableOfflineQueue ?? false,
+        // MOVED/ASK are followed at once; a topology refresh after a failover is quick
+        slotsRefreshTimeout: 1000,
+        retryDelayOnFailover: 50,
+        retryDelayOnClusterDown: 50,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
+        maxRedirections: t.maxRedirections ?? 16,
+        dnsLookup: (address, callback) => callback(null, address),
+        ...clusterExtra,
+      })
+  }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../../../core/logger.js'
 import type { PluginServices } from '../../../core/services.js'
-import { RedisRevocationPeer } from './redis-peer.js'
+import { RevocationSync } from './redis-peer.js'
 import { Revocations } from './registry.js'
 
 /**
@@ -20,7 +20,7 @@ export function nodeRevocations(services: PluginServices, log?: Logger): Revocat
     } catch {
       // no Redis on this node: revocations stay node-local
     }
-    if (conn !== null) r.attach(new RedisRevocationPeer(conn, services.keyPrefix, r, log))
+    if (conn !== null) r.attach(new RevocationSync(conn, services.keyPrefix, r, log))
     return r
   })
   revocations.log ??= log

@@ -1,6 +1,5 @@
-import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../../core/logger.js'
-import type { RedisConnection } from '../../../core/services.js'
+import type { RedisCallOptions, RedisConnection, RedisScript } from '../../../core/services.js'
 import type { RevocationOp, RevocationPeer, Revocations } from './registry.js'
 
 /** Catch-up period: a node that missed a pub/sub message is current again within this (ms). */
@@ -10,8 +9,9 @@ export const LOG_MAX = 10_000
 /** Deadline of one Redis call made here (none is in the request path). */
 const CALL_DEADLINE_MS = 2000
 
-// KEYS: set (id → exp), log (entry → seq), seq. ARGV: op, id, exp, now, log max, channel.
-// One atomic step: number the change, apply it, log it, trim, and announce it.
+// KEYS: set (id → exp), log (entry → seq), seq. ARGV: op, id, exp, now, log max.
+// One atomic step: number the change, apply it, log it, trim; returns the entry, which the
+// caller then announces (on Cluster a script may not publish to a sharded channel).
 const PUBLISH = `
 local seq = redis.call('INCR', KEYS[3])
 if ARGV[1] == 'r' then redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2]) else redis.call('ZREM', KEYS[1], ARGV[2]) end
@@ -21,8 +21,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
 local n = redis.call('ZCARD', KEYS[2])
 local max = tonumber(ARGV[5])
 if n > max then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1) end
-redis.call('PUBLISH', ARGV[6], entry)
-return seq
+return {seq, entry}
 `
 
 // KEYS as above. ARGV: last seq seen, now. The changes since `last` when the log still has
@@ -40,11 +39,6 @@ end
 return {seq, 'full', redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '+inf', 'WITHSCORES')}
 `
 
-type Scripted = (Redis | Cluster) & {
-  porticoJwtRevocationPublish(...args: Array<string | number>): Promise<number>
-  porticoJwtRevocationSince(...args: Array<string | number>): Promise<[number, string, string[]?]>
-}
-
 function parseEntry(entry: string): { seq: number; change: RevocationOp } | undefined {
   const a = entry.indexOf('|')
   const b = entry.indexOf('|', a + 1)
@@ -58,28 +52,26 @@ function parseEntry(entry: string): { seq: number; change: RevocationOp } | unde
   }
 }
 
-function deadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`redis call exceeded ${ms} ms`)), ms)
-  })
-  return Promise.race([p, t]).finally(() => clearTimeout(timer))
-}
+/** None of these calls is in the request path: a longer deadline, past the request breaker. */
+const CALL: RedisCallOptions = { deadlineMs: CALL_DEADLINE_MS, background: true }
 
 /**
  * Shares revocations between nodes through Redis: every change is one Lua script (numbered,
- * stored in a sorted set by expiry, logged, published on `{prefix}jwt:revocations`). Each node
- * listens on a dedicated subscriber connection and applies a change as it arrives; every
+ * stored in a sorted set by expiry, logged), then published on `{prefix}{jwt:revocations}:changes`
+ * (the keys' slot: sharded pub/sub on Cluster). Each node listens through the node's shared
+ * subscriber and applies a change as it arrives; every
  * {@link CATCH_UP_MS} it also asks for the changes after the last one it saw (or a snapshot
  * when it is too far behind), so a lost message or a Redis outage only delays propagation.
  * Requests never wait on any of this: they read the local set.
  *
  * @example
- *   revocations.attach(new RedisRevocationPeer(services.redis(), services.keyPrefix, revocations))
+ *   revocations.attach(new RevocationSync(services.redis(), services.keyPrefix, revocations))
  */
-export class RedisRevocationPeer implements RevocationPeer {
-  readonly #client: Scripted
-  readonly #sub: Redis | Cluster
+export class RevocationSync implements RevocationPeer {
+  readonly #conn: RedisConnection
+  readonly #publish: RedisScript<[number, string]>
+  readonly #since: RedisScript<[number, string, string[]?]>
+  readonly #unsubscribe: () => void
   readonly #keys: [string, string, string]
   readonly #channel: string
   #last = 0
@@ -99,36 +91,23 @@ export class RedisRevocationPeer implements RevocationPeer {
     readonly target: Revocations,
     readonly log?: Logger,
   ) {
-    const client = conn.client as Scripted
-    if (typeof client.porticoJwtRevocationPublish !== 'function') {
-      client.defineCommand('porticoJwtRevocationPublish', { numberOfKeys: 3, lua: PUBLISH })
-      client.defineCommand('porticoJwtRevocationSince', { numberOfKeys: 3, lua: SINCE })
-    }
-    this.#client = client
+    this.#conn = conn
+    this.#publish = conn.script('jwt-revocation-publish', PUBLISH, 3)
+    this.#since = conn.script('jwt-revocation-since', SINCE, 3)
     const base = `${prefix}{jwt:revocations}`
     this.#keys = [base, `${base}:log`, `${base}:seq`]
-    this.#channel = `${prefix}jwt:revocations`
+    this.#channel = `${base}:changes`
     this.#ready = new Promise((r) => (this.#resolveReady = r))
-    // a dedicated connection: a subscribed connection can run nothing else
-    const opts = { enableOfflineQueue: true, maxRetriesPerRequest: null, lazyConnect: false }
-    this.#sub =
-      'nodes' in client && typeof (client as Cluster).nodes === 'function'
-        ? (client as Cluster).duplicate(undefined, { redisOptions: opts })
-        : (client as Redis).duplicate(opts)
-    this.#sub.on('error', () => {})
-    this.#sub.on('message', (_channel: string, message: string) => this.#onMessage(message))
-    // (re)connected: messages may have been missed while away
-    this.#sub.on('ready', () => this.catchUp())
-    this.#sub.subscribe(this.#channel).then(
+    // (re)subscribed: messages may have been missed while away
+    this.#unsubscribe = conn.listen(
+      this.#channel,
+      (message) => this.#onMessage(message),
       () => {
         this.#subscribed = true
         void this.catchUp()
       },
-      () => {},
     )
     this.#timer = setInterval(() => this.catchUp(), CATCH_UP_MS).unref()
-    // the node closes its shared client on stop: the subscriber goes with it
-    client.once('end', () => this.close())
   }
 
   ready(): Promise<void> {
@@ -137,19 +116,13 @@ export class RedisRevocationPeer implements RevocationPeer {
 
   async publish(change: RevocationOp): Promise<boolean> {
     try {
-      const seq = await deadline(
-        this.#client.porticoJwtRevocationPublish(
-          ...this.#keys,
-          change.op,
-          change.id,
-          change.exp,
-          Math.floor(Date.now() / 1000),
-          LOG_MAX,
-          this.#channel,
-        ),
-        CALL_DEADLINE_MS,
+      const [seq, entry] = await this.#publish.run(
+        [...this.#keys, change.op, change.id, change.exp, Math.floor(Date.now() / 1000), LOG_MAX],
+        CALL,
       )
       if (seq === this.#last + 1) this.#last = seq
+      // a lost announcement is made up by the other nodes' catch-up
+      await this.#conn.publish(this.#channel, entry, CALL).catch(() => {})
       return true
     } catch (err) {
       this.log?.warn(
@@ -196,9 +169,9 @@ export class RedisRevocationPeer implements RevocationPeer {
     for (const change of this.target.pending()) {
       if (!(await this.target.republish(change))) return
     }
-    const [seq, kind, items = []] = await deadline(
-      this.#client.porticoJwtRevocationSince(...this.#keys, this.#last, Math.floor(Date.now() / 1000)),
-      CALL_DEADLINE_MS,
+    const [seq, kind, items = []] = await this.#since.run(
+      [...this.#keys, this.#last, Math.floor(Date.now() / 1000)],
+      CALL,
     )
     if (kind === 'log') {
       for (const entry of items) {
@@ -224,6 +197,6 @@ export class RedisRevocationPeer implements RevocationPeer {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
-    this.#sub.disconnect()
+    this.#unsubscribe()
   }
 }

@@ -1,10 +1,17 @@
 import { z } from 'zod'
 import { host, port } from '../../../config/fields.js'
+import {
+  namesRedis,
+  redisTopologyShape,
+  topologyIssues,
+  topologySettings,
+} from '../../../config/redis-topology.js'
 import type { RedisSettings } from '../../../core/services.js'
 
 /**
  * Kong 3.x's `config.redis` record (kong/tools/redis/schema.lua), shared by the plugins that use
- * Redis. Without `host` the plugin uses the node's Redis (`PORTICO_REDIS_URL`).
+ * Redis, Sentinel and Cluster fields included. Without `host`, `cluster_nodes` or
+ * `sentinel_nodes` the plugin uses the node's Redis (`PORTICO_REDIS_URL`).
  *
  * `timeout` has no default here on purpose: Kong's is 2000 ms, far too long to hold a request in
  * a rate limiter or a queue. Unset, the node's Redis deadline applies (50 ms by default).
@@ -32,7 +39,9 @@ export const redisRecord = z
       .default(false)
       .describe("verify the server's TLS certificate (Kong's default false)"),
     server_name: z.string().optional().describe('TLS server name (SNI) to send and verify'),
+    ...redisTopologyShape,
   })
+  .superRefine((r, ctx) => topologyIssues(r, ctx))
   .describe("Kong's Redis settings for the redis policy")
 
 export type RedisRecord = z.output<typeof redisRecord>
@@ -109,8 +118,9 @@ export function legacyConflicts(value: Record<string, unknown>, ctx: z.Refinemen
 
 /** The settings to ask `services.redis()` for; null: the node's Redis. */
 export function redisSettings(r: RedisRecord | undefined): RedisSettings | undefined {
-  if (r?.host === undefined) return undefined
+  if (r === undefined || !namesRedis(r)) return undefined
   return {
+    ...topologySettings(r),
     host: r.host,
     port: r.port ?? 6379,
     username: r.username,
