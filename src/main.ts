@@ -85,7 +85,12 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   keyPrefix: 'portico:',
   redisDeadlineMs: 50,
   trustedIps: undefined,
-  limits: { maxUrlLength: 8192, maxHeaders: 100, maxBodySize: 128 * 1024 * 1024 },
+  limits: {
+    maxUrlLength: 8192,
+    maxHeaders: 100,
+    maxBodySize: 128 * 1024 * 1024,
+    underscoresInHeaders: false,
+  },
   server: DEFAULT_SERVER_LIMITS,
   drainTimeoutMs: 30_000,
   statusOnProxy: false,
