@@ -225,8 +225,8 @@ export async function startNode(
     loadedAt: () => loadedAt,
     configStore: () => ({ ...controlPlane.status() }),
   })
-  gateway.builtins.set('/healthz', statusHandler.healthz)
-  gateway.builtins.set('/health', statusHandler.healthz)
+  gateway.builtins.set('/healthz', statusHandler.publicHealthz)
+  gateway.builtins.set('/health', statusHandler.publicHealthz)
   /** an endpoint on the status listener, and on the proxy listener when the node exposes it there */
   const mountStatus = (path: string, route: StatusRoute): void => {
     statusHandler.routes.set(path, route)
