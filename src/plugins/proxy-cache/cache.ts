@@ -8,7 +8,14 @@ import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
-import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
+import {
+  freshness,
+  overridesRequestLine,
+  type Rules,
+  storable,
+  upstreamFailed,
+  usableOnError,
+} from './rules.js'
 import { BYPASSED, type CacheStatus, RequestState } from './state.js'
 
 const NAME = 'proxy-cache'
@@ -52,7 +59,7 @@ export class ProxyCache implements PluginInstance {
     const h = ctx.req.headers
     let forced = false
     const m = ctx.method
-    if (!this.r.methods.has(m)) return this.#bypass(ctx)
+    if (!this.r.methods.has(m) || overridesRequestLine(h)) return this.#bypass(ctx)
     const bodyMethod = m === 'POST' || m === 'PUT' || m === 'PATCH'
     const cl = h['content-length']
     const hasBody = h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
@@ -72,8 +79,10 @@ export class ProxyCache implements PluginInstance {
     s.debug = h['kong-debug'] !== undefined
     ;(ctx.state ??= {})[NAME] = s
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
-    if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
-    return readBody(ctx.req).then((body) => {
+    // a chunked body is read within the same bound as one with Content-Length, and keyed alike
+    if (cl !== undefined && Number(cl) > this.r.maxBody) return this.#bypass(ctx)
+    return readBody(ctx.req, this.r.maxBody).then((body) => {
+      if (body === null) return this.#bypass(ctx)
       ctx.upstreamBody = body
       s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
@@ -507,8 +516,12 @@ class StoreTap implements BodyTap {
   }
 }
 
-/** Reads a request body whose Content-Length the caller already bounded. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Reads a request body of at most `limit` bytes (Content-Length or chunked). Past the limit it
+ * stops, puts what it read back at the head of the stream (`unshift`) and resolves null: the
+ * request then goes upstream uncached, streamed whole as if nothing had been read.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -521,6 +534,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     const onData = (d: Buffer): void => {
       chunks.push(d)
       size += d.length
+      if (size <= limit) return
+      cleanup()
+      req.pause()
+      req.unshift(Buffer.concat(chunks, size))
+      resolve(null)
     }
     const onEnd = (): void => {
       cleanup()

@@ -11,10 +11,30 @@ const SEP = '\n'
 const ABSENT = '\x01'
 
 /**
- * X-Forwarded-* values a trusted proxy may pass through to the upstream: a response that
- * reflects one must never reach a client that sent another, so each present value is keyed.
+ * Request headers that frameworks read to build absolute URLs and redirects (the scheme, host
+ * and port a client claims), which the upstream gets as sent: a response that reflects one
+ * (a 301 to `http://`, a link to another host) must never reach a client that sent another, so
+ * each present value is keyed. The published "unkeyed header" poisoning cases: X-Forwarded-*
+ * (Rails, Django, Express, Spring), X-Forwarded-Scheme and X-Forwarded-SSL (Rack, nginx
+ * configs), Front-End-Https and X-Url-Scheme (IIS, Rack), X-Host, X-Original-Host,
+ * X-Forwarded-Server and X-HTTP-Host-Override (Symfony, Zend, Flask behind proxies), and RFC
+ * 7239 Forwarded.
  */
-const FORWARDED = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix']
+const FORWARDED = [
+  'forwarded',
+  'front-end-https',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-server',
+  'x-forwarded-ssl',
+  'x-host',
+  'x-http-host-override',
+  'x-original-host',
+  'x-url-scheme',
+]
 
 /** sha256 hex of a string: what X-Cache-Key shows and what the stores are keyed by (Kong 3.x). */
 export function sha256(text: string | Buffer): string {
@@ -55,7 +75,9 @@ const byName = (a: string, b: string): number => {
 export function queryKey(query: string, only: ReadonlySet<string> | null): string {
   if (query === '') return ''
   if (only === null && query.indexOf('&') === -1) return query
-  let pairs = query.split('&').filter((p) => p !== '')
+  // with a parameter list, `;` separates too: Rack, Tomcat and old PHP read `utm=x;a=evil` as
+  // two parameters, and an `a` hidden behind an unkeyed one must still be keyed ("parameter cloaking")
+  let pairs = (only === null ? query.split('&') : query.split(/[&;]/)).filter((p) => p !== '')
   if (only !== null) pairs = pairs.filter((p) => only.has(paramName(p)))
   return pairs.sort(byName).join('&')
 }
@@ -65,8 +87,8 @@ export type KeyBuilder = (ctx: RequestContext, bodyHash: string) => string
 
 /**
  * Compiles the key of a configuration: route, consumer (when keyed), method (HEAD shares GET's
- * entries), host, normalised path, query, the configured vary headers, any forwarded header a
- * trusted proxy sent, and the body hash of a cached POST.
+ * entries), Host with its port, normalised path, query, the configured vary headers, any
+ * forwarded header the client sent (see FORWARDED), and the body hash of a cached POST.
  *
  * @example
  *   const key = compileKey(config)
@@ -79,7 +101,10 @@ export function compileKey(c: ProxyCacheConfig): KeyBuilder {
   const lowerPath = c.ignore_uri_case
   return (ctx, bodyHash) => {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method
-    let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${ctx.host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
+    // the Host as sent, port included: on a preserve_host route the upstream sees the port
+    // (`Host: c.test:EVIL` must not share `c.test`'s entries); absolute-form requests have none
+    const host = ctx.req.headers.host?.toLowerCase() ?? ctx.host
+    let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
     for (let i = 0; i < headers.length; i++) s += `${SEP}${headers[i]}:${headerValue(ctx, headers[i]!)}`
     const h = ctx.req.headers
     for (let i = 0; i < FORWARDED.length; i++) {

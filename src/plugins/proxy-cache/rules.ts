@@ -34,6 +34,28 @@ export function compileRules(c: ProxyCacheConfig): Rules {
   }
 }
 
+/**
+ * Request headers that make the upstream answer for another resource or another action than
+ * the request line says: IIS/Symfony/Zend path overrides (`X-Original-URL`, `X-Rewrite-URL`)
+ * and method overrides (`X-HTTP-Method-Override: DELETE` on a GET, read by Express, Rails,
+ * ASP.NET, Google APIs). Keying them would still store a 404 or a deletion under a key others
+ * cannot reach, but serving a cached 200 to a request that asks for a DELETE would skip the
+ * DELETE: such a request bypasses the cache, both ways.
+ */
+const BYPASS_HEADERS = [
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]
+
+/** The request carries a header that redirects what the upstream does (see BYPASS_HEADERS). */
+export function overridesRequestLine(headers: RequestContext['req']['headers']): boolean {
+  for (let i = 0; i < BYPASS_HEADERS.length; i++) if (headers[BYPASS_HEADERS[i]!] !== undefined) return true
+  return false
+}
+
 /** How a response may be stored: freshness and stale windows (s), and the Vary names. */
 export interface Storable {
   ttl: number

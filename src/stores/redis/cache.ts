@@ -113,11 +113,26 @@ export class RedisCacheStore implements RedisCache {
   }
 
   async lock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    const r = await withDeadline(
-      this.#client.set(`${this.#key(key)}:lock`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
-      this.deadlineMs,
-    )
-    return r === 'OK'
+    const k = this.#key(key)
+    try {
+      const r = await withDeadline(
+        this.#client.set(`${k}:lock`, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'),
+        this.deadlineMs,
+      )
+      return r === 'OK'
+    } catch (err) {
+      // The SET is still queued and may run after this node gave up on it (Redis paused its
+      // writes, `CLIENT PAUSE … WRITE`, or was just slow): a lock nobody holds would make every
+      // other miss wait for a fill that never comes. Its release goes out right behind it on
+      // the same connection, and Redis runs one connection's commands in order, so such a lock
+      // is dropped the moment it is taken, and any waiter is woken.
+      if (err instanceof RedisDeadlineError) {
+        this.#client
+          .porticoCacheRelease(`${k}:lock`, `${k}:wait`, token, this.channel, `release:${key}`)
+          .catch(() => {})
+      }
+      throw err
+    }
   }
 
   async release(key: string, token: string, filled: boolean): Promise<void> {
