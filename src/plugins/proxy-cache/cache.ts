@@ -9,6 +9,7 @@ import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
 import {
+  cacheStatusField,
   freshness,
   overridesRequestLine,
   type Rules,
@@ -110,6 +111,7 @@ export class ProxyCache implements PluginInstance {
     if (forced) {
       // the client (no-cache) or this node's background refresh wants the upstream's answer
       this.#status(ctx, s, 'Refresh')
+      s.clientRefresh = true
       if (ctx.method === 'HEAD') s.store = false
       return undefined
     }
@@ -117,11 +119,12 @@ export class ProxyCache implements PluginInstance {
     if (found !== null) {
       const f = freshness(this.r, found, cc, Date.now())
       if (f === 'fresh' || (f === 'stale-while-revalidate' && this.#revalidate(ctx, s, found))) {
-        return this.#hit(ctx, s, found)
+        return this.#hit(ctx, s, found, f === 'fresh' ? '' : f)
       }
       if (found.sie > 0) s.stale = found
       s.status = 'Refresh'
       if (f === 'client-refresh') {
+        s.clientRefresh = true
         this.#upstream(ctx, s, cc)
         return undefined
       }
@@ -148,10 +151,16 @@ export class ProxyCache implements PluginInstance {
     return v?.kind === 'response' ? v : null
   }
 
-  #hit(ctx: RequestContext, s: RequestState, e: CachedResponse): Reply {
+  #hit(
+    ctx: RequestContext,
+    s: RequestState,
+    e: CachedResponse,
+    staleBy: RequestState['staleBy'] = '',
+  ): Reply {
     s.entry = e
     s.key = e.key
-    this.#status(ctx, s, 'Hit')
+    s.staleBy = staleBy
+    this.#status(ctx, s, staleBy === '' ? 'Hit' : 'Stale')
     return { status: e.status, headers: e.headers as Record<string, string | string[]>, body: e.body }
   }
 
@@ -170,8 +179,12 @@ export class ProxyCache implements PluginInstance {
 
   /** A request that waited on another's fill: serve what it stored, or go upstream alone. */
   #joined(ctx: RequestContext, s: RequestState, cc: Directives, r: FillResult): AccessResult {
-    if (r.entry !== null && this.#applies(ctx, r.entry)) return this.#hit(ctx, s, r.entry)
-    if (r.stale !== null) return this.#hit(ctx, s, r.stale)
+    if (r.entry !== null && this.#applies(ctx, r.entry)) {
+      // the leader may have settled the fill with a stale entry it serves while revalidating
+      const fresh = freshness(this.r, r.entry, NO_DIRECTIVES, Date.now()) === 'fresh'
+      return this.#hit(ctx, s, r.entry, fresh ? '' : 'stale-while-revalidate')
+    }
+    if (r.stale !== null) return this.#hit(ctx, s, r.stale, 'stale-if-error')
     this.#upstream(ctx, s, cc)
     return undefined
   }
@@ -194,7 +207,7 @@ export class ProxyCache implements PluginInstance {
         const f = freshness(this.r, found, cc, Date.now())
         if (f === 'fresh' || (f === 'stale-while-revalidate' && this.#revalidate(ctx, s, found))) {
           this.#settle(s, found, null)
-          return this.#hit(ctx, s, found)
+          return this.#hit(ctx, s, found, f === 'fresh' ? '' : f)
         }
         if (found.sie > 0) s.stale = found
         s.status = 'Refresh'
@@ -339,7 +352,7 @@ export class ProxyCache implements PluginInstance {
   response(ctx: RequestContext, head: ResponseHead): void {
     const s = ctx.state?.[NAME] as RequestState | undefined
     if (s === undefined) return
-    if (s.status === 'Hit') return this.#headers(s, head, true)
+    if (s.status === 'Hit' || s.status === 'Stale') return this.#headers(s, head, true)
     if (s.status === 'Bypass') return this.#headers(s, head, false)
     const now = Date.now()
     if (s.stale !== null && upstreamFailed(ctx, head) && usableOnError(this.r, s.stale, now)) {
@@ -348,7 +361,9 @@ export class ProxyCache implements PluginInstance {
       s.serveStale = true
       s.entry = e
       s.key = e.key
-      this.#status(ctx, s, 'Hit')
+      s.staleBy = 'stale-if-error'
+      s.failedStatus = head.status
+      this.#status(ctx, s, 'Stale')
       head.status = e.status
       head.headers = { ...e.headers, 'content-length': String(e.body.length) }
       head.buffer = true
@@ -383,6 +398,7 @@ export class ProxyCache implements PluginInstance {
     if (this.show.status || s.debug) {
       h['x-cache-status'] = s.status
       h['x-cache'] = hit ? 'HIT' : 'MISS'
+      h['cache-status'] = cacheStatusField(this.r, s, Date.now())
     }
     if ((this.show.key || s.debug) && s.key !== '') h['x-cache-key'] = s.key
     if (hit && (this.show.age || s.debug) && s.entry !== null) {
@@ -454,7 +470,7 @@ export class ProxyCache implements PluginInstance {
     if (s !== BYPASSED) this.dropped(s) // settles a fill or lock left open (client gone early)
     if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss
     const st = this.inst.stats
-    if (s.status === 'Hit') st.hits++
+    if (s.status === 'Hit' || s.status === 'Stale') st.hits++
     else if (s.status === 'Bypass') st.bypasses++
     else st.misses++
   }

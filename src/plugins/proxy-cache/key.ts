@@ -46,6 +46,21 @@ function headerValue(ctx: RequestContext, name: string): string {
   return v === undefined ? ABSENT : Array.isArray(v) ? v.join(',') : v
 }
 
+/**
+ * The Host's part of the key: the name, and the port when the client sent one other than the
+ * port it connected to. A preserve_host upstream sees that port (and every upstream sees it in
+ * X-Forwarded-Host), so `Host: c.test:EVIL` must not share `c.test`'s entries; the node's own
+ * port is what a Host without a port means, so nodes of one cluster still share keys.
+ */
+function hostKey(ctx: RequestContext): string {
+  const h = ctx.req.headers.host
+  if (h === undefined) return ctx.host
+  const colon = h.lastIndexOf(':')
+  if (colon === -1 || h.charCodeAt(h.length - 1) === 93 /* ] */) return ctx.host
+  const port = h.slice(colon + 1)
+  return port === String(ctx.req.socket.localPort) ? ctx.host : `${ctx.host}:${port.toLowerCase()}`
+}
+
 function paramName(pair: string): string {
   const eq = pair.indexOf('=')
   const raw = eq === -1 ? pair : pair.slice(0, eq)
@@ -101,9 +116,7 @@ export function compileKey(c: ProxyCacheConfig): KeyBuilder {
   const lowerPath = c.ignore_uri_case
   return (ctx, bodyHash) => {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method
-    // the Host as sent, port included: on a preserve_host route the upstream sees the port
-    // (`Host: c.test:EVIL` must not share `c.test`'s entries); absolute-form requests have none
-    const host = ctx.req.headers.host?.toLowerCase() ?? ctx.host
+    const host = hostKey(ctx)
     let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
     for (let i = 0; i < headers.length; i++) s += `${SEP}${headers[i]}:${headerValue(ctx, headers[i]!)}`
     const h = ctx.req.headers

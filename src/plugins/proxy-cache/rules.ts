@@ -4,6 +4,7 @@ import type { CachedResponse } from './entry.js'
 import { contentTypeMatcher, type Directives, parseDirectives, resourceTtl, seconds } from './http-rules.js'
 import type { ProxyCacheConfig } from './schema.js'
 import { neverCachedStatus } from './schema.js'
+import type { RequestState } from './state.js'
 
 /** The compiled decisions of one configuration: which requests, which responses, how long. */
 export interface Rules {
@@ -141,4 +142,35 @@ export function usableOnError(r: Rules, e: CachedResponse, now: number): boolean
 export function upstreamFailed(ctx: RequestContext, head: ResponseHead): boolean {
   if (head.status < 500) return false
   return !head.fromPlugin || !Number.isNaN(ctx.upstreamStart)
+}
+
+/**
+ * The RFC 9211 `Cache-Status` field of a response, with `Portico` as the cache's name: `hit`
+ * with the entry's remaining freshness (`ttl`, negative once stale) and, for a stale answer, why
+ * (`detail=stale-while-revalidate`); otherwise why the request went forward (`fwd=bypass`,
+ * `miss`, `stale`, `request`) and, for stale-if-error, the failed upstream status.
+ *
+ * @example
+ *   cacheStatusField(rules, state, Date.now()) // 'Portico; hit; ttl=-3; detail=stale-while-revalidate'
+ */
+export function cacheStatusField(r: Rules, s: RequestState, now: number): string {
+  const e = s.entry
+  const ttl =
+    e === null
+      ? ''
+      : `; ttl=${Math.floor(((r.cacheControl ? e.ttl : r.cacheTtl) * 1000 - (now - e.storedAt)) / 1000)}`
+  switch (s.status) {
+    case 'Hit':
+      return `Portico; hit${ttl}`
+    case 'Stale':
+      return s.staleBy === 'stale-if-error'
+        ? `Portico; fwd=stale; fwd-status=${s.failedStatus || 502}${ttl}; detail=stale-if-error`
+        : `Portico; hit${ttl}; detail=${s.staleBy}`
+    case 'Bypass':
+      return 'Portico; fwd=bypass'
+    case 'Refresh':
+      return s.clientRefresh ? 'Portico; fwd=request' : 'Portico; fwd=stale'
+    default:
+      return 'Portico; fwd=miss'
+  }
 }

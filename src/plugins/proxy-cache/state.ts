@@ -2,8 +2,11 @@ import type { CachedResponse, VaryIndex } from './entry.js'
 import type { Fill } from './node.js'
 import type { Storable } from './rules.js'
 
-/** Kong's X-Cache-Status values (also `ctx.cacheStatus`). */
-export type CacheStatus = 'Hit' | 'Miss' | 'Refresh' | 'Bypass'
+/**
+ * Kong's X-Cache-Status values (also `ctx.cacheStatus`), and Portico's `Stale`: an expired entry
+ * served by stale-while-revalidate or stale-if-error, which must not look like a fresh hit.
+ */
+export type CacheStatus = 'Hit' | 'Stale' | 'Miss' | 'Refresh' | 'Bypass'
 
 /** One request's cache state, kept in `ctx.state['proxy-cache']` from access to log. */
 export class RequestState {
@@ -20,6 +23,12 @@ export class RequestState {
   /** an expired entry that may stand in if the upstream fails (stale_if_error) */
   stale: CachedResponse | null = null
   serveStale = false
+  /** why an expired entry was served (status `Stale`), for the Cache-Status header */
+  staleBy: '' | 'stale-while-revalidate' | 'stale-if-error' = ''
+  /** the upstream status a stale-if-error answer replaced */
+  failedStatus = 0
+  /** the client asked for the upstream's answer (no-cache, max-age, min-fresh) */
+  clientRefresh = false
   /** this request leads a collapsed fill: it settles it */
   fill: Fill | null = null
   /** the Redis key this request locked or waited on, and its lock token ('' when none) */
