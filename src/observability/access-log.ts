@@ -2,6 +2,7 @@ import { type DestinationStream, pino } from 'pino'
 import type { RequestContext } from '../core/context.js'
 import type { Logger as NodeLogger } from '../core/logger.js'
 import type { RequestFacts } from './facts.js'
+import { parseTraceparent } from './trace.js'
 
 /** `PORTICO_ACCESS_LOG`: `off` (the default), `stdout`, or a file path (appended, created with its directory). */
 export type AccessLogTarget = 'off' | 'stdout' | (string & {})
@@ -68,7 +69,10 @@ export class AccessLog {
   }
 
   write(ctx: RequestContext, f: RequestFacts): void {
+    // the trace of the upstream hop; for a request the gateway answered itself (a cache hit, a
+    // 404, a plugin's 401) none was sent, and the caller's own trace id is the one to log
     const tp = ctx.traceparent
+    const traceId = tp !== '' ? tp.slice(3, 35) : traceIdOf(ctx.req.headers.traceparent)
     const route = ctx.route
     const service = ctx.service
     // `"log":"access"` tells an access line apart from the node's own lines when both go to stdout
@@ -82,7 +86,7 @@ export class AccessLog {
         `,"latency_ms":${ms(f.requestMs)},"upstream_ms":${ms(f.upstreamMs)},"gateway_ms":${ms(f.gatewayMs)}` +
         `,"cache":${strOrNull(ctx.cacheStatus)},"rate_limit":${strOrNull(ctx.rateLimit)}` +
         `,"queued":${strOrNull(ctx.queued)},"target":${strOrNull(ctx.target)}` +
-        `,"trace_id":${tp === '' ? 'null' : JSON.stringify(tp.slice(3, 35))}}\n`,
+        `,"trace_id":${traceId === null ? 'null' : `"${traceId}"`}}\n`,
     )
   }
 
@@ -106,4 +110,9 @@ export class AccessLog {
       else finish()
     })
   }
+}
+
+/** The trace id of a caller's `traceparent` header, or null when absent or malformed. */
+function traceIdOf(header: string | string[] | undefined): string | null {
+  return typeof header === 'string' ? (parseTraceparent(header)?.traceId ?? null) : null
 }
