@@ -7,6 +7,7 @@ import { isReply, jsonReply, unauthorized } from '../auth-common/replies.js'
 import { type ClaimRules, maximumExpirationError, registeredClaimErrors } from './claims.js'
 import { compileCredentials } from './credentials.js'
 import { MAX_TOKEN_LENGTH } from './decode.js'
+import { JWKS_DEFAULTS } from './jwks.js'
 import { revocationRoutes } from './revocation/admin.js'
 import { nodeRevocations } from './revocation/node.js'
 import { DEFAULT_RETENTION_S } from './revocation/registry.js'
@@ -20,7 +21,10 @@ export const VERIFIED_CACHE_SIZE = 4096
 function create(config: JwtConfig, env: PluginEnv) {
   const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
   const sig: SignatureContext = {
-    credentials: compileCredentials(env, config.secret_is_base64),
+    credentials: compileCredentials(env, config.secret_is_base64, {
+      ...JWKS_DEFAULTS,
+      maxAgeMs: config.jwks_max_age * 1000,
+    }),
     keyClaim: config.key_claim_name,
     challenge: `${base} error="invalid_token"`,
   }
