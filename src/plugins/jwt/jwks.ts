@@ -112,13 +112,27 @@ export class JwksSource {
       if (v === undefined) e.verifiers.set(alg, (v = publicKeyVerifier(alg, e.key) ?? null))
       if (v !== null) out.push(v)
     }
+    this.#expire()
+    return out
+  }
+
+  /**
+   * The generation of the key set, after starting its refresh when its lifetime is over: a
+   * verification cached under an older generation must be done again (plugin.ts), so a token
+   * whose key was withdrawn stops passing even when its result was cached.
+   */
+  currentGeneration(): number {
+    this.#expire()
+    return this.generation
+  }
+
+  #expire(): void {
     if (this.loaded && Date.now() > this.#expiresAt) {
       // one background refresh per expiry, not one per request; it replaces the keys, so a key
       // withdrawn from the set stops verifying once the set's own lifetime is over
       this.#expiresAt = Date.now() + MIN_LIFETIME_MS
       void this.refresh('load')
     }
-    return out
   }
 
   /**

@@ -69,7 +69,7 @@ function create(config: JwtConfig, env: PluginEnv) {
     // bounded before any decoding: a huge token costs nothing but this comparison
     if (token.length > MAX_TOKEN_LENGTH) return unauthorized(ctx, 'Bad token; too large', sig.challenge)
     const hit = cache.get(token)
-    if (hit !== undefined && (hit.source === null || hit.source.generation === hit.generation)) {
+    if (hit !== undefined && (hit.source === null || hit.source.currentGeneration() === hit.generation)) {
       return afterSignature(ctx, hit)
     }
     const remember = (r: Verified | Reply): Verified | Reply => {
