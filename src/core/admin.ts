@@ -3,7 +3,7 @@ import type { PluginServices } from './services.js'
 /** A request to an Admin API endpoint contributed by a plugin (parsed by the admin layer). */
 export interface AdminRequest {
   method: string
-  /** named segments of the route's path (`/proxy-cache/:key` → `{ key }`), URL-decoded */
+  /** named segments of the route's path (`/things/:key` → `{ key }`), URL-decoded */
   params: Record<string, string>
   query: URLSearchParams
   /** parsed JSON or form body (`{}` when empty) */
@@ -23,7 +23,7 @@ export interface AdminResponse {
  *
  * @example
  *   adminRoutes: (services) => [{
- *     method: 'DELETE', path: '/proxy-cache/:key',
+ *     method: 'DELETE', path: '/things/:key',
  *     handle: async (req) => ((await purge(req.params.key)) ? { status: 204 } : { status: 404, body: { message: 'Not found' } }),
  *   }]
  */

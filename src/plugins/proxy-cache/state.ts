@@ -1,14 +1,15 @@
+import { slot } from '../../core/slot.js'
 import type { CachedResponse, VaryIndex } from './entry.js'
 import type { Fill } from './node.js'
 import type { Storable } from './rules.js'
 
 /**
- * Kong's X-Cache-Status values (also `ctx.cacheStatus`), and Portico's `Stale`: an expired entry
- * served by stale-while-revalidate or stale-if-error, which must not look like a fresh hit.
+ * Kong's X-Cache-Status values (also the {@link CACHE_STATUS} slot), and Portico's `Stale`: an
+ * expired entry served by stale-while-revalidate or stale-if-error, never shown as a fresh hit.
  */
 export type CacheStatus = 'Hit' | 'Stale' | 'Miss' | 'Refresh' | 'Bypass'
 
-/** One request's cache state, kept in `ctx.state['proxy-cache']` from access to log. */
+/** One request's cache state, kept in the {@link CACHE_STATE} slot from access to log. */
 export class RequestState {
   status: CacheStatus = 'Miss'
   /** the entry's key: X-Cache-Key (the variant's once a Vary index applies) */
@@ -50,3 +51,12 @@ export class RequestState {
 export const BYPASSED: Readonly<RequestState> = Object.freeze(
   Object.assign(new RequestState(), { status: 'Bypass' as const, store: false }),
 )
+
+/** The request's cache state (undefined when no proxy-cache instance ran for it). */
+export const CACHE_STATE = slot<RequestState | undefined>('proxy-cache.state', undefined)
+
+/**
+ * The request's cache outcome for logs and metrics: Hit, Stale, Miss, Refresh, Bypass, or '' when no
+ * instance ran (registered as `portico_cache_requests_total{status}` and the log's `cache`).
+ */
+export const CACHE_STATUS = slot<CacheStatus | ''>('proxy-cache.status', '')

@@ -1,22 +1,23 @@
 import type { AdminResponse, AdminRoute } from '../../../core/admin.js'
+import { KONG_SCHEMA_VIOLATION, reply } from '../../../core/errors.js'
 import type { PluginServices } from '../../../core/services.js'
 import { decodeToken } from '../decode.js'
 import { nodeRevocations } from './node.js'
 import { DEFAULT_RETENTION_S, revocationId } from './registry.js'
 
+/** Kong's schema-violation body (code 2), as the entity endpoints send it. */
 function invalid(field: string, message: string): AdminResponse {
-  return {
-    status: 400,
+  return reply(null, 'SCHEMA_VIOLATION', {
     body: {
-      code: 2,
+      code: KONG_SCHEMA_VIOLATION,
       name: 'schema violation',
       message: `schema violation (${field}: ${message})`,
       fields: { [field]: message },
     },
-  }
+  })
 }
 
-const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } }
+const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
 /**
  * Admin API endpoints for revocation (Portico; mounted next to Kong's entity endpoints):
