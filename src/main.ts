@@ -87,7 +87,12 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   keyPrefix: 'portico:',
   redisDeadlineMs: 50,
   trustedIps: undefined,
-  limits: { maxUrlLength: 8192, maxHeaders: 100, maxBodySize: 128 * 1024 * 1024 },
+  limits: {
+    maxUrlLength: 8192,
+    maxHeaders: 100,
+    maxBodySize: 128 * 1024 * 1024,
+    underscoresInHeaders: false,
+  },
   server: DEFAULT_SERVER_LIMITS,
   drainTimeoutMs: 30_000,
   statusOnProxy: false,
@@ -261,8 +266,8 @@ function statusEndpoints(parts: Parts) {
     loadedAt: () => parts.loadedAt,
     configStore: () => ({ ...controlPlane.status() }),
   })
-  gateway.builtins.set('/healthz', handler.healthz)
-  gateway.builtins.set('/health', handler.healthz)
+  gateway.builtins.set('/healthz', handler.publicHealthz)
+  gateway.builtins.set('/health', handler.publicHealthz)
   const mount = (path: string, route: StatusRoute): void => {
     handler.routes.set(path, route)
     if (settings.statusOnProxy) gateway.builtins.set(path, route)

@@ -77,6 +77,11 @@ export const START_OPTIONS = {
     env: 'PORTICO_ACCESS_LOG',
     help: 'off|stdout|FILE: one JSON line per request, written asynchronously (default off)',
   },
+  'underscores-in-headers': {
+    type: 'string',
+    env: 'PORTICO_UNDERSCORES_IN_HEADERS',
+    help: "on|off: keep request headers with '_' in their name (default off: dropped, as nginx)",
+  },
   'otlp-endpoint': {
     type: 'string',
     env: 'PORTICO_OTLP_ENDPOINT',
@@ -160,6 +165,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
     limits: {
       ...DEFAULT_SETTINGS.limits,
       maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
+      underscoresInHeaders: onOff(get('underscores-in-headers'), 'underscores in headers', false),
     },
     drainTimeoutMs: int(get('drain-timeout'), 'drain timeout', DEFAULT_SETTINGS.drainTimeoutMs),
     statusOnProxy: bool('status-on-proxy'),

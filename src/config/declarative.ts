@@ -30,7 +30,13 @@ function parseYaml(text: string): Parsed {
     })
     return { ok: false, issues }
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) }
+  try {
+    return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) }
+  } catch (err) {
+    // yaml throws a ReferenceError once alias expansion passes the bound: a bad input, not a crash
+    const message = `invalid YAML: ${(err as Error).message} (aliases may expand to at most 100 nodes each)`
+    return { ok: false, issues: [{ path: '', message }] }
+  }
 }
 
 /**

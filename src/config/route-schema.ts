@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { Protocol } from '../core/entities.js'
+import { linearRegexError } from '../core/linear-regex.js'
 import {
   headerName,
   hostname,
@@ -102,6 +103,11 @@ function checkRoute(route: RouteFields, ctx: z.RefinementCtx): void {
       issue(`header '${header}' is given twice (header names are case-insensitive)`, ['headers', header])
     }
     seen.add(lower)
+    for (const [i, value] of (route.headers?.[header] ?? []).entries()) {
+      if (!value.startsWith('~*')) continue
+      const error = linearRegexError(value.slice(2), { ignoreCase: true })
+      if (error !== undefined) issue(`invalid regex: '${value.slice(2)}': ${error}`, ['headers', header, i])
+    }
   }
 }
 

@@ -199,6 +199,11 @@ export const targetSchema = z.preprocess(
         return z.NEVER
       }),
       weight: integer(0, 65535).default(100),
+      health_path: path
+        .optional()
+        .describe(
+          "Portico: this target's own active health check path, instead of the upstream's http_path (the service registry sets it from each instance's health_path)",
+        ),
       tags: tags.optional(),
       created_at: timestamp.optional(),
       updated_at: timestamp.optional(),

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { isIP } from 'node:net'
+import { canonicalHost } from './addresses.js'
 
-/** True for an address only this host can reach (127.0.0.0/8, ::1, localhost). */
+/** True for an address only this host can reach (127.0.0.0/8 in any spelling, ::1, localhost). */
 export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  const h = canonicalHost(host)
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true
-  if (h.startsWith('::ffff:')) return isLoopback(h.slice(7))
   return isIP(h) === 4 && h.startsWith('127.')
 }
 

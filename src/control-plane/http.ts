@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { AdminResponse } from '../core/admin.js'
 import type { Logger } from '../core/logger.js'
+import { originRefusal } from './admin-origin.js'
 import { tokenChecker } from './auth.js'
 import { type ParsedBody, parseBody, readBody } from './body.js'
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js'
@@ -105,7 +106,8 @@ function decodeSegments(path: string): string[] | undefined {
 }
 
 /**
- * The Admin API's request listener: token check (when one is configured), routing (404, 405 as
+ * The Admin API's request listener: token check (when one is configured), the browser guard of
+ * a token-less admin (admin-origin.ts), routing (404, 405 as
  * Kong answers them), body limits (413) and parsing (400 on malformed input), then the handler;
  * an unexpected failure is logged and answered 500 without details.
  *
@@ -114,6 +116,7 @@ function decodeSegments(path: string): string[] | undefined {
  */
 export function createAdminListener(options: HttpOptions): RequestListener {
   const authorized = tokenChecker(options.token)
+  const hasToken = options.token !== undefined && options.token !== ''
   const configLimit = options.configBodyLimit ?? 10 * 1024 * 1024
   const limit = options.bodyLimit ?? 1024 * 1024
 
@@ -136,6 +139,11 @@ export function createAdminListener(options: HttpOptions): RequestListener {
         body: { message: 'Unauthorized: a valid admin token is required' },
         headers: { 'www-authenticate': 'Bearer realm="portico-admin"' },
       })
+    }
+    const refusal = originRefusal(method, req.headers, hasToken)
+    if (refusal !== undefined) {
+      req.resume()
+      return send(res, method, refusal)
     }
     const target = req.url ?? '/'
     const q = target.indexOf('?')

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net'
+import { canonicalHost } from './addresses.js'
 
 /**
  * Which upstream hosts the Admin API lets services, targets and registered instances point at
@@ -6,7 +7,8 @@ import { BlockList, isIP } from 'node:net'
  * CIDRs). Without a list every host is allowed except cloud metadata and link-local addresses,
  * which an Admin API user could otherwise use to make the gateway fetch credentials
  * (169.254.169.254, fd00:ec2::254); they pass only when the list names them explicitly.
- * Names are checked as written: the list is a guard for the Admin API, not a DNS firewall.
+ * Names are checked as written (the list is a guard for the Admin API, not a DNS firewall), but
+ * an IP address is checked as the address it is, however it is spelled (see addresses.ts).
  *
  * @example
  *   const policy = UpstreamPolicy.parse('10.0.0.0/8,*.internal')
@@ -52,7 +54,8 @@ export class UpstreamPolicy {
 
   /** Why `host` is refused, or undefined when it is allowed. */
   check(host: string): string | undefined {
-    const h = host.toLowerCase().replace(/^\[|\]$/g, '')
+    // every IPv4 spelling (`0xa9fea9fe`, `127.1`) and IPv4-carrying IPv6 checked as the address it is
+    const h = canonicalHost(host)
     const version = isIP(h)
     const type = version === 6 ? 'ipv6' : 'ipv4'
     const explicit =
@@ -75,10 +78,6 @@ SENSITIVE.addAddress('fd00:ec2::254', 'ipv6') // AWS metadata over IPv6
 const SENSITIVE_NAMES = new Set(['metadata.google.internal', 'metadata', 'instance-data'])
 
 function isSensitive(host: string, version: number): boolean {
-  if (version === 0) return SENSITIVE_NAMES.has(host.replace(/\.$/, ''))
-  if (version === 6 && host.startsWith('::ffff:')) {
-    const v4 = host.slice(7)
-    if (isIP(v4) === 4) return SENSITIVE.check(v4, 'ipv4')
-  }
+  if (version === 0) return SENSITIVE_NAMES.has(host)
   return SENSITIVE.check(host, version === 6 ? 'ipv6' : 'ipv4')
 }

@@ -189,6 +189,8 @@ export interface TargetEntity {
   /** `host:port` (port defaults to 8000 as in Kong) */
   target: string
   weight: number
+  /** Portico: probe this path instead of the upstream's `http_path` (set by the service registry) */
+  health_path?: string | undefined
   tags?: string[] | null | undefined
   created_at?: number | undefined
 }

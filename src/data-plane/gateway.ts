@@ -13,6 +13,7 @@ import { sendError, sendFailure, sendReply } from './respond.js'
 import { normalizePath } from './router/normalize.js'
 import type { CompiledRoute, Runtime } from './runtime.js'
 import { plainAddress, type TrustedProxies } from './trust.js'
+import { dropUnderscoreHeaders } from './underscores.js'
 
 /** Request limits (DESIGN §5); header size itself is Node's `maxHeaderSize` on the server. */
 export interface Limits {
@@ -20,6 +21,8 @@ export interface Limits {
   maxHeaders: number
   /** bytes, 0 = unlimited */
   maxBodySize: number
+  /** keep request headers with `_` in their name (`PORTICO_UNDERSCORES_IN_HEADERS`; default: dropped) */
+  underscoresInHeaders?: boolean
 }
 
 /** A built-in endpoint on the proxy listener (`/healthz`): answered before routing and plugins. */
@@ -306,6 +309,7 @@ export class Gateway {
    */
   prepare(ctx: RequestContext): Prepared {
     const req = ctx.req
+    if (this.limits.underscoresInHeaders !== true) dropUnderscoreHeaders(req)
     let url = req.url ?? '/'
     if (url.length > this.limits.maxUrlLength) throw new GatewayError('URI_TOO_LONG')
     const raw = req.rawHeaders

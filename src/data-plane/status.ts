@@ -30,13 +30,15 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /**
- * The built-in endpoints (DESIGN §2.6): `/healthz` on both listeners, and a router for the
+ * The built-in endpoints (DESIGN §2.6): `/healthz` on both listeners (the proxy's without
+ * internal detail), and a router for the
  * status listener that later parts extend with `/metrics` and `/cachez`. None passes a plugin.
  * 200 while the node serves; 503 while it drains. Upstream health is reported, not folded
  * into the status: one sick upstream must not take the whole gateway out of a load balancer.
  */
 export function createStatusHandler(deps: StatusDeps): {
   healthz: StatusRoute
+  publicHealthz: StatusRoute
   handle: RequestListener
   routes: Map<string, StatusRoute>
 } {
@@ -59,6 +61,21 @@ export function createStatusHandler(deps: StatusDeps): {
       upstreams,
     })
   }
+  // The proxy listener's view (DESIGN §2.6): anyone on the internet can read it, so it says
+  // whether the node serves and whether each upstream has a healthy target, and nothing an
+  // attacker could map the inside with (target addresses, config hash, store URLs).
+  const publicHealthz: StatusRoute = (_req, res) => {
+    const upstreams = [...deps.gateway.runtime.balancers.values()].map((b) => {
+      const { name, healthy } = b.describe()
+      return { name, healthy }
+    })
+    const ok = !deps.gateway.draining
+    sendJson(res, ok ? 200 : 503, {
+      status: ok ? 'ok' : 'draining',
+      uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+      upstreams,
+    })
+  }
   const routes = new Map<string, StatusRoute>([
     ['/healthz', healthz],
     ['/health', healthz],
@@ -69,5 +86,5 @@ export function createStatusHandler(deps: StatusDeps): {
     if (route === undefined) return sendJson(res, 404, { message: 'Not found' })
     route(req, res)
   }
-  return { healthz, handle, routes }
+  return { healthz, publicHealthz, handle, routes }
 }

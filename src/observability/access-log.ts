@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js'
 import type { Logger as NodeLogger } from '../core/logger.js'
 import type { RequestFacts } from './facts.js'
 import type { Outcome } from './totals.js'
+import { parseTraceparent } from './trace.js'
 
 /** `PORTICO_ACCESS_LOG`: `off` (the default), `stdout`, or a file path (appended, created with its directory). */
 export type AccessLogTarget = 'off' | 'stdout' | (string & {})
@@ -76,7 +77,10 @@ export class AccessLog {
   }
 
   write(ctx: RequestContext, f: RequestFacts): void {
+    // the trace of the upstream hop; for a request the gateway answered itself (a cache hit, a
+    // 404, a plugin's 401) none was sent, and the caller's own trace id is the one to log
     const tp = ctx.traceparent
+    const traceId = tp !== '' ? tp.slice(3, 35) : traceIdOf(ctx.req.headers.traceparent)
     let plugins = ''
     const fields = this.fields
     for (let i = 0; i < fields.length; i++) {
@@ -95,7 +99,7 @@ export class AccessLog {
         `,"consumer":${strOrNull(f.consumer)},"bytes_in":${f.bytesIn},"bytes_out":${f.bytesOut}` +
         `,"latency_ms":${ms(f.requestMs)},"upstream_ms":${ms(f.upstreamMs)},"gateway_ms":${ms(f.gatewayMs)}` +
         `${plugins},"target":${strOrNull(ctx.target)}` +
-        `,"trace_id":${tp === '' ? 'null' : JSON.stringify(tp.slice(3, 35))}}\n`,
+        `,"trace_id":${traceId === null ? 'null' : `"${traceId}"`}}\n`,
     )
   }
 
@@ -119,4 +123,9 @@ export class AccessLog {
       else finish()
     })
   }
+}
+
+/** The trace id of a caller's `traceparent` header, or null when absent or malformed. */
+function traceIdOf(header: string | string[] | undefined): string | null {
+  return typeof header === 'string' ? (parseTraceparent(header)?.traceId ?? null) : null
 }

@@ -68,7 +68,7 @@ describe('Admin API security', () => {
       )
       const lying = await raw(
         a.node.admin?.port as number,
-        'POST /services HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{',
+        'POST /services HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{',
       )
       assert.match(lying, /^HTTP\/1\.1 413/)
       await unchanged()

@@ -19,7 +19,14 @@ describe('config store in Redis: three nodes', () => {
   let redis: PrivateRedis
   let up: Upstream
   const nodes: AdminNode[] = []
-  const settings = () => ({ configStore: 'redis' as const, redisUrl: redis.url, keyPrefix: 'portico:' })
+  const settings = () => ({
+    configStore: 'redis' as const,
+    redisUrl: redis.url,
+    keyPrefix: 'portico:',
+    status: { host: '127.0.0.1', port: 0 },
+  })
+  // store status is internal detail: on the status listener, never the proxy's /healthz
+  const healthz = (n: AdminNode) => `http://127.0.0.1:${n.node.status!.port}/healthz`
   const fileWith = (path: string) =>
     `_format_version: "3.0"\nservices:\n  - name: seeded\n    url: ${up.url}\n    routes: [{ name: seeded, paths: ["${path}"] }]\n`
 
@@ -98,7 +105,7 @@ describe('config store in Redis: three nodes', () => {
       assert.equal(await status(n, '/via-1'), 200)
       assert.ok(
         await eventually(async () => {
-          const h = (await call(`${n.proxy}/healthz`)).json() as {
+          const h = (await call(healthz(n))).json() as {
             store: { config: string; config_store_status: string }
           }
           return h.store.config === 'redis' && h.store.config_store_status === 'unreachable'
@@ -116,7 +123,7 @@ describe('config store in Redis: three nodes', () => {
     for (const n of nodes) {
       assert.ok(
         await eventually(async () => {
-          const h = (await call(`${n.proxy}/healthz`)).json() as { store: { config_store_status: string } }
+          const h = (await call(healthz(n))).json() as { store: { config_store_status: string } }
           return h.store.config_store_status === 'ok'
         }, 10000),
       )

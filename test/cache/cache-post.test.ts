@@ -103,7 +103,7 @@ services:
       const t0 = await storedAt()
       await sleep(1100)
       const stale = await post(prompt, {}, '/swr-infer')
-      assert.equal(stale.headers['x-cache-status'], 'Hit')
+      assert.equal(stale.headers['x-cache-status'], 'Stale')
       // the inference service answers 400 to a request without the prompt: a newer entry means
       // the refresh carried the body
       assert.ok(await eventually(async () => (await storedAt()) > t0), 'refreshed with the body')

@@ -60,13 +60,19 @@ export function synthesize(
     }
     const protocol = splitUrl((list[0] as Instance).url).protocol
     const healthPath = list.find((i) => i.health_path !== null)?.health_path ?? undefined
-    const targets = [...new Set(list.map((i) => splitUrl(i.url).target))]
+    // each instance is probed on its own health_path (one instance per address: the first)
+    const targets = new Map<string, string | null>()
+    for (const i of list) {
+      const target = splitUrl(i.url).target
+      if (!targets.has(target)) targets.set(target, i.health_path)
+    }
     input.upstreams.push({
       id: entityId('portico:registry:upstreams', name),
       name: names.upstream,
-      targets: targets.map((target) => ({
+      targets: [...targets].map(([target, health]) => ({
         id: entityId('portico:registry:targets', `${name}|${target}`),
         target,
+        ...(health === null ? {} : { health_path: health }),
       })),
       ...(healthPath === undefined
         ? {}

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import { compileLinear, type LinearRegex } from '../../core/linear-regex.js'
 
 /**
  * The non-path conditions of a route, checked per candidate during a lookup. Everything is
@@ -10,8 +11,8 @@ export interface HeaderRule {
   name: string
   /** plain values, lower-cased */
   values: readonly string[]
-  /** `~*` values, compiled case-insensitive and unanchored as Kong does */
-  patterns: readonly RegExp[]
+  /** `~*` values, compiled case-insensitive and unanchored as Kong does, on the linear engine */
+  patterns: readonly LinearRegex[]
 }
 
 /**
@@ -25,9 +26,9 @@ export function compileHeaders(headers: Record<string, string[]> | null | undefi
   const rules: HeaderRule[] = []
   for (const [name, list] of Object.entries(headers)) {
     const values: string[] = []
-    const patterns: RegExp[] = []
+    const patterns: LinearRegex[] = []
     for (const v of list) {
-      if (v.startsWith('~*')) patterns.push(new RegExp(v.slice(2), 'i'))
+      if (v.startsWith('~*')) patterns.push(compileLinear(v.slice(2), { ignoreCase: true }))
       else values.push(v.toLowerCase())
     }
     rules.push({ name: name.toLowerCase(), values, patterns })

@@ -1,4 +1,5 @@
 import type { RouteEntity } from '../../core/entities.js'
+import { compileLinear, type LinearRegex } from '../../core/linear-regex.js'
 import { literalPrefix } from './literal.js'
 import { compileHeaders, type HeaderRule } from './match.js'
 import { normalizePath } from './normalize.js'
@@ -43,7 +44,7 @@ export interface Candidate<T> {
   /** normalised prefix path, or null */
   prefix: string | null
   /** `^(?:…)` regex of a `~` path, or null */
-  regex: RegExp | null
+  regex: LinearRegex | null
   /** text every match of `regex` starts with ('' when unknown): a cheap test before `exec` */
   literal: string
 }
@@ -87,14 +88,15 @@ function compare<T>(a: Keyed<T>, b: Keyed<T>): number {
 }
 
 /**
- * Compiles a `~` path. `(?P<name>` (PCRE/Rust spelling, accepted by Kong) becomes JS's `(?<name>`.
+ * Compiles a `~` path for the linear-time engine (core/linear-regex.ts), which reads both
+ * `(?P<name>` (the PCRE/Rust spelling Kong accepts) and `(?<name>`.
  * The whole pattern is grouped before anchoring so an alternation cannot escape the `^`, which
  * keeps "the matched part" a prefix of the path for strip_path.
  */
-export function compilePathRegex(path: string, routeId: string): RegExp {
-  const source = path.slice(1).replace(/\(\?P</g, '(?<')
+export function compilePathRegex(path: string, routeId: string): LinearRegex {
+  const source = path.slice(1)
   try {
-    return new RegExp(`^(?:${source})`)
+    return compileLinear(`^(?:${source})`)
   } catch (err) {
     throw new Error(`route ${routeId}: invalid regex path ${JSON.stringify(path)}: ${(err as Error).message}`)
   }
@@ -182,7 +184,11 @@ function compileHeadersOf(route: RouteEntity): HeaderRule[] | null {
   }
 }
 
-function candidateOf<T>(route: CompiledRoute<T>, prefix: string | null, regex: RegExp | null): Candidate<T> {
+function candidateOf<T>(
+  route: CompiledRoute<T>,
+  prefix: string | null,
+  regex: LinearRegex | null,
+): Candidate<T> {
   return { rank: 0, route, prefix, regex, literal: regex === null ? '' : literalPrefix(regex.source) }
 }
 

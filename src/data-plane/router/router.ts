@@ -72,7 +72,7 @@ class CompiledRouter<T> implements Router<T> {
   // two lookups can never interleave.
   private bestRank = Number.POSITIVE_INFINITY
   private best: Candidate<T> | null = null
-  private bestExec: RegExpExecArray | null = null
+  private bestExec: RegExpExecArray | null = null // from LinearRegex.exec
   // Trie nodes with regexes met during a walk; reused, so it grows to the deepest path once.
   private readonly visited: TrieNode<Candidate<T>>[] = []
 

@@ -107,7 +107,8 @@ export class ActiveChecker {
     const signal = AbortSignal.timeout(this.timeoutMs)
     let status: number
     try {
-      const res = await request(`${cfg.type}://${target.address}${cfg.http_path}`, {
+      // a registered instance names its own health path; others share the upstream's
+      const res = await request(`${cfg.type}://${target.address}${target.healthPath ?? cfg.http_path}`, {
         method: 'GET',
         dispatcher: agent,
         signal,

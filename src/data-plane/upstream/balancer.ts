@@ -131,7 +131,7 @@ export function createBalancer(
     } catch (err) {
       throw new Error(`upstream '${upstream.name}': ${(err as Error).message}`)
     }
-    byAddress.set(addr.address, { ...addr, weight: t.weight })
+    byAddress.set(addr.address, { ...addr, weight: t.weight, healthPath: t.health_path ?? undefined })
   }
   const policy = compilePolicy(upstream, registry.cooldownMs)
   return new UpstreamBalancer(upstream, [...byAddress.values()], registry, policy, true)

@@ -107,12 +107,18 @@ export class HealthRegistry {
     if (!policy.enabled) for (const s of states) if (!s.healthy) s.setHealthy()
 
     const probeTargets = targets.flatMap((t, i) =>
-      t.weight > 0 ? [{ host: t.host, port: t.port, address: t.address, state: states[i] }] : [],
+      t.weight > 0
+        ? [{ host: t.host, port: t.port, address: t.address, healthPath: t.healthPath, state: states[i] }]
+        : [],
     )
     const registration: Registration = {
       policy,
       probeTargets,
-      signature: JSON.stringify([policy.activeConfig, policy.hostHeader, probeTargets.map((t) => t.address)]),
+      signature: JSON.stringify([
+        policy.activeConfig,
+        policy.hostHeader,
+        probeTargets.map((t) => [t.address, t.healthPath]),
+      ]),
     }
     let entry = this.upstreams.get(upstream.id)
     if (entry === undefined) {

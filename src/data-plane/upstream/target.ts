@@ -9,6 +9,8 @@ export interface TargetAddress {
   host: string
   port: number
   address: string
+  /** Portico: this target's own active health check path (a registered instance's `health_path`) */
+  healthPath?: string | undefined
 }
 
 /**

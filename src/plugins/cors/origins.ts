@@ -1,3 +1,5 @@
+import { compileLinear, type LinearRegex } from '../../core/linear-regex.js'
+
 /** An origin split as Kong's `normalize_origin` does: `scheme://host[:port]` without default ports. */
 export interface Origin {
   domain: string
@@ -26,7 +28,7 @@ export function normalizeOrigin(value: string): Origin {
 /** Letters, digits and `.:/-` only: a flat origin; anything else is a regex (Kong's rule). */
 const FLAT = /^[A-Za-z0-9.:/-]+$/
 
-type Entry = { regex: RegExp; byHost: boolean } | { domain: string }
+type Entry = { regex: LinearRegex; byHost: boolean } | { domain: string }
 
 /**
  * The configured origins compiled once: exact entries normalised, regex entries anchored at both
@@ -47,7 +49,7 @@ export class OriginMatcher {
       let source = entry
       if (!source.endsWith('$')) source = `${source}$`
       if (source.startsWith('^')) source = source.slice(1)
-      return { regex: new RegExp(`^(?:${source})`), byHost: !entry.includes(':') }
+      return { regex: compileLinear(`^(?:${source})`), byHost: !entry.includes(':') }
     })
   }
 

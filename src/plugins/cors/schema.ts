@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { linearRegexError } from '../../core/linear-regex.js'
 
 export const METHODS = [
   'GET',
@@ -12,14 +13,15 @@ export const METHODS = [
   'CONNECT',
 ] as const
 
-/** Kong accepts `*` or anything that compiles as a (PCRE) regex; flat origins compile too. */
+/**
+ * Kong accepts `*` or anything that compiles as a regex; flat origins compile too. Regexes run on
+ * the linear-time engine (core/linear-regex.ts), so no origin pattern can stall the event loop.
+ */
 const origin = z.string().superRefine((value, ctx) => {
   if (value === '*') return
-  try {
-    new RegExp(value)
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `'${value}' is not a valid regex` })
-  }
+  const error = linearRegexError(value)
+  if (error !== undefined)
+    ctx.addIssue({ code: 'custom', message: `'${value}' is not a valid regex: ${error}` })
 })
 
 /**

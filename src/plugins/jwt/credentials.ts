@@ -71,7 +71,10 @@ export function compileCredentials(
     const jwks =
       uri === undefined || s.algorithm.startsWith('HS')
         ? null
-        : env.services.shared(`jwt:jwks:${uri}`, () => new JwksSource(uri, jwksOptions, env.log))
+        : env.services.shared(
+            `jwt:jwks:${jwksOptions.maxAgeMs}:${uri}`,
+            () => new JwksSource(uri, jwksOptions, env.log),
+          )
     if (jwks !== null && !jwks.loaded) void jwks.refresh('load')
     const cred: JwtCredential = {
       id: s.id,

@@ -12,7 +12,10 @@ export interface JwksOptions {
   minRefreshMs: number
   /** same, while no key could be loaded yet (ms) */
   retryMs: number
-  /** keys older than this are refreshed in the background on the next use (ms) */
+  /**
+   * the longest a key set is used before it is fetched again (ms): the response's own
+   * `Cache-Control: max-age` / `Expires` when shorter (at least {@link MIN_LIFETIME_MS}), else this
+   */
   maxAgeMs: number
   maxBytes: number
   maxKeys: number
@@ -25,6 +28,33 @@ export const JWKS_DEFAULTS: JwksOptions = {
   maxAgeMs: 10 * 60_000,
   maxBytes: 512 * 1024,
   maxKeys: 100,
+}
+
+/** The shortest lifetime a key set gets, whatever its headers say: one fetch a second at most. */
+export const MIN_LIFETIME_MS = 1000
+
+/**
+ * How long a JWKS response may be used, from its caching headers (RFC 9111 §4.2.1): `no-store`
+ * or `no-cache` → 0, `max-age` less the `Age` it already has, else `Expires` less `Date`; null
+ * when the response says nothing.
+ *
+ * @example
+ *   lifetimeMs({ 'cache-control': 'public, max-age=2' }) // 2000
+ */
+export function lifetimeMs(headers: Record<string, string | string[] | undefined>): number | null {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v)
+  const cc = one(headers['cache-control'])?.toLowerCase()
+  if (cc !== undefined) {
+    if (/(?:^|,)\s*(?:no-store|no-cache)\b/.test(cc)) return 0
+    const m = /(?:^|,)\s*max-age\s*=\s*"?(\d+)/.exec(cc)
+    if (m !== null) return Math.max(0, Number(m[1]) - (Number(one(headers.age)) || 0)) * 1000
+  }
+  const expires = one(headers.expires)
+  if (expires === undefined) return null
+  const at = Date.parse(expires)
+  const date = Date.parse(one(headers.date) ?? '')
+  if (Number.isNaN(at)) return 0 // RFC 9111: an invalid Expires means already expired
+  return Math.max(0, at - (Number.isNaN(date) ? Date.now() : date))
 }
 
 interface JwkEntry {
@@ -48,6 +78,8 @@ interface JwkEntry {
 export class JwksSource {
   #keys: JwkEntry[] = []
   #loadedAt = 0
+  /** when the key set in hand stops being usable without a fetch (its headers, bounded) */
+  #expiresAt = 0
   /** last refresh a token caused */
   #kidAt = Number.NEGATIVE_INFINITY
   #inflight: Promise<void> | null = null
@@ -80,11 +112,27 @@ export class JwksSource {
       if (v === undefined) e.verifiers.set(alg, (v = publicKeyVerifier(alg, e.key) ?? null))
       if (v !== null) out.push(v)
     }
-    if (this.loaded && Date.now() - this.#loadedAt > this.options.maxAgeMs) {
-      this.#loadedAt = Date.now() // one background refresh per max age, not one per request
+    this.#expire()
+    return out
+  }
+
+  /**
+   * The generation of the key set, after starting its refresh when its lifetime is over: a
+   * verification cached under an older generation must be done again (plugin.ts), so a token
+   * whose key was withdrawn stops passing even when its result was cached.
+   */
+  currentGeneration(): number {
+    this.#expire()
+    return this.generation
+  }
+
+  #expire(): void {
+    if (this.loaded && Date.now() > this.#expiresAt) {
+      // one background refresh per expiry, not one per request; it replaces the keys, so a key
+      // withdrawn from the set stops verifying once the set's own lifetime is over
+      this.#expiresAt = Date.now() + MIN_LIFETIME_MS
       void this.refresh('load')
     }
-    return out
   }
 
   /**
@@ -103,9 +151,14 @@ export class JwksSource {
     }
     this.fetches++
     this.#inflight = this.#fetch().then(
-      (keys) => {
+      ({ keys, lifetime }) => {
         this.#keys = keys
         this.#loadedAt = Date.now()
+        const ms = Math.min(
+          this.options.maxAgeMs,
+          Math.max(MIN_LIFETIME_MS, lifetime ?? this.options.maxAgeMs),
+        )
+        this.#expiresAt = this.#loadedAt + ms
         this.generation++
         this.lastError = null
       },
@@ -118,7 +171,7 @@ export class JwksSource {
     return this.#inflight
   }
 
-  async #fetch(): Promise<JwkEntry[]> {
+  async #fetch(): Promise<{ keys: JwkEntry[]; lifetime: number | null }> {
     const { timeoutMs, maxBytes, maxKeys } = this.options
     const res = await request(this.uri, {
       method: 'GET',
@@ -143,6 +196,7 @@ export class JwksSource {
       }
       chunks.push(chunk as Buffer)
     }
+    const lifetime = lifetimeMs(res.headers)
     const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { keys?: unknown }
     if (!Array.isArray(doc.keys)) throw new Error('JWKS without a "keys" array')
     const out: JwkEntry[] = []
@@ -161,6 +215,6 @@ export class JwksSource {
         // a key node:crypto cannot read is skipped, the others still serve
       }
     }
-    return out
+    return { keys: out, lifetime }
   }
 }

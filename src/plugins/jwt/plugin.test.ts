@@ -68,7 +68,7 @@ async function refused(access: PluginInstance['access'], token: string): Promise
   return r
 }
 
-test("schema: Kong 3.x defaults plus leeway and logout_paths; Kong's conditional check", () => {
+test("schema: Kong 3.x defaults plus leeway, jwks_max_age and logout_paths; Kong's conditional check", () => {
   assert.deepEqual(plugin.schema.parse({}), {
     uri_param_names: ['jwt'],
     cookie_names: [],
@@ -78,6 +78,7 @@ test("schema: Kong 3.x defaults plus leeway and logout_paths; Kong's conditional
     run_on_preflight: true,
     maximum_expiration: 0,
     leeway: 0,
+    jwks_max_age: 600,
     logout_paths: [],
   })
   assert.equal(plugin.priority, 1450)

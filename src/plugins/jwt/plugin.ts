@@ -7,6 +7,7 @@ import { authenticate, consumersOf, findConsumer } from '../kit/auth/identity.js
 import { type ClaimRules, maximumExpirationError, registeredClaimErrors } from './claims.js'
 import { compileCredentials } from './credentials.js'
 import { MAX_TOKEN_LENGTH } from './decode.js'
+import { JWKS_DEFAULTS } from './jwks.js'
 import { revocationRoutes } from './revocation/admin.js'
 import { nodeRevocations } from './revocation/node.js'
 import { DEFAULT_RETENTION_S } from './revocation/registry.js'
@@ -70,7 +71,7 @@ function tokenVerifier(
     // bounded before any decoding: a huge token costs nothing but this comparison
     if (token.length > MAX_TOKEN_LENGTH) return refuse(ctx, sig, 'Bad token; too large')
     const hit = cache.get(token)
-    if (hit !== undefined && (hit.source === null || hit.source.generation === hit.generation)) {
+    if (hit !== undefined && (hit.source === null || hit.source.currentGeneration() === hit.generation)) {
       return afterSignature(ctx, hit)
     }
     const remember = (r: Verified | Reply): Verified | Reply => {
@@ -87,7 +88,10 @@ function create(config: JwtConfig, env: PluginEnv) {
   const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
   const noToken = { 'www-authenticate': base }
   const sig: SignatureContext = {
-    credentials: compileCredentials(env, config.secret_is_base64),
+    credentials: compileCredentials(env, config.secret_is_base64, {
+      ...JWKS_DEFAULTS,
+      maxAgeMs: config.jwks_max_age * 1000,
+    }),
     keyClaim: config.key_claim_name,
     // Kong: `Bearer error="invalid_token"`, or `Bearer realm="x", error="invalid_token"`
     challenge: {

@@ -62,6 +62,15 @@ export const schema = z
       .describe(
         `Portico: clock skew allowed on exp and nbf, in seconds, at most ${MAX_LEEWAY} (default 0; Kong has none)`,
       ),
+    jwks_max_age: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(600)
+      .describe(
+        "Portico: the longest a JWKS key set is used before it is fetched again, in seconds; the JWKS response's own Cache-Control max-age or Expires applies when shorter (default 600)",
+      ),
     logout_paths: unique(path)
       .default([])
       .describe(

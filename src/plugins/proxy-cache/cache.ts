@@ -7,7 +7,15 @@ import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
-import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
+import {
+  cacheStatusField,
+  freshness,
+  overridesRequestLine,
+  type Rules,
+  storable,
+  upstreamFailed,
+  usableOnError,
+} from './rules.js'
 import { refreshAccess, sharedLookup } from './shared.js'
 import { BYPASSED, CACHE_STATE, CACHE_STATUS, RequestState } from './state.js'
 import { dropped, hit, markStatus, release, revalidate, settle, upstream } from './steps.js'
@@ -45,7 +53,7 @@ export class ProxyCache implements PluginInstance {
     const h = ctx.req.headers
     let forced = false
     const m = ctx.method
-    if (!this.r.methods.has(m)) return this.#bypass(ctx)
+    if (!this.r.methods.has(m) || overridesRequestLine(h)) return this.#bypass(ctx)
     const bodyMethod = m === 'POST' || m === 'PUT' || m === 'PATCH'
     const hasBody = hasRequestBody(ctx)
     // a body the key cannot see (a GET with a body) could make the upstream answer anything
@@ -88,6 +96,7 @@ export class ProxyCache implements PluginInstance {
     if (forced) {
       // the client (no-cache) or this node's background refresh wants the upstream's answer
       markStatus(ctx, s, 'Refresh')
+      s.clientRefresh = true
       if (ctx.method === 'HEAD') s.store = false
       return undefined
     }
@@ -95,11 +104,12 @@ export class ProxyCache implements PluginInstance {
     if (found !== null) {
       const f = freshness(this.r, found, cc, Date.now())
       if (f === 'fresh' || (f === 'stale-while-revalidate' && revalidate(this, ctx, s, found))) {
-        return hit(ctx, s, found)
+        return hit(ctx, s, found, f === 'fresh' ? '' : f)
       }
       if (found.sie > 0) s.stale = found
       s.status = 'Refresh'
       if (f === 'client-refresh') {
+        s.clientRefresh = true
         upstream(ctx, s, cc)
         return undefined
       }
@@ -128,8 +138,12 @@ export class ProxyCache implements PluginInstance {
 
   /** A request that waited on another's fill: serve what it stored, or go upstream alone. */
   #joined(ctx: RequestContext, s: RequestState, cc: Directives, r: FillResult): AccessResult {
-    if (r.entry !== null && this.#applies(ctx, r.entry)) return hit(ctx, s, r.entry)
-    if (r.stale !== null) return hit(ctx, s, r.stale)
+    if (r.entry !== null && this.#applies(ctx, r.entry)) {
+      // the leader may have settled the fill with a stale entry it serves while revalidating
+      const fresh = freshness(this.r, r.entry, NO_DIRECTIVES, Date.now()) === 'fresh'
+      return hit(ctx, s, r.entry, fresh ? '' : 'stale-while-revalidate')
+    }
+    if (r.stale !== null) return hit(ctx, s, r.stale, 'stale-if-error')
     upstream(ctx, s, cc)
     return undefined
   }
@@ -142,7 +156,7 @@ export class ProxyCache implements PluginInstance {
   response(ctx: RequestContext, head: ResponseHead): void {
     const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
-    if (s.status === 'Hit') return this.#headers(s, head, true)
+    if (s.status === 'Hit' || s.status === 'Stale') return this.#headers(s, head, true)
     if (s.status === 'Bypass') return this.#headers(s, head, false)
     const now = Date.now()
     if (s.stale !== null && upstreamFailed(ctx, head) && usableOnError(this.r, s.stale, now)) {
@@ -151,7 +165,9 @@ export class ProxyCache implements PluginInstance {
       s.serveStale = true
       s.entry = e
       s.key = e.key
-      markStatus(ctx, s, 'Hit')
+      s.staleBy = 'stale-if-error'
+      s.failedStatus = head.status
+      markStatus(ctx, s, 'Stale')
       head.status = e.status
       head.headers = { ...e.headers, 'content-length': String(e.body.length) }
       head.buffer = true
@@ -175,6 +191,7 @@ export class ProxyCache implements PluginInstance {
     if (this.show.status || s.debug) {
       h['x-cache-status'] = s.status
       h['x-cache'] = hit ? 'HIT' : 'MISS'
+      h['cache-status'] = cacheStatusField(this.r, s, Date.now())
     }
     if ((this.show.key || s.debug) && s.key !== '') h['x-cache-key'] = s.key
     if (hit && (this.show.age || s.debug) && s.entry !== null) {
@@ -193,7 +210,7 @@ export class ProxyCache implements PluginInstance {
     if (s !== BYPASSED) dropped(this, s) // settles a fill or lock left open (client gone early)
     if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss
     const st = this.inst.stats
-    if (s.status === 'Hit') st.hits++
+    if (s.status === 'Hit' || s.status === 'Stale') st.hits++
     else if (s.status === 'Bypass') st.bypasses++
     else st.misses++
   }

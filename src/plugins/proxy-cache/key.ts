@@ -11,10 +11,30 @@ const SEP = '\n'
 const ABSENT = '\x01'
 
 /**
- * X-Forwarded-* values a trusted proxy may pass through to the upstream: a response that
- * reflects one must never reach a client that sent another, so each present value is keyed.
+ * Request headers that frameworks read to build absolute URLs and redirects (the scheme, host
+ * and port a client claims), which the upstream gets as sent: a response that reflects one
+ * (a 301 to `http://`, a link to another host) must never reach a client that sent another, so
+ * each present value is keyed. The published "unkeyed header" poisoning cases: X-Forwarded-*
+ * (Rails, Django, Express, Spring), X-Forwarded-Scheme and X-Forwarded-SSL (Rack, nginx
+ * configs), Front-End-Https and X-Url-Scheme (IIS, Rack), X-Host, X-Original-Host,
+ * X-Forwarded-Server and X-HTTP-Host-Override (Symfony, Zend, Flask behind proxies), and RFC
+ * 7239 Forwarded.
  */
-const FORWARDED = ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix']
+const FORWARDED = [
+  'forwarded',
+  'front-end-https',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-server',
+  'x-forwarded-ssl',
+  'x-host',
+  'x-http-host-override',
+  'x-original-host',
+  'x-url-scheme',
+]
 
 /** sha256 hex of a string: what X-Cache-Key shows and what the stores are keyed by (Kong 3.x). */
 export function sha256(text: string | Buffer): string {
@@ -24,6 +44,21 @@ export function sha256(text: string | Buffer): string {
 function headerValue(ctx: RequestContext, name: string): string {
   const v = ctx.req.headers[name]
   return v === undefined ? ABSENT : Array.isArray(v) ? v.join(',') : v
+}
+
+/**
+ * The Host's part of the key: the name, and the port when the client sent one other than the
+ * port it connected to. A preserve_host upstream sees that port (and every upstream sees it in
+ * X-Forwarded-Host), so `Host: c.test:EVIL` must not share `c.test`'s entries; the node's own
+ * port is what a Host without a port means, so nodes of one cluster still share keys.
+ */
+function hostKey(ctx: RequestContext): string {
+  const h = ctx.req.headers.host
+  if (h === undefined) return ctx.host
+  const colon = h.lastIndexOf(':')
+  if (colon === -1 || h.charCodeAt(h.length - 1) === 93 /* ] */) return ctx.host
+  const port = h.slice(colon + 1)
+  return port === String(ctx.req.socket.localPort) ? ctx.host : `${ctx.host}:${port.toLowerCase()}`
 }
 
 function paramName(pair: string): string {
@@ -55,7 +90,9 @@ const byName = (a: string, b: string): number => {
 export function queryKey(query: string, only: ReadonlySet<string> | null): string {
   if (query === '') return ''
   if (only === null && query.indexOf('&') === -1) return query
-  let pairs = query.split('&').filter((p) => p !== '')
+  // with a parameter list, `;` separates too: Rack, Tomcat and old PHP read `utm=x;a=evil` as
+  // two parameters, and an `a` hidden behind an unkeyed one must still be keyed ("parameter cloaking")
+  let pairs = (only === null ? query.split('&') : query.split(/[&;]/)).filter((p) => p !== '')
   if (only !== null) pairs = pairs.filter((p) => only.has(paramName(p)))
   return pairs.sort(byName).join('&')
 }
@@ -65,8 +102,8 @@ export type KeyBuilder = (ctx: RequestContext, bodyHash: string) => string
 
 /**
  * Compiles the key of a configuration: route, consumer (when keyed), method (HEAD shares GET's
- * entries), host, normalised path, query, the configured vary headers, any forwarded header a
- * trusted proxy sent, and the body hash of a cached POST.
+ * entries), Host with its port, normalised path, query, the configured vary headers, any
+ * forwarded header the client sent (see FORWARDED), and the body hash of a cached POST.
  *
  * @example
  *   const key = compileKey(config)
@@ -79,7 +116,8 @@ export function compileKey(c: ProxyCacheConfig): KeyBuilder {
   const lowerPath = c.ignore_uri_case
   return (ctx, bodyHash) => {
     const method = ctx.method === 'HEAD' ? 'GET' : ctx.method
-    let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${ctx.host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
+    const host = hostKey(ctx)
+    let s = `${ctx.route?.id ?? ''}${SEP}${byConsumer && ctx.consumer !== null ? ctx.consumer.id : ''}${SEP}${method}${SEP}${host}${SEP}${lowerPath ? ctx.path.toLowerCase() : ctx.path}${SEP}${queryKey(ctx.query, only)}${SEP}${bodyHash}`
     for (let i = 0; i < headers.length; i++) s += `${SEP}${headers[i]}:${headerValue(ctx, headers[i]!)}`
     const h = ctx.req.headers
     for (let i = 0; i < FORWARDED.length; i++) {

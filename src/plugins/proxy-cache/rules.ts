@@ -4,6 +4,7 @@ import type { CachedResponse } from './entry.js'
 import { contentTypeMatcher, type Directives, parseDirectives, resourceTtl, seconds } from './http-rules.js'
 import type { ProxyCacheConfig } from './schema.js'
 import { neverCachedStatus } from './schema.js'
+import type { RequestState } from './state.js'
 
 /** The compiled decisions of one configuration: which requests, which responses, how long. */
 export interface Rules {
@@ -32,6 +33,28 @@ export function compileRules(c: ProxyCacheConfig): Rules {
     sie: c.stale_if_error,
     maxBody: c.max_body_bytes,
   }
+}
+
+/**
+ * Request headers that make the upstream answer for another resource or another action than
+ * the request line says: IIS/Symfony/Zend path overrides (`X-Original-URL`, `X-Rewrite-URL`)
+ * and method overrides (`X-HTTP-Method-Override: DELETE` on a GET, read by Express, Rails,
+ * ASP.NET, Google APIs). Keying them would still store a 404 or a deletion under a key others
+ * cannot reach, but serving a cached 200 to a request that asks for a DELETE would skip the
+ * DELETE: such a request bypasses the cache, both ways.
+ */
+const BYPASS_HEADERS = [
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]
+
+/** The request carries a header that redirects what the upstream does (see BYPASS_HEADERS). */
+export function overridesRequestLine(headers: RequestContext['req']['headers']): boolean {
+  for (let i = 0; i < BYPASS_HEADERS.length; i++) if (headers[BYPASS_HEADERS[i]!] !== undefined) return true
+  return false
 }
 
 /** How a response may be stored: freshness and stale windows (s), and the Vary names. */
@@ -119,4 +142,35 @@ export function usableOnError(r: Rules, e: CachedResponse, now: number): boolean
 export function upstreamFailed(ctx: RequestContext, head: ResponseHead): boolean {
   if (head.status < 500) return false
   return !head.fromPlugin || !Number.isNaN(ctx.upstreamStart)
+}
+
+/**
+ * The RFC 9211 `Cache-Status` field of a response, with `Portico` as the cache's name: `hit`
+ * with the entry's remaining freshness (`ttl`, negative once stale) and, for a stale answer, why
+ * (`detail=stale-while-revalidate`); otherwise why the request went forward (`fwd=bypass`,
+ * `miss`, `stale`, `request`) and, for stale-if-error, the failed upstream status.
+ *
+ * @example
+ *   cacheStatusField(rules, state, Date.now()) // 'Portico; hit; ttl=-3; detail=stale-while-revalidate'
+ */
+export function cacheStatusField(r: Rules, s: RequestState, now: number): string {
+  const e = s.entry
+  const ttl =
+    e === null
+      ? ''
+      : `; ttl=${Math.floor(((r.cacheControl ? e.ttl : r.cacheTtl) * 1000 - (now - e.storedAt)) / 1000)}`
+  switch (s.status) {
+    case 'Hit':
+      return `Portico; hit${ttl}`
+    case 'Stale':
+      return s.staleBy === 'stale-if-error'
+        ? `Portico; fwd=stale; fwd-status=${s.failedStatus || 502}${ttl}; detail=stale-if-error`
+        : `Portico; hit${ttl}; detail=${s.staleBy}`
+    case 'Bypass':
+      return 'Portico; fwd=bypass'
+    case 'Refresh':
+      return s.clientRefresh ? 'Portico; fwd=request' : 'Portico; fwd=stale'
+    default:
+      return 'Portico; fwd=miss'
+  }
 }

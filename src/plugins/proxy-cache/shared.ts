@@ -39,7 +39,7 @@ export async function sharedLookup(
       const f = freshness(c.r, found, cc, Date.now())
       if (f === 'fresh' || (f === 'stale-while-revalidate' && revalidate(c, ctx, s, found))) {
         settle(s, found, null)
-        return hit(ctx, s, found)
+        return hit(ctx, s, found, f === 'fresh' ? '' : f)
       }
       if (found.sie > 0) s.stale = found
       s.status = 'Refresh'

@@ -3,8 +3,11 @@ import type { CachedResponse, VaryIndex } from './entry.js'
 import type { Fill } from './node.js'
 import type { Storable } from './rules.js'
 
-/** Kong's X-Cache-Status values (also the {@link CACHE_STATUS} slot). */
-export type CacheStatus = 'Hit' | 'Miss' | 'Refresh' | 'Bypass'
+/**
+ * Kong's X-Cache-Status values (also the {@link CACHE_STATUS} slot), and Portico's `Stale`: an
+ * expired entry served by stale-while-revalidate or stale-if-error, never shown as a fresh hit.
+ */
+export type CacheStatus = 'Hit' | 'Stale' | 'Miss' | 'Refresh' | 'Bypass'
 
 /** One request's cache state, kept in the {@link CACHE_STATE} slot from access to log. */
 export class RequestState {
@@ -21,6 +24,12 @@ export class RequestState {
   /** an expired entry that may stand in if the upstream fails (stale_if_error) */
   stale: CachedResponse | null = null
   serveStale = false
+  /** why an expired entry was served (status `Stale`), for the Cache-Status header */
+  staleBy: '' | 'stale-while-revalidate' | 'stale-if-error' = ''
+  /** the upstream status a stale-if-error answer replaced */
+  failedStatus = 0
+  /** the client asked for the upstream's answer (no-cache, max-age, min-fresh) */
+  clientRefresh = false
   /** this request leads a collapsed fill: it settles it */
   fill: Fill | null = null
   /** the Redis key this request locked or waited on, and its lock token ('' when none) */
@@ -47,7 +56,7 @@ export const BYPASSED: Readonly<RequestState> = Object.freeze(
 export const CACHE_STATE = slot<RequestState | undefined>('proxy-cache.state', undefined)
 
 /**
- * The request's cache outcome for logs and metrics: Hit, Miss, Refresh, Bypass, or '' when no
+ * The request's cache outcome for logs and metrics: Hit, Stale, Miss, Refresh, Bypass, or '' when no
  * instance ran (registered as `portico_cache_requests_total{status}` and the log's `cache`).
  */
 export const CACHE_STATUS = slot<CacheStatus | ''>('proxy-cache.status', '')

@@ -36,10 +36,16 @@ export function markStatus(ctx: RequestContext, s: RequestState, status: CacheSt
 }
 
 /** Answers from the cache. */
-export function hit(ctx: RequestContext, s: RequestState, e: CachedResponse): Reply {
+export function hit(
+  ctx: RequestContext,
+  s: RequestState,
+  e: CachedResponse,
+  staleBy: RequestState['staleBy'] = '',
+): Reply {
   s.entry = e
   s.key = e.key
-  markStatus(ctx, s, 'Hit')
+  s.staleBy = staleBy
+  markStatus(ctx, s, staleBy === '' ? 'Hit' : 'Stale')
   return { status: e.status, headers: e.headers as Record<string, string | string[]>, body: e.body }
 }
 

@@ -10,7 +10,9 @@ const RELEASE_LUA = `
 if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
 return redis.call('del', KEYS[2])`
 
-export { RedisDeadlineError } from './link.js'
+import { RedisDeadlineError } from './link.js'
+
+export { RedisDeadlineError }
 
 /** Admin and status calls (flush, stats) walk the key space: they get far more time. */
 const ADMIN_DEADLINE_MS = 10_000
@@ -72,14 +74,32 @@ export class RedisCacheStore implements RedisCache {
   }
 
   async lock(key: string, token: string, ttlMs: number): Promise<boolean> {
-    const r = await this.connection.call('set', [
-      `${this.#key(key)}:lock`,
-      token,
-      'PX',
-      Math.max(1, Math.ceil(ttlMs)),
-      'NX',
-    ])
-    return r === 'OK'
+    const k = this.#key(key)
+    try {
+      const r = await this.connection.call('set', [
+        `${k}:lock`,
+        token,
+        'PX',
+        Math.max(1, Math.ceil(ttlMs)),
+        'NX',
+      ])
+      return r === 'OK'
+    } catch (err) {
+      // The SET is still queued and may run after this node gave up on it (Redis paused its
+      // writes, `CLIENT PAUSE … WRITE`, or was just slow): a lock nobody holds would make every
+      // other miss wait for a fill that never comes. Its release goes out right behind it on
+      // the same connection, and Redis runs one connection's commands in order, so such a lock
+      // is dropped the moment it is taken, and any waiter is woken.
+      if (err instanceof RedisDeadlineError) {
+        this.#release
+          .run([`${k}:lock`, `${k}:wait`, token])
+          .then((waited) =>
+            waited === 1 ? this.connection.publish(this.channel, `release:${key}`) : undefined,
+          )
+          .catch(() => {})
+      }
+      throw err
+    }
   }
 
   async release(key: string, token: string, filled: boolean): Promise<void> {
