@@ -3,6 +3,15 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { hostname } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import type { Analytics } from './analytics/index.js'
+import {
+  type AnalyticsSettings,
+  analyticsOffRoutes,
+  analyticsRoutes,
+  createAnalytics,
+  DEFAULT_ANALYTICS,
+} from './analytics/index.js'
 import { parseDeclarative } from './config/declarative.js'
 import { configHash } from './config/hash.js'
 import {
@@ -70,6 +79,10 @@ export interface NodeSettings {
   accessLog: AccessLogTarget
   /** `PORTICO_OTLP_ENDPOINT`: export a span per request to this OpenTelemetry collector (OTLP/HTTP JSON) */
   otlpEndpoint: string | undefined
+  /** usage analytics (`PORTICO_ANALYTICS`, on by default); null: off, no observer installed */
+  analytics: AnalyticsSettings | null
+  /** the admin UI's built assets (served under `/ui/` on the admin listener); null: no UI */
+  uiDir: string | null
 }
 
 export const DEFAULT_SETTINGS: NodeSettings = {
@@ -92,6 +105,8 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   metrics: true,
   accessLog: 'off',
   otlpEndpoint: undefined,
+  analytics: DEFAULT_ANALYTICS,
+  uiDir: fileURLToPath(new URL('../ui/', import.meta.url)),
 }
 
 export type LoadResult = { ok: true; runtime: Runtime } | { ok: false; issues: ConfigIssue[] }
@@ -107,6 +122,8 @@ export interface PorticoNode {
   readonly registry: PluginRegistry
   /** metrics, access log and span export, as the settings turned them on */
   readonly observability: Observability
+  /** usage analytics, null when off */
+  readonly analytics: Analytics | null
   /** the stored entities, the config store and the service registry */
   readonly controlPlane: ControlPlane
   /** memory store: re-read the declarative file (an invalid file changes nothing); redis: catch up with the store */
@@ -252,6 +269,21 @@ export async function startNode(
   })
   if (observability.observer !== null) gateway.observers.push(observability.observer)
   if (observability.metrics !== null) mountStatus('/metrics', observability.serveMetrics)
+  const nodeId = randomUUID()
+  const analytics =
+    settings.analytics === null
+      ? null
+      : createAnalytics({
+          settings: settings.analytics,
+          redis: settings.redisUrl === undefined ? null : services.redis(),
+          keyPrefix: settings.keyPrefix,
+          nodeId,
+          hostname: hostname(),
+          config: () => gateway.runtime,
+          isBuiltin: (path) => gateway.builtins.has(path),
+          log: log.child({ part: 'analytics' }),
+        })
+  if (analytics !== null) gateway.observers.push(analytics.observer)
   for (const path of services.statusDocuments.keys()) mountDocument(path)
   services.events.on('status:exposed', (path) => mountDocument(path as string))
 
@@ -266,7 +298,7 @@ export async function startNode(
   let adminServer: http.Server | null = null
   let admin: Address | null = null
   if (settings.admin !== null) {
-    const info = nodeInfo(settings, gateway, proxyServer, () => ({ proxy, status, admin }))
+    const info = nodeInfo(settings, nodeId, gateway, proxyServer, () => ({ proxy, status, admin }))
     const prometheus = observability.prometheus
     if (prometheus !== null)
       info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
@@ -278,6 +310,8 @@ export async function startNode(
       node: info,
       log: log.child({ part: 'admin' }),
       token: settings.adminToken,
+      routes: analytics === null ? analyticsOffRoutes() : analyticsRoutes(analytics),
+      uiDir: settings.uiDir,
     })
     adminServer = createPlainServer(listener, settings.server)
     admin = await listen(adminServer, settings.admin.host, settings.admin.port)
@@ -295,7 +329,7 @@ export async function startNode(
         statusServer ? drain(statusServer, null, 1000) : undefined,
         adminServer ? drain(adminServer, null, 1000) : undefined,
       ])
-      await controlPlane.close()
+      await Promise.all([controlPlane.close(), analytics?.close()])
       gateway.runtime.close()
       health.close()
       await Promise.all([pools.close(), services.close(), observability.close()])
@@ -310,6 +344,7 @@ export async function startNode(
     registry,
     controlPlane,
     observability,
+    analytics,
     reload,
     apply,
     stop,
@@ -330,6 +365,7 @@ export const VERSION = (() => {
 /** What the Admin API reports about this node (`GET /`, `GET /status`, upstream health). */
 function nodeInfo(
   settings: NodeSettings,
+  nodeId: string,
   gateway: Gateway,
   proxyServer: http.Server,
   listeners: () => Record<string, Address | null>,
@@ -341,7 +377,7 @@ function nodeInfo(
   const at = (a: Address | null) => (a === null ? [] : [`${a.host}:${a.port}`])
   return {
     version: VERSION,
-    nodeId: randomUUID(),
+    nodeId,
     hostname: hostname(),
     configuration: () => {
       const l = listeners()

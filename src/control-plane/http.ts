@@ -5,6 +5,7 @@ import { tokenChecker } from './auth.js'
 import { type ParsedBody, parseBody, readBody } from './body.js'
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js'
 import type { Router } from './router.js'
+import type { StaticFiles } from './ui.js'
 
 /** A request as the Admin API's handlers see it. */
 export interface AdminCall {
@@ -26,6 +27,8 @@ export interface HttpOptions {
   configBodyLimit?: number
   /** body limit elsewhere (default 1 MiB) */
   bodyLimit?: number
+  /** the admin UI's assets under `/ui/` (served before the token check: they hold no data) */
+  ui?: StaticFiles | null
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH'])
@@ -74,6 +77,13 @@ export function createAdminListener(options: HttpOptions): RequestListener {
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET'
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    const path = q < 0 ? target : target.slice(0, q)
+    if (options.ui != null && (path === '/ui' || path.startsWith('/ui/'))) {
+      req.resume()
+      return options.ui(method, path, res)
+    }
     if (!authorized(req.headers)) {
       req.resume()
       return send(res, method, {
@@ -82,9 +92,6 @@ export function createAdminListener(options: HttpOptions): RequestListener {
         headers: { 'www-authenticate': 'Bearer realm="portico-admin"' },
       })
     }
-    const target = req.url ?? '/'
-    const q = target.indexOf('?')
-    const path = q < 0 ? target : target.slice(0, q)
     const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1))
     const segments = decodeSegments(path)
     if (segments === undefined) {
