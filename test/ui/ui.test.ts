@@ -37,7 +37,10 @@ test('the dashboard shows the live numbers of the traffic sent', async () => {
   await page.locator('[data-tile=requests] .value', { hasText: /^27$/ }).waitFor()
   assert.equal(await page.locator('[data-tile=errors] .value').textContent(), '11.1 %')
   await page.locator('[data-top=routes] tr', { hasText: 'dash-route' }).waitFor()
-  assert.match((await page.locator('[data-top=routes] tr', { hasText: 'dash-route' }).textContent()) ?? '', /24/)
+  assert.match(
+    (await page.locator('[data-top=routes] tr', { hasText: 'dash-route' }).textContent()) ?? '',
+    /24/,
+  )
   assert.match((await page.locator('[data-tile=p95] .value').textContent()) ?? '', /ms$/)
   await page.locator('[data-top=nodes] tr', { hasText: 'generation' }).waitFor()
   await page.locator('.chart .uplot').first().waitFor()
