@@ -22,6 +22,19 @@ import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
 import { measure } from '../src/observability/facts.js'
 import { upstream } from '../test/fixtures/helpers.js'
 
+/** the fields of `GET /analytics/summary` read here */
+interface Summary {
+  requests: number
+  status: Record<string, number>
+  server_error_rate: number | null
+  rate_limited: number
+  bytes_in: number
+  bytes_out: number
+  latency_ms: Record<'p50' | 'p95' | 'p99', number>
+  unique_clients: { hour: number; day: number }
+  top: { consumers: unknown; routes: unknown }
+}
+
 const total = Number(process.argv[2] ?? 10_000)
 const concurrency = Number(process.argv[3] ?? 20)
 const CONSUMERS = 5
@@ -110,7 +123,7 @@ const seconds = Date.now() / 1000 - started
 
 const get = async (path: string) => {
   const res = await request(`${admin}${path}`)
-  return (await res.body.json()) as Record<string, any>
+  return (await res.body.json()) as Summary
 }
 const from = Math.floor(started) - 60
 const rows: string[][] = [['entity', 'metric', 'truth', 'API', 'error']]

@@ -4,6 +4,19 @@ import { DEFAULT_ANALYTICS } from '../../src/analytics/index.js'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
 import { call, type Upstream, upstream } from '../fixtures/helpers.js'
 
+/** the fields of `GET /analytics/summary` read here */
+interface Summary {
+  requests: number
+  status: Record<string, number>
+  server_error_rate: number | null
+  rate_limited: number
+  bytes_in: number
+  bytes_out: number
+  latency_ms: Record<'p50' | 'p95' | 'p99', number>
+  unique_clients: { hour: number; day: number }
+  top: { consumers: unknown; routes: unknown }
+}
+
 let node: AdminNode
 let off: AdminNode
 let slow: Upstream
@@ -54,7 +67,7 @@ test('per consumer and per route: counts by status class, bytes, latency, rate-l
   await call(`${node.proxy}/keyed/c`) // 401, no consumer
   for (let i = 0; i < 5; i++) await call(`${node.proxy}/limited`) // 2 served, 3 refused
   const get = async (q: string) =>
-    (await node.req('GET', `/analytics/summary?${q}`)).body as Record<string, any>
+    (await node.req('GET', `/analytics/summary?${q}`)).body as unknown as Summary
 
   const alice = await get('entity=consumer:alice')
   assert.equal(alice.requests, 6)
