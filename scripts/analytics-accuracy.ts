@@ -20,20 +20,8 @@ import { DEFAULT_ANALYTICS } from '../src/analytics/index.js'
 import { silentLogger } from '../src/core/logger.js'
 import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
 import { measure } from '../src/observability/facts.js'
+import type { Summary } from '../test/fixtures/analytics.js'
 import { upstream } from '../test/fixtures/helpers.js'
-
-/** the fields of `GET /analytics/summary` read here */
-interface Summary {
-  requests: number
-  status: Record<string, number>
-  server_error_rate: number | null
-  rate_limited: number
-  bytes_in: number
-  bytes_out: number
-  latency_ms: Record<'p50' | 'p95' | 'p99', number>
-  unique_clients: { hour: number; day: number }
-  top: { consumers: unknown; routes: unknown }
-}
 
 const total = Number(process.argv[2] ?? 10_000)
 const concurrency = Number(process.argv[3] ?? 20)

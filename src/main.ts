@@ -270,8 +270,9 @@ export async function startNode(
   if (observability.observer !== null) gateway.observers.push(observability.observer)
   if (observability.metrics !== null) mountStatus('/metrics', observability.serveMetrics)
   const nodeId = randomUUID()
+  // nowhere to read analytics (no Admin API here, no Redis shared with one): do not record them
   const analytics =
-    settings.analytics === null
+    settings.analytics === null || (settings.admin === null && settings.redisUrl === undefined)
       ? null
       : createAnalytics({
           settings: settings.analytics,

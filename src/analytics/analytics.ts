@@ -40,7 +40,7 @@ const HOURLY_UNIQUES_SEC = 48 * 3600
 export interface AnalyticsOptions {
   backend: Backend
   settings: AnalyticsSettings
-  /** `portico:` + the `{…}` tag that keeps every analytics key in one Cluster slot */
+  /** the node's key prefix (`portico:`); the analytics keys add their own `{analytics}:` tag */
   keyPrefix: string
   nodeId: string
   hostname: string
@@ -52,9 +52,15 @@ export interface AnalyticsOptions {
   now?: () => number
 }
 
-/** Key names, shared by the writer and the reader. */
+/**
+ * Key names, shared by the writer and the reader: under the node's prefix, with one hash tag
+ * for every analytics key (one Cluster slot, so multi-key PFCOUNT works there too).
+ */
 export class Keys {
-  constructor(readonly prefix: string) {}
+  readonly prefix: string
+  constructor(nodePrefix: string) {
+    this.prefix = `${nodePrefix}{analytics}:`
+  }
   fine(bucketSec: number, entity: string): string {
     return `${this.prefix}f:${bucketSec}:${entity}`
   }

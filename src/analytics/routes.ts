@@ -1,4 +1,4 @@
-import type { AdminRequest, AdminResponse, AdminRoute } from '../core/admin.js'
+import { type AdminRequest, type AdminResponse, type AdminRoute, invalidField } from '../core/admin.js'
 import type { Analytics } from './analytics.js'
 import {
   entityKey,
@@ -14,15 +14,7 @@ import {
   uniqueClients,
 } from './query.js'
 
-const bad = (message: string, field: string): AdminResponse => ({
-  status: 400,
-  body: {
-    code: 2,
-    name: 'schema violation',
-    message: `schema violation (${field}: ${message})`,
-    fields: { [field]: message },
-  },
-})
+const bad = (message: string, field: string): AdminResponse => invalidField(field, message)
 
 /** `from`/`to`: unix seconds or an ISO date; absent → the fallback */
 function time(req: AdminRequest, name: string, fallback: number): number | AdminResponse {

@@ -34,3 +34,22 @@ export interface AdminRoute {
 }
 
 export type AdminRoutesFactory = (services: PluginServices) => AdminRoute[]
+
+/**
+ * Kong's 400 for one field, for endpoints mounted beside the control plane's (plugins',
+ * analytics'): `{"code":2,"name":"schema violation","message":…,"fields":{field: message}}`.
+ *
+ * @example
+ *   if (!valid) return invalidField('limit', 'expected 1 to 1000')
+ */
+export function invalidField(field: string, message: string): AdminResponse {
+  return {
+    status: 400,
+    body: {
+      code: 2,
+      name: 'schema violation',
+      message: `schema violation (${field}: ${message})`,
+      fields: { [field]: message },
+    },
+  }
+}

@@ -2,20 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { DEFAULT_ANALYTICS } from '../../src/analytics/index.js'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
+import type { Summary } from '../fixtures/analytics.js'
 import { call, type Upstream, upstream } from '../fixtures/helpers.js'
-
-/** the fields of `GET /analytics/summary` read here */
-interface Summary {
-  requests: number
-  status: Record<string, number>
-  server_error_rate: number | null
-  rate_limited: number
-  bytes_in: number
-  bytes_out: number
-  latency_ms: Record<'p50' | 'p95' | 'p99', number>
-  unique_clients: { hour: number; day: number }
-  top: { consumers: unknown; routes: unknown }
-}
 
 let node: AdminNode
 let off: AdminNode

@@ -18,6 +18,20 @@ export function useNames(paths: string[]): Map<string, string> {
   return names
 }
 
+/** A row's Edit and Delete buttons (Delete only opens the confirmation). */
+export function RowActions(props: { onEdit(): void; onDelete(): void }) {
+  return (
+    <>
+      <button type="button" onClick={props.onEdit}>
+        Edit
+      </button>
+      <button type="button" class="danger" onClick={props.onDelete}>
+        Delete
+      </button>
+    </>
+  )
+}
+
 /** The delete confirmation: nothing is deleted until the user says so here. */
 export function ConfirmDelete(props: { what: string; onConfirm(): void; onCancel(): void }) {
   return (
@@ -268,12 +282,7 @@ export function EntityList(props: { kind: string; base: string }) {
                     {c.title}
                   </button>
                 ))}
-                <button type="button" onClick={() => setEditing(e)}>
-                  Edit
-                </button>
-                <button type="button" class="danger" onClick={() => setDeleting(e)}>
-                  Delete
-                </button>
+                <RowActions onEdit={() => setEditing(e)} onDelete={() => setDeleting(e)} />
               </td>
             </tr>
           ))}

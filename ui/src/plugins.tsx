@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError, api, type Entity, listAll } from './api'
-import { ConfirmDelete, useNames } from './entities'
+import { ConfirmDelete, RowActions, useNames } from './entities'
 import { collect, initialValues, type JsonSchema, SchemaFields, type Values } from './schema-form'
 
 const SCOPES = [
@@ -186,12 +186,7 @@ export function PluginList() {
               <td>{scopeOf(p)}</td>
               <td>{p.enabled === false ? 'no' : 'yes'}</td>
               <td class="actions">
-                <button type="button" onClick={() => setEditing(p)}>
-                  Edit
-                </button>
-                <button type="button" class="danger" onClick={() => setDeleting(p)}>
-                  Delete
-                </button>
+                <RowActions onEdit={() => setEditing(p)} onDelete={() => setDeleting(p)} />
               </td>
             </tr>
           ))}

@@ -1,20 +1,8 @@
-import type { AdminResponse, AdminRoute } from '../../../core/admin.js'
+import { type AdminResponse, type AdminRoute, invalidField as invalid } from '../../../core/admin.js'
 import type { PluginServices } from '../../../core/services.js'
 import { decodeToken } from '../decode.js'
 import { nodeRevocations } from './node.js'
 import { DEFAULT_RETENTION_S, revocationId } from './registry.js'
-
-function invalid(field: string, message: string): AdminResponse {
-  return {
-    status: 400,
-    body: {
-      code: 2,
-      name: 'schema violation',
-      message: `schema violation (${field}: ${message})`,
-      fields: { [field]: message },
-    },
-  }
-}
 
 const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } }
 
