@@ -13,7 +13,11 @@ let echo: Upstream
 before(async () => {
   browser = await launch()
   echo = await upstream('echo')
-  node = await adminNode({ analytics: { ...DEFAULT_ANALYTICS, flushMs: 500 } }, null, [])
+  node = await adminNode(
+    { analytics: { ...DEFAULT_ANALYTICS, flushMs: 500 }, trustedIps: '127.0.0.1' },
+    null,
+    [],
+  )
 })
 
 after(async () => {
@@ -29,26 +33,68 @@ async function open(hash: string): Promise<Page> {
 }
 
 test('the dashboard shows the live numbers of the traffic sent', async () => {
-  await node.req('POST', '/services', { name: 'dash', url: echo.url })
-  await node.req('POST', '/services/dash/routes', { name: 'dash-route', paths: ['/dash'] })
-  for (let i = 0; i < 24; i++) assert.equal((await call(`${node.proxy}/dash/${i % 3}`)).status, 200)
-  for (let i = 0; i < 3; i++) assert.equal((await call(`${node.proxy}/nowhere`)).status, 404)
-  const page = await open('dashboard')
-  await page.locator('[data-tile=requests] .value', { hasText: /^27$/ }).waitFor()
-  assert.equal(await page.locator('[data-tile=errors] .value').textContent(), '11.1 %')
-  await page.locator('[data-top=routes] tr', { hasText: 'dash-route' }).waitFor()
-  assert.match(
-    (await page.locator('[data-top=routes] tr', { hasText: 'dash-route' }).textContent()) ?? '',
-    /24/,
-  )
-  assert.match((await page.locator('[data-tile=p95] .value').textContent()) ?? '', /ms$/)
-  await page.locator('[data-top=nodes] tr', { hasText: 'generation' }).waitFor()
-  await page.locator('.chart .uplot').first().waitFor()
-  // more traffic: the page follows without a reload
-  for (let i = 0; i < 5; i++) await call(`${node.proxy}/dash/x`)
-  await page.locator('[data-tile=requests] .value', { hasText: /^32$/ }).waitFor()
-  await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true })
-  await page.close()
+  const second = await upstream('echo-2')
+  const made = async (path: string, body: Record<string, unknown>): Promise<void> =>
+    assert.equal((await node.req('POST', path, body)).status, 201, `${path} ${JSON.stringify(body)}`)
+  try {
+    await made('/upstreams', { name: 'dash-up' })
+    for (const u of [echo, second])
+      await made('/upstreams/dash-up/targets', { target: `127.0.0.1:${u.port}` })
+    await made('/services', { name: 'dash', url: 'http://dash-up' })
+    await made('/services/dash/routes', { name: 'dash-route', paths: ['/dash'] })
+    await made('/routes/dash-route/plugins', { name: 'key-auth' })
+    await made('/services/dash/routes', { name: 'dash-cached', paths: ['/cached'] })
+    await made('/routes/dash-cached/plugins', {
+      name: 'proxy-cache',
+      config: { strategy: 'memory' },
+    })
+    await made('/services/dash/routes', { name: 'dash-limited', paths: ['/limited'] })
+    const limit = { name: 'rate-limiting', config: { minute: 3, limit_by: 'ip' } }
+    await made('/routes/dash-limited/plugins', limit)
+    for (const user of ['alice', 'bob']) {
+      await made('/consumers', { username: user })
+      await made(`/consumers/${user}/key-auth`, { key: `${user}-key` })
+    }
+    // 32 requests from 20 clients: alice 12, bob 6, 5 cacheable (4 hits), 6 limited (3 refused), 3 unrouted
+    let i = 0
+    const send = async (path: string, headers: Record<string, string> = {}) =>
+      (
+        await call(`${node.proxy}${path}`, {
+          headers: { 'x-forwarded-for': `10.1.0.${i++ % 20}`, ...headers },
+        })
+      ).status
+    for (let k = 0; k < 12; k++) assert.equal(await send(`/dash/${k % 3}`, { apikey: 'alice-key' }), 200)
+    for (let k = 0; k < 6; k++) assert.equal(await send('/dash/b', { apikey: 'bob-key' }), 200)
+    for (let k = 0; k < 5; k++) assert.equal(await send('/cached/c'), 200)
+    const limited = []
+    for (let k = 0; k < 6; k++) limited.push(await send('/limited/x', { 'x-forwarded-for': '10.1.0.1' }))
+    assert.deepEqual(limited, [200, 200, 200, 429, 429, 429])
+    for (let k = 0; k < 3; k++) assert.equal(await send('/nowhere'), 404)
+
+    const page = await open('dashboard')
+    const tile = (id: string) => page.locator(`[data-tile=${id}] .value`)
+    await page.locator('[data-tile=requests] .value', { hasText: /^32$/ }).waitFor()
+    assert.equal(await tile('errors').textContent(), '18.8 %') // 3 × 429 + 3 × 404 of 32
+    assert.equal(await tile('cache').textContent(), '12.5 %') // 4 hits of 32
+    assert.equal(await tile('limited').textContent(), '3')
+    assert.equal(await tile('uniques').textContent(), '20')
+    assert.match((await tile('p95').textContent()) ?? '', /^\d+(\.\d)? ms$/)
+    const consumers = page.locator('[data-top=consumers] tr')
+    await consumers.first().waitFor()
+    assert.deepEqual(await consumers.allTextContents(), ['alice12', 'bob6'])
+    await page.locator('[data-top=routes] tr', { hasText: 'dash-route18' }).waitFor()
+    await page.locator('[data-top=health] tr', { hasText: `127.0.0.1:${second.port}` }).waitFor()
+    await page.locator('[data-top=nodes] tr', { hasText: 'generation' }).waitFor()
+    await page.locator('.chart .uplot').first().waitFor()
+    // more traffic: the page follows without a reload
+    for (let k = 0; k < 5; k++) await send('/dash/x', { apikey: 'alice-key' })
+    await page.locator('[data-tile=requests] .value', { hasText: /^37$/ }).waitFor()
+    await page.locator('[data-top=consumers] tr', { hasText: 'alice17' }).waitFor()
+    await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true })
+    await page.close()
+  } finally {
+    await second.close()
+  }
 })
 
 test('a service, a route with key-auth and a key made in the UI serve through the proxy', async () => {
@@ -77,7 +123,7 @@ test('a service, a route with key-auth and a key made in the UI serve through th
   // the schema's default is filled in
   assert.equal(await page.inputValue('#cfg-key_names'), 'apikey')
   await page.getByRole('button', { name: 'Create' }).click()
-  await page.locator('tr[data-row=key-auth]').waitFor()
+  await page.locator('tr[data-row=key-auth]', { hasText: 'route ui-route' }).waitFor()
 
   await page.goto(`${node.admin}/ui/#/consumers`)
   await page.getByRole('button', { name: 'New consumer' }).click()

@@ -24,6 +24,8 @@ export function Chart(props: {
           label,
           stroke: COLORS[i % COLORS.length]!,
           width: 2,
+          // a lone bucket (the first minute of traffic) is a point, not an invisible segment
+          points: { show: true, size: 5 },
           value: (_u: uPlot, v: number | null) => (v === null ? '–' : `${v}${props.unit ?? ''}`),
         })),
       ],
