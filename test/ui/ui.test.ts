@@ -206,6 +206,28 @@ test('with an admin token set, the UI shows nothing until the token is given', a
   }
 })
 
+test('a config import shows the diff against the current configuration before it applies', async () => {
+  await node.req('POST', '/services', { name: 'renamed-before', url: echo.url })
+  const page = await open('operations')
+  await page.getByRole('button', { name: 'Edit the current configuration' }).click()
+  const area = page.getByRole('textbox', { name: 'declarative configuration to import' })
+  await area.fill((await area.inputValue()).replace('name: renamed-before', 'name: renamed-after'))
+  assert.equal(await page.getByRole('button', { name: 'Apply import' }).isDisabled(), true)
+  await page.getByRole('button', { name: 'Show diff' }).click()
+  const diff = page.locator('.diff')
+  assert.equal(await diff.getAttribute('data-diff'), '2')
+  assert.deepEqual(await diff.locator('.del, .add').allTextContents(), [
+    '-     name: renamed-before',
+    '+     name: renamed-after',
+  ])
+  assert.equal((await node.req('GET', '/services/renamed-before')).status, 200) // nothing applied yet
+  await page.getByRole('button', { name: 'Apply import' }).click()
+  await page.locator('.ok.banner').waitFor()
+  assert.equal((await node.req('GET', '/services/renamed-after')).status, 200)
+  assert.equal((await node.req('GET', '/services/renamed-before')).status, 404)
+  await page.close()
+})
+
 test('the UI is not on the proxy port', async () => {
   const res = await call(`${node.proxy}/ui/`)
   assert.equal(res.status, 404)
