@@ -10,9 +10,9 @@ import { createHmac } from 'node:crypto'
 import { jwtVerify, SignJWT } from 'jose'
 import type { RequestContext } from '../src/core/context.js'
 import type { PluginInstance } from '../src/core/plugin.js'
-import { fakeContext, testEnv } from '../src/plugins/auth-common/testing.js'
 import { plugin as jwt } from '../src/plugins/jwt/plugin.js'
 import { plugin as keyAuth } from '../src/plugins/key-auth/plugin.js'
+import { fakeContext, testEnv } from '../src/plugins/kit/testing.js'
 
 const N = Number(process.argv[2] ?? 200_000)
 const SECRET = 'bench-hs256-secret-0123456789abcdef'

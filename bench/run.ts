@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import { type CheckFn, Exchange, type ExchangeOwner, errorCode } from './exchange.js'
-import type { LoadOptions } from './load.js'
+import type { LoadOptions } from './options.js'
 import { type LoadResult, Recorder } from './recorder.js'
 import { compileRequest, describeRequest, type IterationContext, type PreparedRequest } from './request.js'
 

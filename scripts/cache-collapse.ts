@@ -15,19 +15,17 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { cacheGateway, type Node, sleep, startRedis } from '../test/fixtures/cache-helpers.js'
+import {
+  cacheGateway,
+  cacheRouteConfig,
+  type Node,
+  sleep,
+  startRedis,
+} from '../test/fixtures/cache-helpers.js'
 import { call, type Upstream, upstream } from '../test/fixtures/helpers.js'
 
-const config = (url: string, strategy: 'memory' | 'redis') => `
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${url}
-    routes:
-      - name: c
-        paths: [/c]
-        plugins: [{ name: proxy-cache, config: { strategy: ${strategy} } }]
-`
+const config = (url: string, strategy: 'memory' | 'redis') =>
+  cacheRouteConfig(url, `{ name: proxy-cache, config: { strategy: ${strategy} } }`)
 
 /** Calls per command from INFO commandstats (INFO itself left out). */
 async function commandCalls(client: Redis): Promise<Map<string, number>> {

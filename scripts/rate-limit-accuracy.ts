@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Pool } from 'undici'
-import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/core/services.js'
+import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/plugins/rate-limiting/stats.js'
 import { gateway, upstream } from '../test/fixtures/helpers.js'
 import { startOwnRedis } from './rate-limit-redis.js'
 

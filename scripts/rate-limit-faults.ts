@@ -8,7 +8,7 @@
  *   node dist/scripts/rate-limit-faults.js [clients=16] [deadlineMs=50]
  */
 import { Pool } from 'undici'
-import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/core/services.js'
+import { RATE_LIMITING_STATS, type RateLimitingStats } from '../src/plugins/rate-limiting/stats.js'
 import { gateway, sleep, upstream } from '../test/fixtures/helpers.js'
 import { startOwnRedis } from './rate-limit-redis.js'
 

@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import type { Analytics } from './analytics/index.js'
 import {
+  type Analytics,
   type AnalyticsSettings,
   analyticsOffRoutes,
   analyticsRoutes,
@@ -41,6 +41,8 @@ import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import type { AccessLogTarget } from './observability/access-log.js'
 import { createObservability, type Observability } from './observability/observer.js'
 import type { NodeView } from './observability/prometheus.js'
+import { registerPlugins } from './observability/telemetry.js'
+import type { NodeTotals } from './observability/totals.js'
 import { createRegistry } from './plugins/index.js'
 import { NodeServices } from './stores/services.js'
 
@@ -136,46 +138,55 @@ export interface PorticoNode {
   mountStatus(path: string, route: StatusRoute): void
 }
 
+/** Reads and checks the declarative file; an empty document when the node has none. */
+async function readDeclarative(
+  file: string | undefined,
+  registry: PluginRegistry,
+): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> {
+  if (file === undefined) return { doc: emptyDocument() }
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    return { issues: [{ path: file, message: `cannot read: ${(err as Error).message}` }] }
+  }
+  const { document, issues } = parseDeclarative(text, registry)
+  return document === null || issues.length > 0 ? { issues } : { doc: document }
+}
+
+/** What the node is made of before it listens; each step below adds to it. */
+interface Parts {
+  settings: NodeSettings
+  log: Logger
+  registry: PluginRegistry
+  services: NodeServices
+  pools: PoolRegistry
+  health: HealthRegistry
+  controlPlane: ControlPlane
+  policy: UpstreamPolicy
+  gateway: Gateway
+  nodeId: string
+  /** when the running configuration was applied (ms since the epoch) */
+  loadedAt: number
+  /** compilations so far: each runtime's generation, unique even when a compile fails */
+  generation: number
+}
+
 /**
- * Wires a node: services, plugin registry, the first runtime, the proxy and status listeners.
- *
- * @example
- *   const node = await startNode({ ...DEFAULT_SETTINGS, proxy: { host: '127.0.0.1', port: 0 }, declarativeConfig: 'portico.yaml' }, log)
- *   console.log(node.proxy.port)
+ * The control plane and the first runtime: the declarative file (refused whole when invalid),
+ * the entity store, the gateway on the compiled document, and every later change swapped in.
  */
-export async function startNode(
+async function startConfiguration(
   settings: NodeSettings,
   log: Logger,
-  registry: PluginRegistry = createRegistry(),
-): Promise<PorticoNode> {
+  registry: PluginRegistry,
+): Promise<Parts> {
   const services = new NodeServices({
     redisUrl: settings.redisUrl,
     keyPrefix: settings.keyPrefix,
     redisDeadlineMs: settings.redisDeadlineMs,
   })
-  const pools = new PoolRegistry()
-  const health = new HealthRegistry()
-  const deps = { registry, services, pools, health, log }
-  let generation = 0
-  let loadedAt = Date.now()
-
-  const compile = async (doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> =>
-    compileRuntime(doc, hash, ++generation, deps)
-
-  const readDocument = async (): Promise<{ doc: ConfigDocument } | { issues: ConfigIssue[] }> => {
-    const file = settings.declarativeConfig
-    if (file === undefined) return { doc: emptyDocument() }
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (err) {
-      return { issues: [{ path: file, message: `cannot read: ${(err as Error).message}` }] }
-    }
-    const { document, issues } = parseDeclarative(text, registry)
-    return document === null || issues.length > 0 ? { issues } : { doc: document }
-  }
-
-  const first = await readDocument()
+  const first = await readDeclarative(settings.declarativeConfig, registry)
   if ('issues' in first) {
     throw new Error(
       `invalid configuration:\n${first.issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`,
@@ -193,61 +204,89 @@ export async function startNode(
     validator: `portico ${VERSION}; plugins ${registry.names().join(',')}`,
   })
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
-  const gateway = new Gateway(
-    await compile(startDocument),
-    settings.limits,
-    TrustedProxies.parse(settings.trustedIps),
+  const pools = new PoolRegistry()
+  const health = new HealthRegistry()
+  const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
+    registry,
+    services,
+    pools,
+    health,
     log,
-  )
-
-  const apply = async (doc: ConfigDocument, hash?: string): Promise<Runtime> => {
-    const rt = await compile(doc, hash)
-    gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
-    loadedAt = Date.now()
-    log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
-    return rt
+  })
+  const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
+  const parts: Parts = {
+    settings,
+    log,
+    registry,
+    services,
+    pools,
+    health,
+    controlPlane,
+    policy,
+    gateway,
+    nodeId: randomUUID(),
+    loadedAt: Date.now(),
+    generation: 1,
   }
   // every change the control plane accepts (Admin API, another node, the registry) lands here
   controlPlane.attach(async (doc, hash) => {
-    await apply(doc, hash)
+    await applyDocument(parts, doc, hash)
   })
+  return parts
+}
 
-  const reload = async (): Promise<LoadResult> => {
-    if (settings.configStore === 'redis') {
-      await controlPlane.sync()
-      return { ok: true, runtime: gateway.runtime }
-    }
-    const next = await readDocument()
-    if ('issues' in next) {
-      log.error({ issues: next.issues }, 'reload refused: the current configuration keeps serving')
-      return { ok: false, issues: next.issues }
-    }
-    const result = await controlPlane.replace(next.doc)
-    if (result.ok) return { ok: true, runtime: gateway.runtime }
-    const issue = { path: settings.declarativeConfig ?? '', message: String(result.error.body.message) }
-    log.error({ issue }, 'reload refused: the current configuration keeps serving')
-    return { ok: false, issues: [issue] }
+/** Compiles a document into the next runtime and swaps it in; the old one drains. */
+async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
+  const { gateway, registry, services, pools, health, log } = parts
+  const rt = await compileRuntime(doc, hash, ++parts.generation, { registry, services, pools, health, log })
+  gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
+  parts.loadedAt = Date.now()
+  log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
+  return rt
+}
+
+/** SIGHUP / --watch: memory store re-reads the file (an invalid one changes nothing); redis catches up. */
+async function reloadConfiguration(parts: Parts): Promise<LoadResult> {
+  const { settings, controlPlane, gateway, log } = parts
+  if (settings.configStore === 'redis') {
+    await controlPlane.sync()
+    return { ok: true, runtime: gateway.runtime }
   }
+  const next = await readDeclarative(settings.declarativeConfig, parts.registry)
+  if ('issues' in next) {
+    log.error({ issues: next.issues }, 'reload refused: the current configuration keeps serving')
+    return { ok: false, issues: next.issues }
+  }
+  const result = await controlPlane.replace(next.doc)
+  if (result.ok) return { ok: true, runtime: gateway.runtime }
+  const issue = { path: settings.declarativeConfig ?? '', message: String(result.error.body.message) }
+  log.error({ issue }, 'reload refused: the current configuration keeps serving')
+  return { ok: false, issues: [issue] }
+}
 
-  const startedAt = Date.now()
-  const statusHandler = createStatusHandler({
+/**
+ * The status endpoints (`/healthz`, `/health`, and the JSON documents plugins expose), and the
+ * function that mounts one on the status listener (and the proxy listener when asked).
+ */
+function statusEndpoints(parts: Parts) {
+  const { settings, gateway, services, controlPlane } = parts
+  const handler = createStatusHandler({
     gateway,
     services,
-    startedAt,
-    loadedAt: () => loadedAt,
+    startedAt: Date.now(),
+    loadedAt: () => parts.loadedAt,
     configStore: () => ({ ...controlPlane.status() }),
   })
-  gateway.builtins.set('/healthz', statusHandler.healthz)
-  gateway.builtins.set('/health', statusHandler.healthz)
-  /** an endpoint on the status listener, and on the proxy listener when the node exposes it there */
-  const mountStatus = (path: string, route: StatusRoute): void => {
-    statusHandler.routes.set(path, route)
+  gateway.builtins.set('/healthz', handler.healthz)
+  gateway.builtins.set('/health', handler.healthz)
+  const mount = (path: string, route: StatusRoute): void => {
+    handler.routes.set(path, route)
     if (settings.statusOnProxy) gateway.builtins.set(path, route)
   }
   const mountDocument = (path: string): void => {
     const render = services.statusDocuments.get(path)
     if (render === undefined) return
-    mountStatus(path, (_req, res) => {
+    mount(path, (_req, res) => {
       Promise.resolve()
         .then(render)
         .then(
@@ -256,69 +295,136 @@ export async function startNode(
         )
     })
   }
-  // nowhere to serve /metrics (status listener, proxy listener, Admin API): do not record them either
+  for (const path of services.statusDocuments.keys()) mountDocument(path)
+  services.events.on('status:exposed', (path) => mountDocument(path as string))
+  return { handler, mount }
+}
+
+/**
+ * Metrics, access log and spans as the settings ask, with every plugin's series registered.
+ * Nowhere to serve /metrics (status listener, proxy listener, Admin API): nothing is recorded.
+ */
+function startObservability(
+  parts: Parts,
+  connections: ProxyConnections,
+  mount: (p: string, r: StatusRoute) => void,
+) {
+  const { settings, gateway, services, log } = parts
   const metricsOn =
     settings.metrics && (settings.status !== null || settings.statusOnProxy || settings.admin !== null)
   const observability = createObservability({
     metrics: metricsOn,
     accessLog: settings.accessLog,
     otlpEndpoint: settings.otlpEndpoint,
-    view: nodeView(gateway, services, metricsOn ? settings.redisUrl : undefined, () => loadedAt),
+    view: nodeView(
+      parts,
+      connections,
+      metricsOn ? settings.redisUrl : undefined,
+      () => observability.metrics,
+    ),
     isBuiltin: (path) => gateway.builtins.has(path),
     log,
   })
+  registerPlugins(parts.registry, observability.telemetry, services)
   if (observability.observer !== null) gateway.observers.push(observability.observer)
-  if (observability.metrics !== null) mountStatus('/metrics', observability.serveMetrics)
-  const nodeId = randomUUID()
-  // nowhere to read analytics (no Admin API here, no Redis shared with one): do not record them
-  const analytics =
-    settings.analytics === null || (settings.admin === null && settings.redisUrl === undefined)
-      ? null
-      : createAnalytics({
-          settings: settings.analytics,
-          redis: settings.redisUrl === undefined ? null : services.redis(),
-          keyPrefix: settings.keyPrefix,
-          nodeId,
-          hostname: hostname(),
-          config: () => gateway.runtime,
-          isBuiltin: (path) => gateway.builtins.has(path),
-          log: log.child({ part: 'analytics' }),
-        })
-  if (analytics !== null) gateway.observers.push(analytics.observer)
-  for (const path of services.statusDocuments.keys()) mountDocument(path)
-  services.events.on('status:exposed', (path) => mountDocument(path as string))
+  if (observability.metrics !== null) mount('/metrics', observability.serveMetrics)
+  return observability
+}
 
+/**
+ * Usage analytics, on Redis when the node has one. Nowhere to read them (no Admin API here, no
+ * Redis shared with one): nothing is recorded.
+ */
+function startAnalytics(parts: Parts): Analytics | null {
+  const { settings, gateway, services, log } = parts
+  if (settings.analytics === null || (settings.admin === null && settings.redisUrl === undefined)) return null
+  const analytics = createAnalytics({
+    settings: settings.analytics,
+    redis: settings.redisUrl === undefined ? null : services.redis(),
+    keyPrefix: settings.keyPrefix,
+    nodeId: parts.nodeId,
+    hostname: hostname(),
+    config: () => gateway.runtime,
+    isBuiltin: (path) => gateway.builtins.has(path),
+    log: log.child({ part: 'analytics' }),
+  })
+  gateway.observers.push(analytics.observer)
+  return analytics
+}
+
+/** The Admin API's listener, when the node has one (it serves `/metrics` too, as Kong's does). */
+function adminListener(
+  parts: Parts,
+  connections: ProxyConnections,
+  observability: Observability,
+  analytics: Analytics | null,
+  listeners: () => Record<string, Address | null>,
+) {
+  const { settings, registry, services, controlPlane, policy, log } = parts
+  const info = nodeInfo(parts, connections, listeners)
+  const prometheus = observability.prometheus
+  if (prometheus !== null)
+    info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
+  return createAdminApi({
+    controlPlane,
+    plugins: registry,
+    services,
+    policy,
+    node: info,
+    log: log.child({ part: 'admin' }),
+    token: settings.adminToken,
+    routes: analytics === null ? analyticsOffRoutes() : analyticsRoutes(analytics),
+    uiDir: settings.uiDir,
+  })
+}
+
+/**
+ * Wires a node: services, plugin registry, the first runtime, the proxy, status and admin
+ * listeners, each step a function above.
+ *
+ * @example
+ *   const node = await startNode({ ...DEFAULT_SETTINGS, proxy: { host: '127.0.0.1', port: 0 }, declarativeConfig: 'portico.yaml' }, log)
+ *   console.log(node.proxy.port)
+ */
+export async function startNode(
+  settings: NodeSettings,
+  log: Logger,
+  registry: PluginRegistry = createRegistry(),
+): Promise<PorticoNode> {
+  const parts = await startConfiguration(settings, log, registry)
+  const { gateway, services, controlPlane, health, pools } = parts
+  const status = statusEndpoints(parts)
   const proxyServer = createProxyServer(gateway, settings.server, log)
+  const connections = countConnections(proxyServer, gateway)
+  const observability = startObservability(parts, connections, status.mount)
+  const analytics = startAnalytics(parts)
+
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
-  let statusServer: http.Server | null = null
-  let status: Address | null = null
-  if (settings.status !== null) {
-    statusServer = createPlainServer(statusHandler.handle, settings.server)
-    status = await listen(statusServer, settings.status.host, settings.status.port)
-  }
-  let adminServer: http.Server | null = null
+  const statusServer =
+    settings.status === null ? null : createPlainServer(status.handler.handle, settings.server)
+  const statusAt =
+    statusServer === null ? null : await listen(statusServer, settings.status!.host, settings.status!.port)
   let admin: Address | null = null
-  if (settings.admin !== null) {
-    const info = nodeInfo(settings, nodeId, gateway, proxyServer, () => ({ proxy, status, admin }))
-    const prometheus = observability.prometheus
-    if (prometheus !== null)
-      info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
-    const listener = createAdminApi({
-      controlPlane,
-      plugins: registry,
-      services,
-      policy,
-      node: info,
-      log: log.child({ part: 'admin' }),
-      token: settings.adminToken,
-      routes: analytics === null ? analyticsOffRoutes() : analyticsRoutes(analytics),
-      uiDir: settings.uiDir,
-    })
-    adminServer = createPlainServer(listener, settings.server)
-    admin = await listen(adminServer, settings.admin.host, settings.admin.port)
-  }
+  const adminServer =
+    settings.admin === null
+      ? null
+      : createPlainServer(
+          adminListener(parts, connections, observability, analytics, () => ({
+            proxy,
+            status: statusAt,
+            admin,
+          })),
+          settings.server,
+        )
+  if (adminServer !== null) admin = await listen(adminServer, settings.admin!.host, settings.admin!.port)
   log.info(
-    { proxy, status, admin, config_store: settings.configStore, routes: gateway.runtime.router.size },
+    {
+      proxy,
+      status: statusAt,
+      admin,
+      config_store: settings.configStore,
+      routes: gateway.runtime.router.size,
+    },
     'portico node started',
   )
 
@@ -339,17 +445,17 @@ export async function startNode(
   return {
     gateway,
     proxy,
-    status,
+    status: statusAt,
     admin,
     services,
     registry,
     controlPlane,
     observability,
     analytics,
-    reload,
-    apply,
+    reload: () => reloadConfiguration(parts),
+    apply: (doc) => applyDocument(parts, doc),
     stop,
-    mountStatus,
+    mountStatus: status.mount,
   }
 }
 
@@ -363,22 +469,37 @@ export const VERSION = (() => {
   }
 })()
 
-/** What the Admin API reports about this node (`GET /`, `GET /status`, upstream health). */
-function nodeInfo(
-  settings: NodeSettings,
-  nodeId: string,
-  gateway: Gateway,
-  proxyServer: http.Server,
-  listeners: () => Record<string, Address | null>,
-): NodeInfo {
+/** The proxy listener's connections (Kong's nginx figures, Node's view). */
+interface ProxyConnections {
+  accepted(): number
+  active(): Promise<number>
+  /** requests in progress (a response not finished yet) */
+  busy(): number
+}
+
+function countConnections(proxyServer: http.Server, gateway: Gateway): ProxyConnections {
   let accepted = 0
   proxyServer.on('connection', () => {
     accepted++
   })
+  return {
+    accepted: () => accepted,
+    active: () => new Promise((resolve) => proxyServer.getConnections((_err, n) => resolve(n ?? 0))),
+    busy: () => gateway.inProgress,
+  }
+}
+
+/** What the Admin API reports about this node (`GET /`, `GET /status`, upstream health). */
+function nodeInfo(
+  parts: Parts,
+  connections: ProxyConnections,
+  listeners: () => Record<string, Address | null>,
+): NodeInfo {
+  const { settings, gateway } = parts
   const at = (a: Address | null) => (a === null ? [] : [`${a.host}:${a.port}`])
   return {
     version: VERSION,
-    nodeId,
+    nodeId: parts.nodeId,
     hostname: hostname(),
     configuration: () => {
       const l = listeners()
@@ -391,33 +512,42 @@ function nodeInfo(
         admin_allowed_upstreams: settings.adminAllowedUpstreams ?? null,
       }
     },
-    server: () =>
-      new Promise((resolve) => {
-        proxyServer.getConnections((_err, active) =>
-          resolve({ connections_accepted: accepted, connections_active: active }),
-        )
-      }),
+    server: async () => ({
+      connections_accepted: connections.accepted(),
+      connections_active: await connections.active(),
+    }),
     health: (name) => gateway.runtime.balancers.get(name)?.describe(),
   }
 }
 
 /** What `/metrics` reads from the node at scrape time. */
 function nodeView(
-  gateway: Gateway,
-  services: NodeServices,
+  parts: Parts,
+  connections: ProxyConnections,
   url: string | undefined,
-  loadedAt: () => number,
+  totals: () => NodeTotals | null,
 ): NodeView {
+  const { gateway, services, controlPlane } = parts
   // the node's own Redis is connected from the start when metrics report on it, so the first
   // scrape sees a connection, not one being opened
   if (url !== undefined) services.redis()
   return {
+    nodeId: parts.nodeId,
     version: VERSION,
+    document: () => gateway.runtime.document,
     config: () => {
       const rt = gateway.runtime
-      return { generation: rt.generation, hash: rt.hash, loadedAt: loadedAt(), document: rt.document }
+      return { generation: rt.generation, hash: rt.hash, loadedAt: parts.loadedAt }
     },
     upstreams: () => [...gateway.runtime.balancers.values()].map((b) => b.describe()),
+    connections: async () => ({
+      accepted: connections.accepted(),
+      active: await connections.active(),
+      busy: connections.busy(),
+      requests: totals()?.requests ?? 0,
+    }),
+    datastoreReachable: async () => controlPlane.status().config_store_status === 'ok',
+    memoryStores: () => services.memoryStores(),
     redis: () => services.redisStatus(),
     ping:
       url === undefined

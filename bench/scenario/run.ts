@@ -1,5 +1,6 @@
 import type { LatencyOptions } from '../../demo/services/index.js'
 import type { PluginRegistry } from '../../src/core/plugin.js'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { type LoadResult, type ProgressSnapshot, runLoad } from '../load.js'
 import { evaluateThresholds, type Threshold, type ThresholdResult } from '../thresholds.js'
 import { type RedisDelta, RedisProbe } from './redis.js'
@@ -14,7 +15,7 @@ export interface RunOutcome {
   verdicts: ThresholdResult[]
   /** responses served from the cache / responses, null for runs without a cache question */
   cacheHitRatio: number | null
-  /** the gateway's cache outcomes during the run (`ctx.cacheStatus`: Hit, Miss, Bypass, Refresh) */
+  /** the gateway's cache outcomes during the run (proxy-cache's `CACHE_STATUS` slot: Hit, Miss, Bypass, Refresh) */
   cache: Record<string, number>
   /** requests that reached the slow service's origin during the run (what the cache let through); null for runs without a cache question */
   originHits: number | null
@@ -76,7 +77,9 @@ export async function runScenario(
         await spec.warmup?.(gw.url)
         const onProgress = deps.onRunStart?.(spec, index, specs.length)
         // the gateway's own counters (it runs in this process): what its cache did, not what a header claims
-        const cacheCounts = gw.node.observability.metrics?.totals.cache
+        const cacheCounts = gw.node.observability.telemetry.outcomes.find(
+          (o) => o.slot === CACHE_STATUS,
+        )?.counts
         const cacheBefore = new Map(cacheCounts)
         const originBefore = await backend.slowHits()
         const redisBefore = await probe?.snapshot()

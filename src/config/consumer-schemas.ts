@@ -46,7 +46,8 @@ export const keyAuthSchema = z.preprocess(
     .transform(({ _comment, _ignore, ...credential }) => credential),
 )
 
-const ALGORITHMS = [
+/** The algorithms a jwt credential may pin (`none` is not one of them, and never will be). */
+export const JWT_ALGORITHMS = [
   'HS256',
   'HS384',
   'HS512',
@@ -91,7 +92,7 @@ export const jwtSecretSchema = z.preprocess(
     .strictObject({
       id: uuid.optional(),
       key: nonEmpty,
-      algorithm: z.enum(ALGORITHMS).default('HS256'),
+      algorithm: z.enum(JWT_ALGORITHMS).default('HS256'),
       // Portico: names this secret among the consumer's secrets under one key (rotation); a
       // token whose `kid` header matches is checked with it first
       kid: nonEmpty.optional(),

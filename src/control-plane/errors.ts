@@ -17,13 +17,22 @@ export const KONG_CODES = {
   DECLARATIVE_CONFIG: 14,
 } as const
 
-/** A refused Admin API request: the status and the JSON body Kong would send. */
-export class ApiError {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-    readonly headers?: Record<string, string>,
-  ) {}
+/**
+ * A refused Admin API request: the status and the JSON body Kong would send. An `Error`, so a
+ * thrown one keeps its stack and reads well in a log; handlers mostly return it.
+ */
+export class ApiError extends Error {
+  readonly status: number
+  readonly body: Record<string, unknown>
+  readonly headers: Record<string, string> | undefined
+
+  constructor(status: number, body: Record<string, unknown>, headers?: Record<string, string>) {
+    super(typeof body.message === 'string' ? body.message : `Admin API error ${status}`)
+    this.name = 'ApiError'
+    this.status = status
+    this.body = body
+    this.headers = headers
+  }
 }
 
 export const isApiError = (value: unknown): value is ApiError => value instanceof ApiError

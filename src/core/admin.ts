@@ -1,9 +1,10 @@
+import { KONG_SCHEMA_VIOLATION, reply } from './errors.js'
 import type { PluginServices } from './services.js'
 
 /** A request to an Admin API endpoint contributed by a plugin (parsed by the admin layer). */
 export interface AdminRequest {
   method: string
-  /** named segments of the route's path (`/proxy-cache/:key` → `{ key }`), URL-decoded */
+  /** named segments of the route's path (`/things/:key` → `{ key }`), URL-decoded */
   params: Record<string, string>
   query: URLSearchParams
   /** parsed JSON or form body (`{}` when empty) */
@@ -23,7 +24,7 @@ export interface AdminResponse {
  *
  * @example
  *   adminRoutes: (services) => [{
- *     method: 'DELETE', path: '/proxy-cache/:key',
+ *     method: 'DELETE', path: '/things/:key',
  *     handle: async (req) => ((await purge(req.params.key)) ? { status: 204 } : { status: 404, body: { message: 'Not found' } }),
  *   }]
  */
@@ -43,13 +44,12 @@ export type AdminRoutesFactory = (services: PluginServices) => AdminRoute[]
  *   if (!valid) return invalidField('limit', 'expected 1 to 1000')
  */
 export function invalidField(field: string, message: string): AdminResponse {
-  return {
-    status: 400,
+  return reply(null, 'SCHEMA_VIOLATION', {
     body: {
-      code: 2,
+      code: KONG_SCHEMA_VIOLATION,
       name: 'schema violation',
       message: `schema violation (${field}: ${message})`,
       fields: { [field]: message },
     },
-  }
+  })
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { PluginInstance } from './plugin.js'
+import { type Slot, slotCount } from './slot.js'
 
 /** What plugins see of a route or a service: enough to key and label on. */
 export interface EntityInfo {
@@ -14,18 +14,6 @@ export interface ConsumerInfo {
   readonly custom_id?: string | undefined
 }
 
-/**
- * Which labelled Prometheus series a request feeds, as its route's `prometheus` plugin instance
- * asks (Kong's `status_code_metrics`, `latency_metrics`, `bandwidth_metrics`, `per_consumer`).
- * Built once per plugin instance; the plugin hands the same object to every request.
- */
-export interface MetricsSelection {
-  readonly statusCodes: boolean
-  readonly latency: boolean
-  readonly bandwidth: boolean
-  readonly perConsumer: boolean
-}
-
 /** The credential that authenticated the request (`X-Credential-Identifier`). */
 export interface CredentialInfo {
   readonly id: string
@@ -34,8 +22,8 @@ export interface CredentialInfo {
 
 /**
  * What a plugin asks for when it answers a client itself but wants the request to reach the
- * upstream anyway, with nobody waiting for the answer (proxy-cache's stale-while-revalidate,
- * nginx's `proxy_cache_background_update`). Set it on {@link RequestContext.afterReply} in the
+ * upstream anyway, with nobody waiting for the answer (a stale answer served while its
+ * fresh copy is fetched, nginx's `proxy_*_background_update`). Set it on {@link RequestContext.afterReply} in the
  * access phase, next to the reply. Once the reply is on its way, the data plane continues a
  * copy of the request in the same process: the copy (`background` true, a new request id, the
  * same route, consumer, upstream edits and buffered body, its response going nowhere) re-enters
@@ -43,8 +31,11 @@ export interface CredentialInfo {
  * and log phases. Observers (metrics, access log) do not see it: it is not a client's request.
  */
 export interface BackgroundContinuation {
-  /** the instance asking: the copy's access phase starts at it (it sees `ctx.background`) */
-  readonly from: PluginInstance
+  /**
+   * the plugin instance asking (compared by identity): the copy's access phase starts at it (it
+   * sees `ctx.background`). Typed `object` so this file does not import plugin.ts, which imports it.
+   */
+  readonly from: object
   /** the copy's method, when it must differ (a HEAD's entry is refreshed with a GET) */
   readonly method?: string
   /** called with the copy before it goes on: the plugin's own state for it goes here */
@@ -68,7 +59,7 @@ export interface BackgroundContinuation {
  * @example
  *   access(ctx) {
  *     ctx.setUpstreamHeader('x-consumer-id', consumer.id)
- *     ctx.addResponseHeader('x-ratelimit-remaining-minute', '9')
+ *     ctx.addResponseHeader('x-served-by', 'edge-1')
  *   }
  */
 export class RequestContext {
@@ -112,29 +103,20 @@ export class RequestContext {
   upstreamHeaderEdits: Map<string, string | string[] | null> | null
   /** extra response headers as a flat `[name, value, …]` list */
   responseHeaders: string[] | null
-  /** scratch space for plugins, keyed by plugin name */
-  state: Record<string, unknown> | null
+  /**
+   * plugins' own per-request facts, by {@link Slot} index; null until a plugin writes one (most
+   * requests on plain routes never allocate it). Read and written through {@link get}/{@link set}.
+   */
+  slots: unknown[] | null
   /** `performance.now()` when the upstream request was sent / its headers arrived (NaN if never) */
   upstreamStart: number
   upstreamHeadersAt: number
   /** final status sent to the client */
   status: number
-  /** cache outcome for logs and metrics: 'Hit' | 'Miss' | 'Refresh' | 'Bypass' | '' */
-  cacheStatus: string
-  /** 'allowed' | 'rejected' | '' for logs and metrics */
-  rateLimit: string
   /** target that served the request, `host:port`, '' when none */
   target: string
   /** the data plane's in-flight upstream call (cancelled if the client leaves first) */
   upstreamCall: { clientClosed(): void } | null
-  /**
-   * request-queue outcome for logs and metrics: 'immediate' (a slot at once), 'waited' (a slot
-   * after queueing), 'rejected' (queue full), 'timeout' (no slot within the wait), 'abandoned'
-   * (the client left while waiting), 'bypassed' (Redis failed, let through); '' when not queued
-   */
-  queued: string
-  /** labelled metrics this request feeds (set by the prometheus plugin's log phase), null: node totals only */
-  metrics: MetricsSelection | null
   /** W3C `traceparent` sent upstream (this hop's span as parent), '' until one is sent */
   traceparent: string
   /** set by a plugin that answered but wants the request continued upstream (see {@link BackgroundContinuation}) */
@@ -171,16 +153,12 @@ export class RequestContext {
     this.maxBody = 0
     this.upstreamHeaderEdits = null
     this.responseHeaders = null
-    this.state = null
+    this.slots = null
     this.upstreamStart = Number.NaN
     this.upstreamHeadersAt = Number.NaN
     this.status = 0
-    this.cacheStatus = ''
-    this.rateLimit = ''
     this.target = ''
     this.upstreamCall = null
-    this.queued = ''
-    this.metrics = null
     this.traceparent = ''
     this.afterReply = null
     this.background = false
@@ -214,9 +192,16 @@ export class RequestContext {
     list.push(name, value)
   }
 
-  /** Per-plugin scratch object, created on first use. */
-  scratch<T extends object>(key: string, init: () => T): T {
-    const s = this.state ?? (this.state = {})
-    return (s[key] as T | undefined) ?? ((s[key] = init()) as T)
+  /** A plugin's fact for this request, or the slot's initial value when none was set. */
+  get<T>(slot: Slot<T>): T {
+    const v = this.slots?.[slot.index]
+    return v === undefined ? slot.initial : (v as T)
+  }
+
+  /** Sets a plugin's fact for this request; returns it (typed as given: `get(s) ?? set(s, fresh)`). */
+  set<T, V extends T>(slot: Slot<T>, value: V): V {
+    // every slot is declared at module load, before any request: the array never grows
+    ;(this.slots ??= new Array(slotCount()))[slot.index] = value
+    return value
   }
 }

@@ -1,7 +1,12 @@
 /**
  * Every error Portico answers with, in one table: a code, its HTTP status and the message a
  * client sees (Kong's wording where Kong has one). Tests assert `code` and `status`, never the
- * wording, so messages may change without breaking anything.
+ * wording, so messages may change without breaking anything. Plugins answer through
+ * {@link reply}; the data plane through {@link GatewayError}.
+ *
+ * `exit: true` marks the answers Kong sends with `kong.response.exit` (the body exactly as the
+ * plugin gives it, no `request_id`); the others are `kong.response.error` bodies:
+ * `{"message", "request_id"}`.
  *
  * @example
  *   throw new GatewayError('UPSTREAM_TIMEOUT')          // → 504 {"message":"The upstream server is timing out"}
@@ -23,7 +28,22 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   // authentication and authorisation (key-auth, basic-auth, jwt, acl): Kong's wording
   UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  /** jwt answers with `kong.response.exit`: `{"message":"Invalid signature"}` or the claim errors */
+  TOKEN_REJECTED: { status: 401, message: 'Unauthorized', exit: true },
   FORBIDDEN: { status: 403, message: 'You cannot consume this service' },
+  /** ip-restriction (status and message configurable) */
+  IP_FORBIDDEN: { status: 403, message: 'IP address not allowed' },
+  /** an auth plugin's `anonymous` names no consumer (Kong logs it and answers 500 with this) */
+  ANONYMOUS_MISSING: { status: 500, message: 'anonymous consumer is configured but does not exist' },
+  // rate-limiting (status and message configurable: error_code, error_message)
+  RATE_LIMITED: { status: 429, message: 'API rate limit exceeded' },
+  // request-size-limiting
+  LENGTH_REQUIRED: { status: 411, message: 'A valid Content-Length header is required' },
+  EXPECTATION_FAILED: { status: 417, message: 'Request size limit exceeded' },
+  /** request-termination: the configured status and body, as `kong.response.exit` sends them */
+  TERMINATED: { status: 503, message: 'Service unavailable', exit: true },
+  // Admin API endpoints of plugins
+  SCHEMA_VIOLATION: { status: 400, message: 'schema violation' },
   // upstream side: mapped in one place (data-plane/upstream-errors.ts)
   UPSTREAM_CONNECT_FAILED: {
     status: 502,
@@ -45,7 +65,7 @@ export const ERRORS = {
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable' },
-} as const satisfies Record<string, { status: number; message: string }>
+} as const satisfies Record<string, { status: number; message: string; exit?: true }>
 
 export type ErrorCode = keyof typeof ERRORS
 
@@ -77,4 +97,64 @@ export function errorBody(message: string, requestId: string | undefined): strin
   return requestId === undefined
     ? JSON.stringify({ message })
     : JSON.stringify({ message, request_id: requestId })
+}
+
+/** Kong's DB error code for a schema violation (kong/db/errors.lua), sent in Admin API bodies. */
+export const KONG_SCHEMA_VIOLATION = 2
+
+/** What {@link reply} may change of the table's answer. */
+export interface ReplyOptions {
+  /** a status other than the table's (a plugin's configured one: `error_code`, `status`) */
+  status?: number
+  /** a message other than the table's, in the usual `{"message"}` body */
+  message?: string
+  /** extra headers, lower-case names (`www-authenticate`, `retry-after`) */
+  headers?: Record<string, string> | undefined
+  /**
+   * the whole body instead of `{"message"}`: an object is sent as JSON, a string or Buffer as
+   * is (give its `content-type` in `headers`), null for no body at all
+   */
+  body?: object | string | Buffer | null
+}
+
+/** An answer built by {@link reply}: a plugin's `Reply` and an Admin API response alike. */
+export interface ErrorReply {
+  status: number
+  headers: Record<string, string>
+  /** an object is sent as JSON by whoever writes it; undefined: no body */
+  body: object | string | Buffer | undefined
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+
+/**
+ * The one way a plugin (or a plugin's Admin API endpoint) answers instead of the upstream: the
+ * code's status and message from {@link ERRORS}, changed only where `options` says. Bodies are
+ * Kong's: `{"message","request_id"}` (`kong.response.error`), or for the `exit` codes and for a
+ * whole `body` given, exactly that (`kong.response.exit`). Admin endpoints pass `ctx` null: the
+ * Admin API's bodies carry no request id.
+ *
+ * @example
+ *   return reply(ctx, 'UNAUTHORIZED', { message: 'No API key found in request', headers: { 'www-authenticate': 'Key' } })
+ *   return reply(ctx, 'TOKEN_REJECTED', { message: 'Invalid signature' })   // {"message":"Invalid signature"}
+ *   return reply(null, 'NOT_FOUND')                                         // an Admin API 404
+ */
+export function reply(
+  ctx: { readonly id: string } | null,
+  code: ErrorCode,
+  options?: ReplyOptions,
+): ErrorReply {
+  const entry: { status: number; message: string; exit?: true } = ERRORS[code]
+  const headers: Record<string, string> = { 'content-type': JSON_TYPE, ...options?.headers }
+  const status = options?.status ?? entry.status
+  const given = options?.body
+  if (given === null) {
+    delete headers['content-type']
+    return { status, headers, body: undefined }
+  }
+  if (given !== undefined) return { status, headers, body: given }
+  const message = options?.message ?? entry.message
+  // field order as Kong's: message, then request_id
+  const body = entry.exit === true || ctx === null ? { message } : { message, request_id: ctx.id }
+  return { status, headers, body }
 }

@@ -4,6 +4,7 @@ import type { RequestContext } from './context.js'
 import type { ConfigDocument } from './entities.js'
 import type { Logger } from './logger.js'
 import type { PluginServices } from './services.js'
+import type { Telemetry } from './telemetry.js'
 
 /**
  * What an access handler returns: `undefined` to continue with the next plugin, or a reply to
@@ -20,7 +21,7 @@ export interface Reply {
   body?: string | Buffer | object | undefined
 }
 
-/** Observes a response body as it streams to the client (proxy-cache stores what passes). */
+/** Observes a response body as it streams to the client (a plugin that stores what passes). */
 export interface BodyTap {
   chunk(data: Buffer): void
   end(): void
@@ -98,8 +99,14 @@ export interface PluginDefinition<C = unknown> {
   /** an auth plugin: may not be attached to a consumer (Kong's `no_consumer`) */
   noConsumer?: boolean
   create(config: C, env: PluginEnv): PluginInstance | Promise<PluginInstance>
-  /** Admin API endpoints the plugin adds (revocation, cache purge), built once per node */
+  /** Admin API endpoints the plugin adds (revocation lists, purges), built once per node */
   adminRoutes?: AdminRoutesFactory
+  /**
+   * Declares the plugin's metric series and access-log fields, once per node, whatever the
+   * configuration (a series exists before the first instance does). Node-wide counters live in
+   * `services.shared(…)`, where the instances find the same object.
+   */
+  telemetry?(t: Telemetry, services: PluginServices): void
 }
 
 /** The registry the runtime compiler and the validators receive (plugins/index.ts builds it). */

@@ -20,17 +20,19 @@ export interface PluginServices {
   shared<T>(key: string, init: () => T): T
   /**
    * Serve a JSON document at `path` on the status listener (and on the proxy listener when the
-   * node exposes status there), e.g. `/cachez`. Registering the same path again replaces it.
+   * node exposes status there), e.g. a plugin's `/<name>z`. Registering the same path again replaces it.
    */
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
   /**
-   * A new in-process LRU bounded by bytes, with per-entry expiry (proxy-cache's memory tier).
-   * Keep it in {@link shared} to survive reloads.
+   * A new in-process LRU bounded by bytes, with per-entry expiry (a plugin's in-process store).
+   * Keep it in {@link shared} to survive reloads. A `name` lists it among the node's memory
+   * stores (`kong_memory_lua_shared_dict_bytes{shared_dict=name}`); the same name again
+   * replaces the listed one.
    */
-  memoryCache<V>(budgetBytes: number): MemoryCache<V>
+  memoryCache<V>(budgetBytes: number, name?: string): MemoryCache<V>
   /**
-   * proxy-cache's Redis tier on the node's Redis (or `config.redis`), one per Redis, shared by
-   * every instance. Throws like {@link redis} when no Redis is configured.
+   * A blob store with fill locks on the node's Redis (or `config.redis`), one per Redis,
+   * shared by every instance. Throws like {@link redis} when no Redis is configured.
    */
   redisCache(settings?: RedisSettings): RedisCache
 }
@@ -60,8 +62,8 @@ export interface MemoryCache<V> {
 export type FillOutcome = 'filled' | 'released' | 'timeout'
 
 /**
- * Blobs in Redis for proxy-cache, with the fill lock that collapses misses across nodes and a
- * node-to-node notice channel (purges, fills). Keys are the cache's own (`X-Cache-Key`); the
+ * Blobs in Redis for a plugin's shared tier, with the fill lock that collapses misses across nodes and a
+ * node-to-node notice channel (purges, fills). Keys are the plugin's own; the
  * store prefixes and hash-tags them. Request-path calls reject after `deadlineMs`.
  *
  * @example
@@ -120,78 +122,4 @@ export interface RedisConnection {
 export interface NodeEvents {
   on(event: string, listener: (payload: unknown) => void): () => void
   emit(event: string, payload: unknown): void
-}
-
-/**
- * Where the rate-limiting plugin keeps its node-wide counters:
- * `services.shared(RATE_LIMITING_STATS, …)` returns one {@link RateLimitingStats} object that
- * every instance increments in place (monotonic since the node started). A metrics exporter
- * reads it with the same call; nothing else is needed to stay in sync.
- *
- * @example
- *   const s = services.shared<RateLimitingStats>(RATE_LIMITING_STATS, newRateLimitingStats)
- *   registry.counter('portico_rate_limit_store_failures_total', () => s.failedOpen + s.failedClosed)
- */
-export const RATE_LIMITING_STATS = 'rate-limiting:stats'
-
-export interface RateLimitingStats {
-  /** requests the limiter let through with room left */
-  allowed: number
-  /** requests refused (429 or the configured error_code) */
-  rejected: number
-  /** requests let through without a verdict because the store failed (fault_tolerant) */
-  failedOpen: number
-  /** requests answered 500 because the store failed and fault_tolerant is off */
-  failedClosed: number
-  /** store calls that missed their deadline */
-  timeouts: number
-  /** store calls that failed (error reply, connection down, breaker open) */
-  errors: number
-}
-
-export function newRateLimitingStats(): RateLimitingStats {
-  return { allowed: 0, rejected: 0, failedOpen: 0, failedClosed: 0, timeouts: 0, errors: 0 }
-}
-
-/** Node-wide counters of the request-queue plugin (same pattern as {@link RATE_LIMITING_STATS}). */
-export const REQUEST_QUEUE_STATS = 'request-queue:stats'
-
-export interface RequestQueueStats {
-  /** requests that got a slot at once */
-  admitted: number
-  /** requests that got a slot after waiting in the queue */
-  dequeued: number
-  /** requests refused because the queue was full */
-  rejectedFull: number
-  /** requests refused after waiting max_wait_ms */
-  rejectedTimeout: number
-  /** clients that went away while waiting */
-  abandoned: number
-  /** requests let through without a slot because Redis failed (fault_tolerant) */
-  failedOpen: number
-  /** requests answered 500 because Redis failed and fault_tolerant is off */
-  failedClosed: number
-  /** Redis calls that missed their deadline */
-  timeouts: number
-  /** Redis calls that failed (error reply, connection down, breaker open) */
-  errors: number
-  /** gauges: requests holding a slot / waiting, on this node */
-  inFlight: number
-  waiting: number
-}
-
-export function newRequestQueueStats(): RequestQueueStats {
-  return {
-    admitted: 0,
-    dequeued: 0,
-    rejectedFull: 0,
-    rejectedTimeout: 0,
-    abandoned: 0,
-    failedOpen: 0,
-    failedClosed: 0,
-    timeouts: 0,
-    errors: 0,
-    inFlight: 0,
-    waiting: 0,
-  }
 }

@@ -65,6 +65,11 @@ export class Gateway {
     return this.#runtime
   }
 
+  /** responses in progress now (the node's busy connections, for its metrics) */
+  get inProgress(): number {
+    return this.#inflight.size
+  }
+
   get draining(): boolean {
     return this.#draining
   }
@@ -120,11 +125,14 @@ export class Gateway {
     ctx.route = route.info
     ctx.captures = match.captures
     const service = route.service
-    if (service === null) return sendError(ctx, route.chain, new GatewayError('NO_SERVICE'))
-    ctx.service = service.info
     const stripped = match.strippedPath
-    ctx.upstreamPath =
-      service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
+    // a route without a service still runs its access phase (request-termination answers
+    // there, as in Kong); only a request that gets past it is refused with NO_SERVICE
+    if (service !== null) {
+      ctx.service = service.info
+      ctx.upstreamPath =
+        service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
+    } else ctx.upstreamPath = stripped
     ctx.upstreamQuery = ctx.query
     if (this.limits.maxBodySize > 0 && p.contentLength > this.limits.maxBodySize) {
       res.shouldKeepAlive = false
@@ -229,7 +237,7 @@ export class Gateway {
     copy.maxBody = ctx.maxBody
     copy.upstreamHeaderEdits = ctx.upstreamHeaderEdits === null ? null : new Map(ctx.upstreamHeaderEdits)
     copy.responseHeaders = ctx.responseHeaders === null ? null : [...ctx.responseHeaders]
-    copy.state = ctx.state === null ? null : { ...ctx.state }
+    copy.slots = ctx.slots === null ? null : ctx.slots.slice()
     // read now: the client's socket may be gone by the time the copy goes upstream
     const fwd = this.#forwardInfo(ctx, p)
     rt.inflight++
@@ -268,10 +276,11 @@ export class Gateway {
   #proxy(ctx: RequestContext, route: CompiledRoute, p: Prepared, fwd?: ForwardInfo): void {
     this.#noContinuation(ctx)
     if (ctx.res.destroyed) return
+    if (route.service === null) return sendError(ctx, route.chain, new GatewayError('NO_SERVICE'))
     new ProxyCall({
       ctx,
       route,
-      service: route.service!,
+      service: route.service,
       fwd: fwd ?? this.#forwardInfo(ctx, p),
       dropped: p.dropped,
       hasBody: p.chunked || p.contentLength > 0,

@@ -54,8 +54,10 @@ function bodyOf(reply: Reply): { data: Buffer | string; type: string | null } {
 export function sendReply(ctx: RequestContext, chain: Chain, reply: Reply): void {
   const { data, type } = bodyOf(reply)
   const headers: Record<string, string | string[]> = { ...reply.headers }
-  if (type !== null && headers['content-type'] === undefined) headers['content-type'] = type
-  headers['content-length'] = String(Buffer.byteLength(data))
+  // 204 and 304 carry no body and no Content-Length (nginx's framing under Kong's exit)
+  const bodiless = reply.status === 204 || reply.status === 304
+  if (type !== null && headers['content-type'] === undefined && !bodiless) headers['content-type'] = type
+  if (!bodiless) headers['content-length'] = String(Buffer.byteLength(data))
   const head: ResponseHead = { status: reply.status, headers, buffer: false, taps: null, fromPlugin: true }
   const finish = (): void => {
     let out: Buffer | string = data
@@ -63,7 +65,7 @@ export function sendReply(ctx: RequestContext, chain: Chain, reply: Reply): void
       // body hooks (response-transformer) see plugin replies too
       const buf = runBody(chain, ctx, head, Buffer.isBuffer(data) ? data : Buffer.from(data))
       out = buf
-      head.headers['content-length'] = String(buf.length)
+      if (!bodiless) head.headers['content-length'] = String(buf.length)
     }
     writeHead(ctx, head.status, head.headers)
     if (head.taps) {
@@ -73,7 +75,7 @@ export function sendReply(ctx: RequestContext, chain: Chain, reply: Reply): void
         t.end()
       }
     }
-    ctx.res.end(ctx.method === 'HEAD' ? undefined : out)
+    ctx.res.end(ctx.method === 'HEAD' || bodiless ? undefined : out)
   }
   if (chain.response.length === 0) return finish()
   const r = runResponse(chain, ctx, head)

@@ -2,6 +2,7 @@ import { type DestinationStream, pino } from 'pino'
 import type { RequestContext } from '../core/context.js'
 import type { Logger as NodeLogger } from '../core/logger.js'
 import type { RequestFacts } from './facts.js'
+import type { Outcome } from './totals.js'
 
 /** `PORTICO_ACCESS_LOG`: `off` (the default), `stdout`, or a file path (appended, created with its directory). */
 export type AccessLogTarget = 'off' | 'stdout' | (string & {})
@@ -23,16 +24,18 @@ const strOrNull = (s: string): string => (s === '' ? 'null' : JSON.stringify(s))
  * it to memory; the write happens later, in batches.
  *
  * The line has a fixed shape, so it is built directly as one template string rather than
- * through pino's generic object serializer: a third of the cost per request, same JSON.
+ * through pino's generic object serializer: a third of the cost per request, same JSON. The
+ * plugins' fields (their registered outcomes, e.g. `"verdict":"allowed"`) come before `target`, in registration order, null when unset: the
+ * shape is fixed for the node's life.
  *
  * A line:
  * `{"log":"access","time":"2026-01-01T12:00:00.000Z","request_id":"…","client_ip":"127.0.0.1","method":"GET",
  *   "path":"/slow","status":200,"route":"slow","service":"slow","consumer":"alice",
  *   "bytes_in":78,"bytes_out":312,"latency_ms":121.4,"upstream_ms":120.9,"gateway_ms":0.31,
- *   "cache":"Miss","rate_limit":"allowed","queued":null,"target":"127.0.0.1:9105","trace_id":"4bf9…"}`
+ *   …the plugins' fields…,"target":"127.0.0.1:9105","trace_id":"4bf9…"}`
  *
  * @example
- *   const log = new AccessLog('/var/log/portico/access.log', nodeLog)
+ *   const log = new AccessLog('/var/log/portico/access.log', nodeLog, telemetry.outcomes)
  *   gateway.observers.push((ctx) => log.write(ctx, measure(ctx, performance.now())))
  *   await log.close()
  */
@@ -47,7 +50,12 @@ export class AccessLog {
   /** lines dropped because the destination could not keep up */
   dropped = 0
 
-  constructor(target: string, log: NodeLogger) {
+  constructor(
+    target: string,
+    log: NodeLogger,
+    /** the plugins' registered outcomes (filled at node start, read at each write) */
+    readonly fields: readonly Outcome[] = [],
+  ) {
     this.#toStdout = target === 'stdout'
     this.#dest = pino.destination({
       dest: this.#toStdout ? 1 : target,
@@ -69,6 +77,12 @@ export class AccessLog {
 
   write(ctx: RequestContext, f: RequestFacts): void {
     const tp = ctx.traceparent
+    let plugins = ''
+    const fields = this.fields
+    for (let i = 0; i < fields.length; i++) {
+      const o = fields[i]!
+      plugins += o.logPrefix + strOrNull(ctx.get(o.slot))
+    }
     const route = ctx.route
     const service = ctx.service
     // `"log":"access"` tells an access line apart from the node's own lines when both go to stdout
@@ -80,8 +94,7 @@ export class AccessLog {
         `,"service":${service === null ? 'null' : JSON.stringify(service.name ?? service.id)}` +
         `,"consumer":${strOrNull(f.consumer)},"bytes_in":${f.bytesIn},"bytes_out":${f.bytesOut}` +
         `,"latency_ms":${ms(f.requestMs)},"upstream_ms":${ms(f.upstreamMs)},"gateway_ms":${ms(f.gatewayMs)}` +
-        `,"cache":${strOrNull(ctx.cacheStatus)},"rate_limit":${strOrNull(ctx.rateLimit)}` +
-        `,"queued":${strOrNull(ctx.queued)},"target":${strOrNull(ctx.target)}` +
+        `${plugins},"target":${strOrNull(ctx.target)}` +
         `,"trace_id":${tp === '' ? 'null' : JSON.stringify(tp.slice(3, 35))}}\n`,
     )
   }

@@ -1,29 +1,8 @@
 import type { Socket } from 'node:net'
 import type { RequestContext } from '../core/context.js'
+import type { RequestFacts } from '../core/telemetry.js'
 
-/**
- * What the metrics, the access log and the trace exporter need to know about a finished
- * request, measured once. Latencies in milliseconds; NaN when the part did not happen.
- */
-export interface RequestFacts {
-  /** accept → response finished */
-  requestMs: number
-  /** upstream request sent → upstream response headers (Kong's `latencies.proxy`) */
-  upstreamMs: number
-  /**
-   * the gateway's own part (Kong's `latencies.kong`): accept → the request leaves for the
-   * upstream, or the whole request when the gateway or a plugin answered it
-   */
-  gatewayMs: number
-  /** bytes read from the client for this request: head and body (nginx `$request_length`) */
-  bytesIn: number
-  /** bytes written to the client: head and body (nginx `$bytes_sent`) */
-  bytesOut: number
-  /** the response came from the upstream ('service') or from the gateway/a plugin ('kong'), Kong's `source` label */
-  source: 'service' | 'kong'
-  /** the consumer's username (Kong's label), else custom_id, else id; '' when anonymous */
-  consumer: string
-}
+export type { RequestFacts }
 
 // Per-connection byte counters seen at the end of the previous request on that connection.
 // Symbol properties on the socket: set once per connection, no map lookup per request.

@@ -3,9 +3,10 @@ import type { RequestContext } from '../core/context.js'
 import type { Logger } from '../core/logger.js'
 import { AccessLog, type AccessLogTarget } from './access-log.js'
 import { measure } from './facts.js'
-import { RequestMetrics } from './metrics.js'
 import { OtlpExporter } from './otlp.js'
 import { createPrometheus, type NodeView, type Prometheus } from './prometheus.js'
+import { TelemetryRegistry } from './telemetry.js'
+import { NodeTotals } from './totals.js'
 
 export interface ObservabilityOptions {
   /** record metrics and serve them (the node has somewhere to serve `/metrics`) */
@@ -21,7 +22,10 @@ export interface ObservabilityOptions {
 
 /** The node's observability: what is on, the one request observer, the `/metrics` handler. */
 export interface Observability {
-  readonly metrics: RequestMetrics | null
+  /** node totals, recorded when metrics are on */
+  readonly metrics: NodeTotals | null
+  /** where plugins register their series, outcomes and request observers (see registerPlugins) */
+  readonly telemetry: TelemetryRegistry
   readonly prometheus: Prometheus | null
   readonly accessLog: AccessLog | null
   readonly otlp: OtlpExporter | null
@@ -32,28 +36,32 @@ export interface Observability {
   readonly observer: ((ctx: RequestContext) => void) | null
   /** `GET /metrics` (status listener, or the proxy listener when status is exposed there) */
   serveMetrics(req: IncomingMessage, res: ServerResponse): void
-  /** writes out the access log and the queued spans */
+  /** writes out the access log and the pending spans */
   close(): Promise<void>
 }
 
 /**
  * Builds the parts the settings turn on and one observer that measures a request once and
- * feeds each of them.
+ * feeds each of them. Plugins register into `telemetry` afterwards, before the first request.
  *
  * @example
  *   const obs = createObservability({ metrics: true, accessLog: 'stdout', otlpEndpoint: undefined, view, isBuiltin, log })
+ *   registerPlugins(plugins, obs.telemetry, services)
  *   if (obs.observer) gateway.observers.push(obs.observer)
  *   node.mountStatus('/metrics', obs.serveMetrics)
  */
 export function createObservability(opts: ObservabilityOptions): Observability {
-  const metrics = opts.metrics ? new RequestMetrics() : null
-  const prometheus = metrics === null ? null : createPrometheus(metrics, opts.view)
-  const accessLog = opts.accessLog === 'off' ? null : new AccessLog(opts.accessLog, opts.log)
+  const telemetry = new TelemetryRegistry(opts.view)
+  const metrics = opts.metrics ? new NodeTotals() : null
+  const prometheus = metrics === null ? null : createPrometheus(metrics, telemetry, opts.view)
+  const accessLog =
+    opts.accessLog === 'off' ? null : new AccessLog(opts.accessLog, opts.log, telemetry.outcomes)
   const otlp =
     opts.otlpEndpoint === undefined || opts.otlpEndpoint === ''
       ? null
       : new OtlpExporter({ endpoint: opts.otlpEndpoint, version: opts.view.version, log: opts.log })
   const { isBuiltin, log } = opts
+  const { outcomes, observers } = telemetry
   let failures = 0
 
   const observer =
@@ -62,7 +70,12 @@ export function createObservability(opts: ObservabilityOptions): Observability {
       : (ctx: RequestContext): void => {
           try {
             const f = measure(ctx, performance.now())
-            if (metrics !== null && (ctx.route !== null || !isBuiltin(ctx.path))) metrics.record(ctx, f)
+            if (metrics !== null && (ctx.route !== null || !isBuiltin(ctx.path))) {
+              metrics.count(ctx.status, f.bytesIn, f.bytesOut)
+              // registered at node start: a few entries, read in place (no per-request allocation)
+              for (let i = 0; i < outcomes.length; i++) outcomes[i]!.record(ctx)
+              for (let i = 0; i < observers.length; i++) observers[i]!(ctx, f)
+            }
             if (accessLog !== null) accessLog.write(ctx, f)
             if (otlp !== null) otlp.add(ctx, f)
           } catch (err) {
@@ -96,6 +109,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
 
   return {
     metrics,
+    telemetry,
     prometheus,
     accessLog,
     otlp,

@@ -28,7 +28,7 @@ export interface OtlpOptions {
   serviceName?: string
   version?: string
   /** spans waiting beyond this are dropped (and counted): a dead collector costs bounded memory */
-  maxQueue?: number
+  maxPending?: number
   /** requests per POST */
   batchSize?: number
   /** a partial batch is sent after this long */
@@ -45,17 +45,17 @@ const nanos = (perfMs: number): string => String(BigInt(Math.round((performance.
 /**
  * Sends one server span per request (and a client span for its upstream hop, whose id is the
  * parent the upstream saw in `traceparent`) to an OpenTelemetry collector as OTLP/HTTP JSON.
- * The request path only appends a small record to a bounded queue; batches are built and
+ * The request path only appends a small record to a bounded backlog; batches are built and
  * POSTed with undici from a timer, one POST at a time. No OpenTelemetry SDK.
  *
  * @example
  *   const otlp = new OtlpExporter({ endpoint: 'http://collector:4318', log })
  *   gateway.observers.push((ctx) => otlp.add(ctx, measure(ctx, performance.now())))
- *   await otlp.close()   // sends what is queued
+ *   await otlp.close()   // sends what is pending
  */
 export class OtlpExporter {
   readonly url: string
-  readonly #queue: Finished[] = []
+  readonly #pending: Finished[] = []
   readonly #max: number
   readonly #batch: number
   readonly #timer: NodeJS.Timeout
@@ -64,7 +64,7 @@ export class OtlpExporter {
   readonly #log: Logger
   #sending: Promise<void> | null = null
   #soon = false
-  /** requests whose spans were dropped: the queue was full, or their POST failed */
+  /** requests whose spans were dropped: the backlog was full, or their POST failed */
   dropped = 0
   /** requests whose spans the collector accepted */
   exported = 0
@@ -72,7 +72,7 @@ export class OtlpExporter {
   constructor(opts: OtlpOptions) {
     const base = opts.endpoint.replace(/\/+$/, '')
     this.url = base.endsWith('/v1/traces') ? base : `${base}/v1/traces`
-    this.#max = opts.maxQueue ?? 4096
+    this.#max = opts.maxPending ?? 4096
     this.#batch = opts.batchSize ?? 512
     this.#log = opts.log
     this.#resource = { attributes: [str('service.name', opts.serviceName ?? 'portico')] }
@@ -82,11 +82,11 @@ export class OtlpExporter {
   }
 
   add(ctx: RequestContext, f: RequestFacts): void {
-    if (this.#queue.length >= this.#max) {
+    if (this.#pending.length >= this.#max) {
       this.dropped++
       return
     }
-    this.#queue.push({
+    this.#pending.push({
       traceparent: ctx.traceparent,
       incoming: ctx.req.headers.traceparent as string | undefined,
       method: ctx.method,
@@ -102,7 +102,7 @@ export class OtlpExporter {
       upstreamStart: ctx.upstreamStart,
       end: ctx.start + f.requestMs,
     })
-    if (this.#queue.length >= this.#batch && !this.#soon) {
+    if (this.#pending.length >= this.#batch && !this.#soon) {
       this.#soon = true
       setImmediate(() => {
         this.#soon = false
@@ -111,7 +111,7 @@ export class OtlpExporter {
     }
   }
 
-  /** Sends queued spans, a batch at a time; resolves when the queue is empty or a POST failed. */
+  /** Sends pending spans, a batch at a time; resolves when the backlog is empty or a POST failed. */
   flush(): Promise<void> {
     this.#sending ??= this.#drain().finally(() => {
       this.#sending = null
@@ -120,8 +120,8 @@ export class OtlpExporter {
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#batch)
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#batch)
       const body = JSON.stringify({
         resourceSpans: [
           { resource: this.#resource, scopeSpans: [{ scope: this.#scope, spans: batch.flatMap(spans) }] },
@@ -146,7 +146,7 @@ export class OtlpExporter {
     }
   }
 
-  /** Stops the timer and sends what is queued. */
+  /** Stops the timer and sends what is pending. */
   async close(): Promise<void> {
     clearInterval(this.#timer)
     await this.flush()

@@ -1,27 +1,12 @@
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import type { ConfigDocument } from '../core/entities.js'
-import {
-  bandwidthSamples,
-  classSamples,
-  latencySamples,
-  outcomeSamples,
-  type Sample,
-  scraped,
-  statusSamples,
-} from './exposition.js'
-import type { RequestMetrics } from './metrics.js'
-
-/** One upstream's targets as the balancers describe them (`Balancer.describe()`). */
-export interface UpstreamView {
-  name: string
-  targets: ReadonlyArray<{ target: string; health: string }>
-}
+import type { NodeReadings, UpstreamView } from '../core/telemetry.js'
+import { classSamples, type Sample, scraped } from './exposition.js'
+import type { TelemetryRegistry } from './telemetry.js'
+import type { NodeTotals } from './totals.js'
 
 /** What the scrape reads from the node, at scrape time only. */
-export interface NodeView {
-  version: string
-  config(): { generation: number; hash: string; loadedAt: number; document: ConfigDocument }
-  upstreams(): readonly UpstreamView[]
+export interface NodeView extends NodeReadings {
+  config(): { generation: number; hash: string; loadedAt: number }
   /** every Redis connection the node holds and its ioredis status */
   redis(): ReadonlyArray<{ url: string; status: string }>
   /** PINGs the node's own Redis (`PORTICO_REDIS_URL`); null when none is configured */
@@ -30,8 +15,6 @@ export interface NodeView {
 
 /** A PING slower than this counts as a failure: a scrape must not hang on a sick Redis. */
 export const PING_BOUND_MS = 250
-
-const HEALTH_STATES = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error'] as const
 
 let processRegistry: Registry | null = null
 /** Process metrics (CPU, memory, event loop lag, GC, handles): one collector per process. */
@@ -43,17 +26,8 @@ function processMetrics(): Registry {
   return processRegistry
 }
 
-/** An enabled prometheus plugin instance asks for upstream health (Kong exports it only then). */
-export function wantsUpstreamHealth(doc: ConfigDocument): boolean {
-  return doc.plugins.some(
-    (p) =>
-      p.enabled &&
-      p.name === 'prometheus' &&
-      (p.config as { upstream_health_metrics?: unknown }).upstream_health_metrics === true,
-  )
-}
-
-async function timedPing(run: () => Promise<unknown>): Promise<number | null> {
+/** Runs `run` bounded by {@link PING_BOUND_MS}: its round trip in ms, or null when it failed or was late. */
+export async function timedPing(run: () => Promise<unknown>): Promise<number | null> {
   const t0 = performance.now()
   let timer: NodeJS.Timeout | undefined
   try {
@@ -71,46 +45,8 @@ async function timedPing(run: () => Promise<unknown>): Promise<number | null> {
   }
 }
 
-/**
- * The node's `/metrics`: the request metrics under Kong's names with the `portico_` prefix,
- * node totals, scrape-time gauges (configuration, upstream health, Redis) and the process
- * metrics, in Prometheus' text format.
- *
- * @example
- *   const prom = createPrometheus(new RequestMetrics(), view)
- *   res.writeHead(200, { 'content-type': prom.contentType }).end(await prom.render())
- */
-export function createPrometheus(m: RequestMetrics, view: NodeView) {
-  const registry = new Registry()
-  const series = () => m.series.values()
-  const t = m.totals
-  scraped(
-    registry,
-    'portico_http_requests_total',
-    'HTTP status codes per consumer/service/route',
-    'counter',
-    () => statusSamples(series()),
-  )
-  const latency = (name: string, help: string, pick: Parameters<typeof latencySamples>[2]) =>
-    scraped(registry, name, help, 'histogram', () => latencySamples(name, series(), pick))
-  latency(
-    'portico_request_latency_ms',
-    'Total latency of requests per service/route (ms)',
-    (rs) => rs.request,
-  )
-  latency(
-    'portico_upstream_latency_ms',
-    'Upstream response latency per service/route (ms)',
-    (rs) => rs.upstream,
-  )
-  latency('portico_gateway_latency_ms', 'Latency added by Portico and its plugins (ms)', (rs) => rs.gateway)
-  scraped(
-    registry,
-    'portico_bandwidth_bytes',
-    'Bandwidth per service/route/direction (bytes)',
-    'counter',
-    () => bandwidthSamples(series()),
-  )
+/** Requests and bytes of every client request on this node, whatever the plugins say. */
+function trafficSeries(registry: Registry, t: NodeTotals): void {
   scraped(
     registry,
     'portico_node_requests_total',
@@ -128,16 +64,10 @@ export function createPrometheus(m: RequestMetrics, view: NodeView) {
       { labels: { direction: 'egress' }, value: t.egress },
     ],
   )
-  scraped(registry, 'portico_cache_requests_total', 'Cache outcomes (proxy-cache)', 'counter', () =>
-    outcomeSamples(t.cache, 'status'),
-  )
-  scraped(registry, 'portico_rate_limit_requests_total', 'Rate-limit decisions', 'counter', () =>
-    outcomeSamples(t.rateLimit, 'outcome'),
-  )
-  scraped(registry, 'portico_queue_requests_total', 'Request-queue outcomes', 'counter', () =>
-    outcomeSamples(t.queue, 'outcome'),
-  )
+}
 
+/** The node's version and its running configuration: generation, hash, when it was applied. */
+function configSeries(registry: Registry, view: NodeView): void {
   new Gauge({
     name: 'portico_node_info',
     help: 'Portico node metadata',
@@ -146,80 +76,75 @@ export function createPrometheus(m: RequestMetrics, view: NodeView) {
   })
     .labels(view.version)
     .set(1)
-  new Gauge({
-    name: 'portico_config_generation',
-    help: 'Configurations applied since start',
-    registers: [registry],
-    collect() {
-      this.set(view.config().generation)
+  const gauge = (name: string, help: string, value: (c: ReturnType<NodeView['config']>) => number) =>
+    scraped(registry, name, help, 'gauge', () => [{ labels: {}, value: value(view.config()) }])
+  gauge('portico_config_generation', 'Configurations applied since start', (c) => c.generation)
+  gauge(
+    'portico_config_last_reload_timestamp_seconds',
+    'When the running configuration was applied (Unix time)',
+    (c) => c.loadedAt / 1000,
+  )
+  scraped(registry, 'portico_config_info', 'Hash of the running configuration (value 1)', 'gauge', () => [
+    { labels: { hash: view.config().hash }, value: 1 },
+  ])
+}
+
+/**
+ * Every Redis connection's state, and the PING of the node's own Redis. The PING runs once per
+ * scrape, before the registry collects (see {@link createPrometheus}'s render): both read `ping()`.
+ */
+function redisSeries(registry: Registry, view: NodeView, ping: () => number | null): void {
+  scraped(
+    registry,
+    'portico_redis_ping_latency_ms',
+    `PING round trip to the node's Redis at scrape time (absent when it failed or took over ${PING_BOUND_MS} ms)`,
+    'gauge',
+    () => {
+      const ms = ping()
+      return view.ping !== null && ms !== null ? [{ labels: { url: view.ping.url }, value: ms }] : []
     },
-  })
-  new Gauge({
-    name: 'portico_config_info',
-    help: 'Hash of the running configuration (value 1)',
-    labelNames: ['hash'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      this.labels(view.config().hash).set(1)
-    },
-  })
-  new Gauge({
-    name: 'portico_config_last_reload_timestamp_seconds',
-    help: 'When the running configuration was applied (Unix time)',
-    registers: [registry],
-    collect() {
-      this.set(view.config().loadedAt / 1000)
-    },
-  })
-  let healthFor = -1
-  let health = false
-  new Gauge({
-    name: 'portico_upstream_target_health',
-    help: 'Health of upstream targets; states healthchecks_off|healthy|unhealthy|dns_error, 1 for the current one',
-    labelNames: ['upstream', 'target', 'address', 'state', 'subsystem'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      const c = view.config()
-      if (healthFor !== c.generation) {
-        healthFor = c.generation
-        health = wantsUpstreamHealth(c.document)
-      }
-      if (!health) return
-      for (const u of view.upstreams()) {
-        for (const t of u.targets) {
-          const now = t.health.toLowerCase()
-          for (const state of HEALTH_STATES)
-            this.labels(u.name, t.target, t.target, state, 'http').set(state === now ? 1 : 0)
-        }
-      }
-    },
-  })
-  // the PING runs before the registry collects (render): both Redis gauges read its result
-  let ping: number | null = null
-  new Gauge({
-    name: 'portico_redis_ping_latency_ms',
-    help: `PING round trip to the node's Redis at scrape time (absent when it failed or took over ${PING_BOUND_MS} ms)`,
-    labelNames: ['url'],
-    registers: [registry],
-    collect() {
-      this.reset()
-      if (view.ping !== null && ping !== null) this.labels(view.ping.url).set(ping)
-    },
-  })
-  new Gauge({
-    name: 'portico_redis_reachable',
-    help: 'Redis connection ready and answering (1) or not (0)',
-    labelNames: ['url'],
-    registers: [registry],
-    collect() {
-      this.reset()
+  )
+  scraped(
+    registry,
+    'portico_redis_reachable',
+    'Redis connection ready and answering (1) or not (0)',
+    'gauge',
+    () => {
       const reach = new Map(view.redis().map((r) => [r.url, r.status === 'ready' ? 1 : 0]))
-      if (view.ping !== null && ping === null) reach.set(view.ping.url, 0)
-      for (const [url, v] of reach) this.labels(url).set(v)
+      if (view.ping !== null && ping() === null) reach.set(view.ping.url, 0)
+      return [...reach].map(([url, value]) => ({ labels: { url }, value }))
     },
-  })
+  )
+}
+
+/**
+ * The node's `/metrics`: Portico's node series (traffic, configuration, Redis), whatever series
+ * the plugins registered (Kong's under Kong's names, the prometheus plugin's; the others'
+ * `portico_*`), and the process metrics, in Prometheus' text format.
+ *
+ * @example
+ *   const prom = createPrometheus(totals, telemetry, view)
+ *   res.writeHead(200, { 'content-type': prom.contentType }).end(await prom.render())
+ */
+export function createPrometheus(totals: NodeTotals, telemetry: TelemetryRegistry, view: NodeView) {
+  const registry = new Registry()
+  trafficSeries(registry, totals)
+  configSeries(registry, view)
+  let ping: number | null = null
+  redisSeries(registry, view, () => ping)
+  const own = new Set(registry.getMetricsAsArray().map((m) => m.name))
+  const add = (s: {
+    name: string
+    help: string
+    type: 'counter' | 'gauge' | 'histogram'
+    samples: () => Sample[] | Promise<Sample[]>
+  }) => {
+    if (own.has(s.name)) throw new Error(`metric ${s.name} is the node's own: a plugin cannot register it`)
+    registry.removeSingleMetric(s.name)
+    scraped(registry, s.name, s.help, s.type, s.samples)
+  }
+  for (const s of telemetry.registered.values()) add(s)
+  telemetry.onSeries = add
 
   return {
     registry,
@@ -227,11 +152,11 @@ export function createPrometheus(m: RequestMetrics, view: NodeView) {
     /** the whole exposition: this node's metrics, then the process metrics */
     async render(): Promise<string> {
       ping = view.ping === null ? null : await timedPing(view.ping.run)
-      const [own, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()])
-      return `${own}\n${proc}`
+      const [mine, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()])
+      return `${mine}\n${proc}`
     },
   }
 }
 
 export type Prometheus = ReturnType<typeof createPrometheus>
-export type { Sample }
+export type { Sample, UpstreamView }

@@ -7,6 +7,7 @@ import type {
   RedisConnection,
   RedisSettings,
 } from '../core/services.js'
+import type { MemoryStoreView } from '../core/telemetry.js'
 import { ByteLru } from './memory/lru.js'
 import { RedisCacheStore } from './redis/cache.js'
 import { writeCoalescer } from './redis/coalesce.js'
@@ -39,6 +40,7 @@ export class NodeServices implements PluginServices {
   readonly #connections = new Map<string, RedisConnection>()
   readonly #shared = new Map<string, unknown>()
   readonly #caches = new Map<RedisConnection, RedisCacheStore>()
+  readonly #memoryStores = new Map<string, MemoryCache<unknown>>()
   /** JSON status documents plugins expose (`/cachez`); the node mounts them on its listeners */
   readonly statusDocuments = new Map<string, () => unknown | Promise<unknown>>()
 
@@ -91,8 +93,18 @@ export class NodeServices implements PluginServices {
     this.events.emit('status:exposed', path)
   }
 
-  memoryCache<V>(budgetBytes: number): MemoryCache<V> {
-    return new ByteLru<V>(budgetBytes)
+  memoryCache<V>(budgetBytes: number, name?: string): MemoryCache<V> {
+    const lru = new ByteLru<V>(budgetBytes)
+    if (name !== undefined) this.#memoryStores.set(name, lru as MemoryCache<unknown>)
+    return lru
+  }
+
+  /** the named memory caches: bytes held (expired entries dropped first) and budget, for scrapes */
+  memoryStores(): MemoryStoreView[] {
+    return [...this.#memoryStores].map(([name, lru]) => {
+      const { bytes, budget } = lru.stats()
+      return { name, bytes, budget }
+    })
   }
 
   redisCache(settings?: RedisSettings): RedisCache {

@@ -1,55 +1,43 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
-import { call, type Upstream, upstream } from '../fixtures/helpers.js'
+import { describe, test } from 'node:test'
+import { adminSuite } from '../fixtures/admin-helpers.js'
+import { call } from '../fixtures/helpers.js'
 
 describe('Admin API: upstreams and targets', () => {
-  let a: AdminNode
-  let one: Upstream
-  let two: Upstream
-  before(async () => {
-    a = await adminNode()
-    one = await upstream('one')
-    two = await upstream('two')
-  })
-  after(async () => {
-    await a.stop()
-    await one.close()
-    await two.close()
-  })
+  const s = adminSuite()
 
   test("an upstream with Kong's defaults; an IP as name is refused", async () => {
-    const res = await a.req('POST', '/upstreams', { name: 'example_upstream' }, { form: true })
+    const res = await s.a.req('POST', '/upstreams', { name: 'example_upstream' }, { form: true })
     assert.equal(res.status, 201)
     assert.deepEqual([res.body.algorithm, res.body.slots, res.body.hash_on], ['round-robin', 10000, 'none'])
-    const ip = await a.req('POST', '/upstreams', { name: '10.0.0.1' })
+    const ip = await s.a.req('POST', '/upstreams', { name: '10.0.0.1' })
     assert.equal(ip.status, 400)
     assert.deepEqual(ip.body.fields, { name: 'Invalid name; no ip addresses allowed' })
   })
 
   test('targets: weights as numbers from forms, port 8000 by default, unique per upstream, addressable by host:port', async () => {
-    await a.req('POST', '/upstreams', { name: 'targets.up' })
-    const t = await a.req('POST', '/upstreams/targets.up/targets', [
+    await s.a.req('POST', '/upstreams', { name: 'targets.up' })
+    const t = await s.a.req('POST', '/upstreams/targets.up/targets', [
       ['target', '10.0.0.5'],
       ['weight', '50'],
     ])
     assert.equal(t.status, 201)
     assert.deepEqual([t.body.target, t.body.weight], ['10.0.0.5:8000', 50])
-    const dup = await a.req('POST', '/upstreams/targets.up/targets', { target: '10.0.0.5:8000' })
+    const dup = await s.a.req('POST', '/upstreams/targets.up/targets', { target: '10.0.0.5:8000' })
     assert.equal(dup.status, 409)
-    assert.equal((await a.req('GET', '/upstreams/targets.up/targets/10.0.0.5:8000')).body.id, t.body.id)
-    const patched = await a.req('PATCH', `/upstreams/targets.up/targets/${t.body.id}`, { weight: 0 })
+    assert.equal((await s.a.req('GET', '/upstreams/targets.up/targets/10.0.0.5:8000')).body.id, t.body.id)
+    const patched = await s.a.req('PATCH', `/upstreams/targets.up/targets/${t.body.id}`, { weight: 0 })
     assert.equal(patched.body.weight, 0)
-    const all = await a.req('GET', '/upstreams/targets.up/targets/all')
+    const all = await s.a.req('GET', '/upstreams/targets.up/targets/all')
     assert.equal((all.body.data as unknown[]).length, 1)
-    assert.equal((await a.req('POST', '/upstreams/nope/targets', { target: 'x:1' })).status, 404)
-    assert.equal((await a.req('DELETE', '/upstreams/targets.up/targets/10.0.0.5:8000')).status, 204)
-    assert.equal((await a.req('GET', '/upstreams/targets.up/targets')).text, '{"data":[],"next":null}')
+    assert.equal((await s.a.req('POST', '/upstreams/nope/targets', { target: 'x:1' })).status, 404)
+    assert.equal((await s.a.req('DELETE', '/upstreams/targets.up/targets/10.0.0.5:8000')).status, 204)
+    assert.equal((await s.a.req('GET', '/upstreams/targets.up/targets')).text, '{"data":[],"next":null}')
   })
 
   test('PATCH healthchecks merges the nested records', async () => {
-    await a.req('POST', '/upstreams', { name: 'hc.up' })
-    const res = await a.req('PATCH', '/upstreams/hc.up', [
+    await s.a.req('POST', '/upstreams', { name: 'hc.up' })
+    const res = await s.a.req('PATCH', '/upstreams/hc.up', [
       ['healthchecks.active.http_path', '/health'],
       ['healthchecks.active.healthy.interval', '5'],
     ])
@@ -61,35 +49,45 @@ describe('Admin API: upstreams and targets', () => {
   })
 
   test("Kong's load-balancing guide: a service on an upstream spreads requests over its targets", async () => {
-    await a.req('POST', '/upstreams', { name: 'lb_upstream' }, { form: true })
-    await a.req('POST', '/upstreams/lb_upstream/targets', { target: `127.0.0.1:${one.port}` }, { form: true })
-    await a.req('POST', '/upstreams/lb_upstream/targets', { target: `127.0.0.1:${two.port}` }, { form: true })
-    await a.req(
+    await s.a.req('POST', '/upstreams', { name: 'lb_upstream' }, { form: true })
+    await s.a.req(
       'POST',
-      '/services',
-      { name: 'lb_service', url: `http://127.0.0.1:${one.port}` },
+      '/upstreams/lb_upstream/targets',
+      { target: `127.0.0.1:${s.one.port}` },
       { form: true },
     )
-    await a.req('POST', '/services/lb_service/routes', [['paths[]', '/lb']])
-    await a.req('PATCH', '/services/lb_service', { host: 'lb_upstream' }, { form: true })
+    await s.a.req(
+      'POST',
+      '/upstreams/lb_upstream/targets',
+      { target: `127.0.0.1:${s.two.port}` },
+      { form: true },
+    )
+    await s.a.req(
+      'POST',
+      '/services',
+      { name: 'lb_service', url: `http://127.0.0.1:${s.one.port}` },
+      { form: true },
+    )
+    await s.a.req('POST', '/services/lb_service/routes', [['paths[]', '/lb']])
+    await s.a.req('PATCH', '/services/lb_service', { host: 'lb_upstream' }, { form: true })
     const seen = new Set<string>()
-    for (let i = 0; i < 8; i++) seen.add(String((await call(`${a.proxy}/lb`)).headers['x-upstream']))
+    for (let i = 0; i < 8; i++) seen.add(String((await call(`${s.a.proxy}/lb`)).headers['x-upstream']))
     assert.deepEqual([...seen].sort(), ['one', 'two'])
-    const health = await a.req('GET', '/upstreams/lb_upstream/health')
+    const health = await s.a.req('GET', '/upstreams/lb_upstream/health')
     assert.equal(health.status, 200)
     const data = health.body.data as Array<{ target: string; health: string }>
     assert.equal(data.length, 2)
     assert.ok(data.every((t) => t.health === 'HEALTHCHECKS_OFF' || t.health === 'HEALTHY'))
-    assert.equal((await a.req('GET', '/upstreams/nope/health')).status, 404)
+    assert.equal((await s.a.req('GET', '/upstreams/nope/health')).status, 404)
   })
 
   test('deleting an upstream deletes its targets', async () => {
-    await a.req('POST', '/upstreams', { name: 'doomed.up' })
-    const t = await a.req('POST', '/upstreams/doomed.up/targets', { target: '10.1.1.1:80' })
-    assert.equal((await a.req('DELETE', '/upstreams/doomed.up')).status, 204)
-    const again = await a.req('POST', '/upstreams', { name: 'doomed.up' })
-    assert.equal((await a.req('GET', `/upstreams/${again.body.id}/targets/${t.body.id}`)).status, 404)
-    const exported = (await a.req('GET', '/config?format=json')).body
+    await s.a.req('POST', '/upstreams', { name: 'doomed.up' })
+    const t = await s.a.req('POST', '/upstreams/doomed.up/targets', { target: '10.1.1.1:80' })
+    assert.equal((await s.a.req('DELETE', '/upstreams/doomed.up')).status, 204)
+    const again = await s.a.req('POST', '/upstreams', { name: 'doomed.up' })
+    assert.equal((await s.a.req('GET', `/upstreams/${again.body.id}/targets/${t.body.id}`)).status, 404)
+    const exported = (await s.a.req('GET', '/config?format=json')).body
     assert.ok(!JSON.stringify(exported).includes(String(t.body.id)))
   })
 })

@@ -1,35 +1,30 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { DEFAULT_SERVER_LIMITS } from '../../src/data-plane/server.js'
 import { DEFAULT_SETTINGS } from '../../src/main.js'
-import { gateway, raw, type Upstream, upstream } from '../fixtures/helpers.js'
+import { gateway, raw } from '../fixtures/helpers.js'
+import { stack } from '../fixtures/stack.js'
 
 const status = (out: string) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(out)?.[1] ?? 0)
 
 describe('bad input is refused before any upstream call', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
   const req = (lines: string[], body = '') => `${lines.join('\r\n')}\r\n\r\n${body}`
 
-  before(async () => {
-    up = await upstream('up')
-    gw = await gateway(
-      `
+  const s = stack({
+    start: (up) =>
+      gateway(
+        `
 _format_version: "3.0"
 services:
   - name: s
     url: ${up.url}
     routes: [{ name: r, paths: [/] }]
 `,
-      {
-        limits: { ...DEFAULT_SETTINGS.limits, maxBodySize: 1000, maxHeaders: 50, maxUrlLength: 2048 },
-        server: { ...DEFAULT_SERVER_LIMITS, headersTimeout: 1000, requestTimeout: 2000 },
-      },
-    )
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+        {
+          limits: { ...DEFAULT_SETTINGS.limits, maxBodySize: 1000, maxHeaders: 50, maxUrlLength: 2048 },
+          server: { ...DEFAULT_SERVER_LIMITS, headersTimeout: 1000, requestTimeout: 2000 },
+        },
+      ),
   })
 
   const cases: Array<[string, string, number]> = [
@@ -72,29 +67,29 @@ services:
 
   for (const [name, data, expected] of cases) {
     test(`${name} → ${expected}`, async () => {
-      const before = up.seen.length
-      const out = await raw(gw.proxy.port, data, 1500)
+      const before = s.up.seen.length
+      const out = await raw(s.gw.proxy.port, data, 1500)
       assert.equal(status(out), expected, out.slice(0, 200))
       assert.match(out, /application\/json/)
-      assert.equal(up.seen.length, before, 'the upstream saw nothing')
+      assert.equal(s.up.seen.length, before, 'the upstream saw nothing')
     })
   }
 
   test('a chunked body over the limit → 413 and no complete upstream request', async () => {
-    const before = up.seen.length
+    const before = s.up.seen.length
     const chunk = 'x'.repeat(600)
     const body = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`
     const out = await raw(
-      gw.proxy.port,
+      s.gw.proxy.port,
       req(['POST /x HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked'], body),
     )
     assert.equal(status(out), 413)
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 
   test('the headers timeout fires within a second of its setting', async () => {
     const started = performance.now()
-    const out = await raw(gw.proxy.port, 'GET /x HTTP/1.1\r\nHost: a\r\n', 4000)
+    const out = await raw(s.gw.proxy.port, 'GET /x HTTP/1.1\r\nHost: a\r\n', 4000)
     const elapsed = performance.now() - started
     assert.equal(status(out), 408)
     assert.ok(elapsed < 1000 + 1500, `408 after ${Math.round(elapsed)} ms`)
@@ -103,7 +98,7 @@ services:
   test('the request timeout cuts a body that never finishes', async () => {
     const started = performance.now()
     const out = await raw(
-      gw.proxy.port,
+      s.gw.proxy.port,
       req(['POST /x HTTP/1.1', 'Host: a', 'Content-Length: 100'], 'abc'),
       5000,
     )

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import type { PluginDefinition } from '../../src/core/plugin.js'
-import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
-
-type Node = Awaited<ReturnType<typeof gateway>>
+import { call, gateway } from '../fixtures/helpers.js'
+import { stack } from '../fixtures/stack.js'
 
 // a consumer-scoped plugin: proves the auth plugins' ctx.consumer drives plugin selection
 const consumerTag: PluginDefinition<{ tag: string }> = {
@@ -60,20 +59,11 @@ plugins:
 `
 
 describe('key-auth, basic-auth and acl through a real gateway', () => {
-  let up: Upstream
-  let gw: Node
-  before(async () => {
-    up = await upstream('up')
-    gw = await gateway(config(up.url), {}, [consumerTag as PluginDefinition])
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
-  })
-  const last = () => up.seen.at(-1)!
+  const s = stack({ start: (up) => gateway(config(up.url), {}, [consumerTag as PluginDefinition]) })
+  const last = () => s.up.seen.at(-1)!
 
   test('key-auth: a valid key reaches the upstream with the identity headers, spoofed ones replaced', async () => {
-    const r = await call(`${gw.url}/keyed?x=1`, {
+    const r = await call(`${s.gw.url}/keyed?x=1`, {
       headers: {
         apikey: 'alice-key',
         'x-consumer-id': 'root',
@@ -90,32 +80,32 @@ describe('key-auth, basic-auth and acl through a real gateway', () => {
     assert.equal(h['x-anonymous-consumer'], undefined)
     assert.equal(h.apikey, 'alice-key', 'not hidden by default')
     assert.equal(h['x-tag'], 'alice-only', 'the consumer-scoped plugin ran for alice')
-    const bob = await call(`${gw.url}/keyed?apikey=bob-key`)
+    const bob = await call(`${s.gw.url}/keyed?apikey=bob-key`)
     assert.equal(bob.status, 200)
     assert.equal(last().headers['x-consumer-username'], 'bob')
     assert.equal(last().headers['x-tag'], undefined, 'and not for bob')
   })
 
   test("key-auth: Kong's 401 bodies and challenge; the upstream sees nothing", async () => {
-    const before = up.seen.length
-    const none = await call(`${gw.url}/keyed`)
+    const before = s.up.seen.length
+    const none = await call(`${s.gw.url}/keyed`)
     assert.equal(none.status, 401)
     assert.equal((none.json() as { message: string }).message, 'No API key found in request')
-    assert.equal(none.headers['www-authenticate'], 'Key realm="kong"')
-    const bad = await call(`${gw.url}/keyed`, { headers: { apikey: 'nope' } })
+    assert.equal(none.headers['www-authenticate'], 'Key')
+    const bad = await call(`${s.gw.url}/keyed`, { headers: { apikey: 'nope' } })
     assert.equal(bad.status, 401)
     assert.equal((bad.json() as { message: string }).message, 'Unauthorized')
-    const dup = await call(`${gw.url}/keyed?apikey=a&apikey=b`)
+    const dup = await call(`${s.gw.url}/keyed?apikey=a&apikey=b`)
     assert.equal((dup.json() as { message: string }).message, 'Duplicate API key found')
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 
   test('key-auth hide_credentials: the key leaves the header, the query string and a JSON body', async () => {
-    await call(`${gw.url}/hidden?a=1&apikey=alice-key&b=2`, { headers: { apikey2: 'x' } })
+    await call(`${s.gw.url}/hidden?a=1&apikey=alice-key&b=2`, { headers: { apikey2: 'x' } })
     assert.equal(last().url, '/?a=1&b=2')
-    await call(`${gw.url}/hidden`, { headers: { apikey: 'alice-key' } })
+    await call(`${s.gw.url}/hidden`, { headers: { apikey: 'alice-key' } })
     assert.equal(last().headers.apikey, undefined)
-    const r = await call(`${gw.url}/hidden`, {
+    const r = await call(`${s.gw.url}/hidden`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apikey: 'bob-key', keep: 1 }),
@@ -127,14 +117,14 @@ describe('key-auth, basic-auth and acl through a real gateway', () => {
   })
 
   test('key-auth key_in_body: JSON and form bodies; the body still reaches the upstream intact', async () => {
-    const json = await call(`${gw.url}/body`, {
+    const json = await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ apikey: 'alice-key', data: [1, 2] }),
     })
     assert.equal(json.status, 200)
     assert.deepEqual(JSON.parse(last().body.toString()), { apikey: 'alice-key', data: [1, 2] })
-    const form = await call(`${gw.url}/body`, {
+    const form = await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'x=1&apikey=bob-key',
@@ -142,7 +132,7 @@ describe('key-auth, basic-auth and acl through a real gateway', () => {
     assert.equal(form.status, 200)
     assert.equal(last().headers['x-consumer-username'], 'bob')
     assert.equal(last().body.toString(), 'x=1&apikey=bob-key')
-    const text = await call(`${gw.url}/body`, {
+    const text = await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: 'apikey=alice-key',
@@ -151,7 +141,7 @@ describe('key-auth, basic-auth and acl through a real gateway', () => {
   })
 
   test('key-auth anonymous: no key continues as the anonymous consumer', async () => {
-    const r = await call(`${gw.url}/open`)
+    const r = await call(`${s.gw.url}/open`)
     assert.equal(r.status, 200)
     assert.equal(last().headers['x-consumer-username'], 'guest')
     assert.equal(last().headers['x-anonymous-consumer'], 'true')
@@ -160,41 +150,41 @@ describe('key-auth, basic-auth and acl through a real gateway', () => {
 
   test("basic-auth: right password passes (credentials hidden), wrong ones get Kong's 401s", async () => {
     const auth = `Basic ${Buffer.from('alice:alice-password').toString('base64')}`
-    const ok = await call(`${gw.url}/basic`, { headers: { authorization: auth } })
+    const ok = await call(`${s.gw.url}/basic`, { headers: { authorization: auth } })
     assert.equal(ok.status, 200)
     assert.equal(last().headers['x-consumer-username'], 'alice')
     assert.equal(last().headers.authorization, undefined)
-    const before = up.seen.length
-    const none = await call(`${gw.url}/basic`)
+    const before = s.up.seen.length
+    const none = await call(`${s.gw.url}/basic`)
     assert.equal(none.status, 401)
     assert.equal((none.json() as { message: string }).message, 'Unauthorized')
     assert.equal(none.headers['www-authenticate'], 'Basic realm="service"')
-    const wrong = await call(`${gw.url}/basic`, {
+    const wrong = await call(`${s.gw.url}/basic`, {
       headers: { authorization: `Basic ${Buffer.from('alice:nope').toString('base64')}` },
     })
     assert.equal(wrong.status, 401)
-    assert.equal((wrong.json() as { message: string }).message, 'Invalid authentication credentials')
-    assert.equal(up.seen.length, before)
+    assert.equal((wrong.json() as { message: string }).message, 'Unauthorized')
+    assert.equal(s.up.seen.length, before)
   })
 
   test('acl: allowed groups pass with X-Consumer-Groups; others 403; no auth at all 401', async () => {
-    const ok = await call(`${gw.url}/admins`, {
+    const ok = await call(`${s.gw.url}/admins`, {
       headers: { apikey: 'alice-key', 'x-consumer-groups': 'spoofed' },
     })
     assert.equal(ok.status, 200)
     assert.equal(last().headers['x-consumer-groups'], 'admins, users')
-    const before = up.seen.length
-    const bob = await call(`${gw.url}/admins`, { headers: { apikey: 'bob-key' } })
+    const before = s.up.seen.length
+    const bob = await call(`${s.gw.url}/admins`, { headers: { apikey: 'bob-key' } })
     assert.equal(bob.status, 403)
     assert.equal((bob.json() as { message: string }).message, 'You cannot consume this service')
-    const nobody = await call(`${gw.url}/acl-only`)
+    const nobody = await call(`${s.gw.url}/acl-only`)
     assert.equal(nobody.status, 401)
     assert.equal((nobody.json() as { message: string }).message, 'Unauthorized')
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 
   test('acl deny with hide_groups_header: an anonymous guest in no group passes, the header never goes up', async () => {
-    const r = await call(`${gw.url}/not-bob`, { headers: { 'x-consumer-groups': 'spoofed' } })
+    const r = await call(`${s.gw.url}/not-bob`, { headers: { 'x-consumer-groups': 'spoofed' } })
     assert.equal(r.status, 200)
     assert.equal(last().headers['x-consumer-groups'], undefined)
     assert.equal(last().headers['x-consumer-username'], 'guest')

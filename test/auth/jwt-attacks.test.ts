@@ -9,10 +9,10 @@ import { nodeRevocations } from '../../src/plugins/jwt/revocation/node.js'
 import type { RedisRevocationPeer } from '../../src/plugins/jwt/revocation/redis-peer.js'
 import { forge } from '../../src/plugins/jwt/testing.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
+import { jwtConsumers, SECRET } from '../fixtures/jwt-helpers.js'
 
 type Node = Awaited<ReturnType<typeof gateway>>
 const enc = (s: string) => new TextEncoder().encode(s)
-const SECRET = 'alice-hs256-demo-secret-0123456789abcdef'
 const now = () => Math.floor(Date.now() / 1000)
 const b64 = (v: string | Buffer) => Buffer.from(v).toString('base64url')
 const hs = (claims: Record<string, unknown>, header: Record<string, unknown> = {}) =>
@@ -24,18 +24,7 @@ const rsaPem = await exportSPKI(rsa.publicKey)
 
 const config = (up: string, jwksUri: string) => `
 _format_version: "3.0"
-consumers:
-  - username: alice
-    jwt_secrets: [{ key: alice-iss, algorithm: HS256, secret: ${SECRET} }]
-  - username: bob
-    jwt_secrets:
-      - key: bob-iss
-        algorithm: RS256
-        rsa_public_key: |
-          ${rsaPem.replace(/\n/g, '\n          ')}
-  - username: partner
-    jwt_secrets: [{ key: idp, algorithm: RS256, jwks_uri: "${jwksUri}" }]
-services:
+${jwtConsumers(rsaPem, `      - { key: idp, algorithm: RS256, jwks_uri: "${jwksUri}" }\n`)}services:
   - name: s
     url: ${up}
     routes:

@@ -12,9 +12,9 @@ import type { AdminRequest } from '../../src/core/admin.js'
 import { plugin as jwtPlugin } from '../../src/plugins/jwt/plugin.js'
 import { nodeRevocations } from '../../src/plugins/jwt/revocation/node.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
+import { SECRET } from '../fixtures/jwt-helpers.js'
 
 type Node = Awaited<ReturnType<typeof gateway>>
-const SECRET = 'alice-hs256-demo-secret-0123456789abcdef'
 const now = () => Math.floor(Date.now() / 1000)
 const token = (claims: Record<string, unknown> = {}) =>
   new SignJWT({ iss: 'alice-iss', exp: now() + 300, ...claims })

@@ -6,10 +6,10 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import type { AdminRequest } from '../../src/core/admin.js'
 import { plugin as jwtPlugin } from '../../src/plugins/jwt/plugin.js'
 import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+import { jwtConsumers, SECRET } from '../fixtures/jwt-helpers.js'
 
 type Node = Awaited<ReturnType<typeof gateway>>
 const enc = (s: string) => new TextEncoder().encode(s)
-const SECRET = 'alice-hs256-demo-secret-0123456789abcdef'
 const now = () => Math.floor(Date.now() / 1000)
 const hs = (claims: Record<string, unknown>, secret = SECRET) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(enc(secret))
@@ -70,23 +70,15 @@ describe('jwt through a real gateway', () => {
     slow = await jwksServer()
     slow.hang = true
     jwks.keys = [{ ...(await exportJWK((await idp1).publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }]
-    const pem = (await exportSPKI((await rsa).publicKey)).replace(/\n/g, '\n          ')
+    const pem = await exportSPKI((await rsa).publicKey)
     gw = await gateway(`
 _format_version: "3.0"
-consumers:
-  - username: alice
-    jwt_secrets: [{ key: alice-iss, algorithm: HS256, secret: ${SECRET} }]
-  - username: bob
-    jwt_secrets:
-      - key: bob-iss
-        algorithm: RS256
-        rsa_public_key: |
-          ${pem}
-  - username: partner
-    jwt_secrets:
-      - { key: idp, algorithm: RS256, jwks_uri: "${jwks.url}" }
+${jwtConsumers(
+  pem,
+  `      - { key: idp, algorithm: RS256, jwks_uri: "${jwks.url}" }
       - { key: slow-idp, algorithm: RS256, jwks_uri: "${slow.url}" }
-services:
+`,
+)}services:
   - name: s
     url: ${up.url}
     routes:
@@ -249,7 +241,8 @@ services:
     ]) {
       const r = await route('POST', '/jwt/revocations').handle(req(bad))
       assert.equal(r.status, 400, JSON.stringify(bad))
-      assert.equal((r.body as { name: string }).name, 'schema violation')
+      const body = r.body as { code: number; name: string }
+      assert.deepEqual([body.code, body.name], [2, 'schema violation'])
     }
   })
 })

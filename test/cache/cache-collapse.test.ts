@@ -7,6 +7,7 @@ import {
   admin,
   cacheGateway,
   cachePlugin,
+  cacheRouteConfig,
   type Node,
   REDIS_URL,
   type Strategy,
@@ -27,16 +28,7 @@ async function slowUpstream(): Promise<Upstream> {
   return up
 }
 
-const config = (url: string, strategy: Strategy) => `
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${url}
-    routes:
-      - name: c
-        paths: [/c]
-        plugins: [${cachePlugin(strategy)}]
-`
+const config = (url: string, strategy: Strategy) => cacheRouteConfig(url, cachePlugin(strategy))
 
 const hits = (url: string) => up.seen.filter((s) => s.url === url).length
 let up: Upstream

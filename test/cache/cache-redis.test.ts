@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import {
   cacheGateway,
+  cacheRouteConfig,
   eventually,
   type PrivateRedis,
   redisReady,
@@ -11,16 +12,8 @@ import {
 } from '../fixtures/cache-helpers.js'
 import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
 
-const config = (url: string, extra = '') => `
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${url}
-    routes:
-      - name: c
-        paths: [/c]
-        plugins: [{ name: proxy-cache, config: { strategy: redis${extra} } }]
-`
+const config = (url: string, extra = '') =>
+  cacheRouteConfig(url, `{ name: proxy-cache, config: { strategy: redis${extra} } }`)
 
 /** Total calls per command from INFO commandstats (INFO itself left out). */
 async function commandCalls(client: Redis): Promise<Map<string, number>> {

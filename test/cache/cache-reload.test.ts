@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { test } from 'node:test'
-import { cacheGateway, STRATEGIES, status } from '../fixtures/cache-helpers.js'
+import { cacheGateway, cacheRouteConfig, STRATEGIES, status } from '../fixtures/cache-helpers.js'
 import { call, upstream } from '../fixtures/helpers.js'
 
-const doc = (url: string, strategy: string, ttl: number) => `
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${url}
-    routes:
-      - name: c
-        paths: [/c]
-        plugins: [{ id: 0c0c0c0c-0000-4000-8000-000000000001, name: proxy-cache, config: { strategy: ${strategy}, cache_ttl: ${ttl} } }]
-`
+const doc = (url: string, strategy: string, ttl: number) =>
+  cacheRouteConfig(
+    url,
+    `{ id: 0c0c0c0c-0000-4000-8000-000000000001, name: proxy-cache, config: { strategy: ${strategy}, cache_ttl: ${ttl} } }`,
+  )
 
 for (const strategy of STRATEGIES) {
   test(`entries and counters survive a config reload (${strategy})`, async () => {

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { z } from 'zod'
-import type { PluginDefinition } from '../../src/core/plugin.js'
 import { cacheGateway, cachePlugin, type Node, STRATEGIES } from '../fixtures/cache-helpers.js'
 import { call, raw, type Upstream, upstream } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
 
 // Test data: an "auth plugin" that authenticates whoever `X-Test-Consumer` names (priority
 // above proxy-cache's, as every real auth plugin's is).
-const testAuth: PluginDefinition = {
-  name: 'test-auth',
-  priority: 1000,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      const who = ctx.header('x-test-consumer')
-      if (who === undefined) return { status: 401, body: { message: 'Unauthorized' } }
-      ctx.consumer = { id: `consumer-${who}`, username: who }
-      ctx.setUpstreamHeader('x-consumer-username', who)
-      return undefined
-    },
-  }),
-}
+const testAuth = testPlugin('test-auth', 1000, () => ({
+  access(ctx) {
+    const who = ctx.header('x-test-consumer')
+    if (who === undefined) return { status: 401, body: { message: 'Unauthorized' } }
+    ctx.consumer = { id: `consumer-${who}`, username: who }
+    ctx.setUpstreamHeader('x-consumer-username', who)
+    return undefined
+  },
+}))
 
 for (const strategy of STRATEGIES) {
   describe(`cache safety (${strategy})`, () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import {
   admin,
   cacheGateway,
@@ -177,7 +178,7 @@ services:
 `,
         strategy,
       )
-      gw.gateway.observers.push((ctx) => seen.push(`${ctx.method} ${ctx.path} ${ctx.cacheStatus}`))
+      gw.gateway.observers.push((ctx) => seen.push(`${ctx.method} ${ctx.path} ${ctx.get(CACHE_STATUS)}`))
     })
     after(async () => {
       await gw.stop()

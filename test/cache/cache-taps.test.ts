@@ -1,32 +1,28 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { z } from 'zod'
+import { describe, test } from 'node:test'
 import type { PluginDefinition } from '../../src/core/plugin.js'
-import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+import { call, gateway } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
+import { stack } from '../fixtures/stack.js'
 
 // Test data: two tiny plugins. `tap` records what its body tap sees; `upper` buffers the body
 // (as response-transformer does) and upper-cases it.
 const seen: Array<{ body: string; ended: boolean }> = []
-const tap: PluginDefinition = {
-  name: 'test-tap',
-  priority: 50,
-  schema: z.strictObject({}),
-  create: () => ({
-    response(_ctx, head) {
-      const rec = { body: '', ended: false }
-      seen.push(rec)
-      ;(head.taps ??= []).push({
-        chunk: (d) => {
-          rec.body += d.toString()
-        },
-        end: () => {
-          rec.ended = true
-        },
-        abort: () => {},
-      })
-    },
-  }),
-}
+const tap = testPlugin('test-tap', 50, () => ({
+  response(_ctx, head) {
+    const rec = { body: '', ended: false }
+    seen.push(rec)
+    ;(head.taps ??= []).push({
+      chunk: (d) => {
+        rec.body += d.toString()
+      },
+      end: () => {
+        rec.ended = true
+      },
+      abort: () => {},
+    })
+  },
+}))
 const upper: PluginDefinition = {
   name: 'test-upper',
   priority: 800,
@@ -40,12 +36,11 @@ const upper: PluginDefinition = {
 }
 
 describe('response body taps', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
-  before(async () => {
-    up = await upstream('up', (_req, res) => res.end('hello body'))
-    gw = await gateway(
-      `
+  const s = stack({
+    respond: (_req, res) => res.end('hello body'),
+    start: (up) =>
+      gateway(
+        `
 _format_version: "3.0"
 services:
   - name: s
@@ -58,24 +53,20 @@ services:
         paths: [/buffered]
         plugins: [{ name: test-tap }, { name: test-upper }]
 `,
-      {},
-      [tap, upper],
-    )
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+        {},
+        [tap, upper],
+      ),
   })
 
   test('a streamed body reaches the tap, then end()', async () => {
     seen.length = 0
-    assert.equal((await call(`${gw.url}/streamed`)).text, 'hello body')
+    assert.equal((await call(`${s.gw.url}/streamed`)).text, 'hello body')
     assert.deepEqual(seen, [{ body: 'hello body', ended: true }])
   })
 
   test('a buffered body reaches the tap as the client gets it, then end()', async () => {
     seen.length = 0
-    assert.equal((await call(`${gw.url}/buffered`)).text, 'HELLO BODY')
+    assert.equal((await call(`${s.gw.url}/buffered`)).text, 'HELLO BODY')
     assert.deepEqual(seen, [{ body: 'HELLO BODY', ended: true }])
   })
 })

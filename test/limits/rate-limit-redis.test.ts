@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { type OwnRedis, startOwnRedis } from '../../scripts/rate-limit-redis.js'
-import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/core/services.js'
+import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
+import { parseExposition, value } from '../fixtures/metrics-text.js'
 
 /** `INFO commandstats` as { command: calls }. */
 async function commandCalls(r: OwnRedis): Promise<Record<string, number>> {
@@ -103,6 +104,18 @@ describe('rate limiting on a Redis of our own', () => {
       assert.equal(stats.failedOpen - before.failedOpen, 5)
       assert.equal(stats.failedClosed - before.failedClosed, 5)
       assert.ok(stats.errors > before.errors)
+      // the plugin's registered series read the same counters
+      const all = parseExposition((await call(`http://127.0.0.1:${gw.status!.port}/metrics`)).text)
+      const series = (name: string, labels: Record<string, string>) => value(all, name, labels)
+      assert.equal(
+        series('portico_rate_limit_store_unavailable_total', { action: 'allowed' }),
+        stats.failedOpen,
+      )
+      assert.equal(
+        series('portico_rate_limit_store_unavailable_total', { action: 'refused' }),
+        stats.failedClosed,
+      )
+      assert.equal(series('portico_rate_limit_store_failures_total', { reason: 'error' }), stats.errors)
 
       await redis.start()
       // ioredis retries every ≤ 2 s: the limits apply again within that (the loop allows 6 s on a busy machine)

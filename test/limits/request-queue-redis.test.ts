@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { freePort } from '../../scripts/rate-limit-redis.js'
-import { gateway } from '../fixtures/helpers.js'
+import { call, gateway } from '../fixtures/helpers.js'
+import { parseExposition, value } from '../fixtures/metrics-text.js'
 import { type HoldingUpstream, holdingUpstream, queueStats, send, until } from '../fixtures/queue-helpers.js'
 
 const REDIS_URL = process.env.REDIS_URL
@@ -58,6 +59,18 @@ describe('request-queue, redis policy', () => {
         () => up.held.length === 3 && sa.waiting + sb.waiting === 7,
         'three upstream, seven waiting',
       )
+      // the plugin's registered gauges read the same counters, per node
+      const gauges = async (name: string) => {
+        let n = 0
+        for (const node of [a, b])
+          n += value(
+            parseExposition((await call(`http://127.0.0.1:${node.status!.port}/metrics`)).text),
+            name,
+          )!
+        return n
+      }
+      assert.equal(await gauges('portico_queue_in_flight'), 3)
+      assert.equal(await gauges('portico_queue_waiting'), 7)
       const [key] = await admin.keys(`${keyPrefix}rq:*`)
       assert.ok(key !== undefined, 'the semaphore lives in Redis')
       assert.equal(await admin.zcard(key), 3)

@@ -3,24 +3,20 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { z } from 'zod'
-import type { PluginDefinition } from '../../src/core/plugin.js'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
+import { RATE_LIMIT } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, upstream } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
 
-const consumerFromHeader: PluginDefinition = {
-  name: 'test-consumer',
-  priority: 1000,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      const name = ctx.header('x-consumer')
-      if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
-      ctx.cacheStatus = 'Miss'
-      ctx.rateLimit = 'allowed'
-      return undefined
-    },
-  }),
-}
+const consumerFromHeader = testPlugin('test-consumer', 1000, () => ({
+  access(ctx) {
+    const name = ctx.header('x-consumer')
+    if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
+    ctx.set(CACHE_STATUS, 'Miss')
+    ctx.set(RATE_LIMIT, 'allowed')
+    return undefined
+  },
+}))
 
 test('access log: one JSON line per request in a file (directory created), written out on stop', async () => {
   const up = await upstream('logged')

@@ -158,7 +158,7 @@ test('OTLP export: a server span per request and a client span for the upstream 
 test('OTLP queue is bounded and a dead collector drops spans without throwing', async () => {
   const otlp = new OtlpExporter({
     endpoint: 'http://127.0.0.1:1',
-    maxQueue: 3,
+    maxPending: 3,
     batchSize: 100,
     log: silentLogger,
   })

@@ -1,26 +1,26 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { z } from 'zod'
 import type { PluginDefinition } from '../../src/core/plugin.js'
+import type { NodeSettings } from '../../src/main.js'
+import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
+import { RATE_LIMIT } from '../../src/plugins/rate-limiting/stats.js'
+import { QUEUED } from '../../src/plugins/request-queue/stats.js'
 import { call, gateway, upstream } from '../fixtures/helpers.js'
 import { type ParsedSample, parseExposition, samples, value } from '../fixtures/metrics-text.js'
+import { testPlugin } from '../fixtures/plugins.js'
 
-/** Sets ctx.consumer from `x-consumer` (as an auth plugin would), and outcome fields from headers. */
-const testConsumer: PluginDefinition = {
-  name: 'test-consumer',
-  priority: 1000,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      const name = ctx.header('x-consumer')
-      if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
-      ctx.cacheStatus = ctx.header('x-test-cache') ?? ''
-      ctx.rateLimit = ctx.header('x-test-rate') ?? ''
-      ctx.queued = ctx.header('x-test-queue') ?? ''
-      return undefined
-    },
-  }),
-}
+/** Sets ctx.consumer from `x-consumer` (as an auth plugin would), and the plugins' outcome slots from headers. */
+const testConsumer = testPlugin('test-consumer', 1000, () => ({
+  access(ctx) {
+    const name = ctx.header('x-consumer')
+    if (name !== undefined) ctx.consumer = { id: `id-${name}`, username: name }
+    // the real plugins' slots: their registered series count whatever a request holds
+    ctx.set(CACHE_STATUS, (ctx.header('x-test-cache') ?? '') as never)
+    ctx.set(RATE_LIMIT, (ctx.header('x-test-rate') ?? '') as never)
+    ctx.set(QUEUED, (ctx.header('x-test-queue') ?? '') as never)
+    return undefined
+  },
+}))
 
 async function scrape(port: number): Promise<{ text: string; all: ParsedSample[] }> {
   const res = await call(`http://127.0.0.1:${port}/metrics`)
@@ -40,6 +40,20 @@ async function scrapeAfter(port: number, n: number) {
 }
 
 let alpha: Awaited<ReturnType<typeof upstream>>
+/** A node with the `alpha` service and its route, and one global plugin (a YAML flow mapping). */
+const alphaNode = (plugin: string, settings: Partial<NodeSettings> = {}, extra: PluginDefinition[] = []) =>
+  gateway(
+    `_format_version: "3.0"
+services:
+  - name: alpha
+    url: ${alpha.url}
+    routes: [{ name: alpha-route, paths: [/alpha] }]
+plugins:
+  - ${plugin}
+`,
+    settings,
+    extra,
+  )
 let beta: Awaited<ReturnType<typeof upstream>>
 let dark: Awaited<ReturnType<typeof upstream>>
 
@@ -107,7 +121,7 @@ plugins:
     const { all } = await scrapeAfter(node.status!.port, 34)
 
     const req = (service: string, route: string, code: string, source: string, consumer: string) =>
-      value(all, 'portico_http_requests_total', { service, route, code, source, consumer })
+      value(all, 'kong_http_requests_total', { service, route, code, source, workspace: 'default', consumer })
     assert.equal(req('alpha', 'alpha-route', '200', 'service', 'alice'), 7)
     assert.equal(req('alpha', 'alpha-route', '200', 'service', 'bob'), 5)
     assert.equal(req('alpha', 'alpha-route', '200', 'service', ''), 3)
@@ -115,13 +129,13 @@ plugins:
     assert.equal(req('beta', 'beta-route', '404', 'service', 'alice'), 2)
     assert.equal(req('broken', 'broken-route', '502', 'kong', 'bob'), 3)
     // Kong: only services/routes running the plugin are labelled; unmatched requests have no plugin here
-    const labelled = samples(all, 'portico_http_requests_total')
+    const labelled = samples(all, 'kong_http_requests_total')
     assert.equal(labelled.length, 6, JSON.stringify(labelled))
     assert.equal(
       labelled.reduce((a, s) => a + s.value, 0),
       24,
     )
-    assert.equal(samples(all, 'portico_http_requests_total', { service: 'dark' }).length, 0)
+    assert.equal(samples(all, 'kong_http_requests_total', { service: 'dark' }).length, 0)
 
     // node totals count everything, dark route and unmatched requests included
     assert.equal(value(all, 'portico_node_requests_total', { code_class: '2xx' }), 25)
@@ -130,40 +144,58 @@ plugins:
 
     // latency histograms: alpha has all three; broken never got upstream headers; beta asked for none
     const count = (name: string, service: string, route: string) =>
-      value(all, `${name}_count`, { service, route })
-    assert.equal(count('portico_request_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_upstream_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_gateway_latency_ms', 'alpha', 'alpha-route'), 15)
-    assert.equal(count('portico_request_latency_ms', 'broken', 'broken-route'), 3)
-    assert.equal(count('portico_gateway_latency_ms', 'broken', 'broken-route'), 3)
-    assert.equal(count('portico_upstream_latency_ms', 'broken', 'broken-route'), undefined)
-    assert.equal(count('portico_request_latency_ms', 'beta', 'beta-route'), undefined)
+      value(all, `${name}_count`, { service, route, workspace: 'default' })
+    assert.equal(count('kong_request_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_upstream_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_kong_latency_ms', 'alpha', 'alpha-route'), 15)
+    assert.equal(count('kong_request_latency_ms', 'broken', 'broken-route'), 3)
+    assert.equal(count('kong_kong_latency_ms', 'broken', 'broken-route'), 3)
+    assert.equal(count('kong_upstream_latency_ms', 'broken', 'broken-route'), undefined)
+    assert.equal(count('kong_request_latency_ms', 'beta', 'beta-route'), undefined)
     // Kong's buckets, cumulative, ending in +Inf = count
-    const gw = samples(all, 'portico_gateway_latency_ms_bucket', { service: 'alpha' })
+    const gw = samples(all, 'kong_kong_latency_ms_bucket', { service: 'alpha' })
     assert.deepEqual(
       gw.map((s) => s.labels.le),
-      ['1', '2', '5', '7', '10', '15', '20', '30', '50', '75', '100', '200', '500', '750', '1000', '+Inf'],
+      [
+        '1',
+        '2',
+        '5',
+        '7',
+        '10',
+        '15',
+        '20',
+        '30',
+        '50',
+        '75',
+        '100',
+        '200',
+        '500',
+        '750',
+        '1000',
+        '3000',
+        '6000',
+        '+Inf',
+      ],
     )
     assert.equal(gw.at(-1)!.value, 15)
     for (let i = 1; i < gw.length; i++) assert.ok(gw[i]!.value >= gw[i - 1]!.value)
-    const up = samples(all, 'portico_upstream_latency_ms_bucket', { service: 'alpha' }).map(
-      (s) => s.labels.le,
-    )
+    const up = samples(all, 'kong_upstream_latency_ms_bucket', { service: 'alpha' }).map((s) => s.labels.le)
     assert.deepEqual(up.slice(0, 4), ['25', '50', '80', '100'])
 
     // bandwidth only where asked for (alpha), per consumer
     for (const consumer of ['alice', 'bob', '']) {
       for (const direction of ['ingress', 'egress']) {
-        const v = value(all, 'portico_bandwidth_bytes', {
+        const v = value(all, 'kong_bandwidth_bytes', {
           service: 'alpha',
           route: 'alpha-route',
           direction,
+          workspace: 'default',
           consumer,
         })
         assert.ok(v !== undefined && v > 0, `${direction} ${consumer}`)
       }
     }
-    assert.equal(samples(all, 'portico_bandwidth_bytes', { service: 'beta' }).length, 0)
+    assert.equal(samples(all, 'kong_bandwidth_bytes', { service: 'beta' }).length, 0)
 
     // process metrics and config
     assert.ok(samples(all, 'process_cpu_user_seconds_total').length === 1)
@@ -178,17 +210,8 @@ plugins:
   }
 })
 
-test('a global prometheus instance labels unmatched requests with empty service and route', async () => {
-  const node = await gateway(`
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { status_code_metrics: true }
-`)
+test("a global prometheus instance: unmatched requests feed node totals only (Kong's exporter skips a request without a route)", async () => {
+  const node = await alphaNode('{ name: prometheus, config: { status_code_metrics: true } }')
   try {
     for (let i = 0; i < 3; i++) assert.equal((await call(`${node.url}/alpha`)).status, 200)
     for (let i = 0; i < 2; i++) assert.equal((await call(`${node.url}/nope`)).status, 404)
@@ -196,36 +219,30 @@ plugins:
     assert.equal((await call(`${node.url}/healthz`)).status, 200)
     const { all } = await scrapeAfter(node.status!.port, 5)
     const code = (service: string, route: string, c: string) =>
-      value(all, 'portico_http_requests_total', {
+      value(all, 'kong_http_requests_total', {
         service,
         route,
         code: c,
         source: c === '200' ? 'service' : 'kong',
+        workspace: 'default',
         consumer: '',
       })
     assert.equal(code('alpha', 'alpha-route', '200'), 3)
-    assert.equal(code('', '', '404'), 2)
+    assert.equal(code('', '', '404'), undefined)
+    assert.equal(samples(all, 'kong_http_requests_total').length, 1)
     assert.equal(value(all, 'portico_node_requests_total', { code_class: '2xx' }), 3)
+    assert.equal(value(all, 'portico_node_requests_total', { code_class: '4xx' }), 2)
     // defaults: no latency, bandwidth or upstream health
-    assert.equal(samples(all, 'portico_request_latency_ms_count').length, 0)
-    assert.equal(samples(all, 'portico_bandwidth_bytes').length, 0)
-    assert.equal(samples(all, 'portico_upstream_target_health').length, 0)
+    assert.equal(samples(all, 'kong_request_latency_ms_count').length, 0)
+    assert.equal(samples(all, 'kong_bandwidth_bytes').length, 0)
+    assert.equal(samples(all, 'kong_upstream_target_health').length, 0)
   } finally {
     await node.stop()
   }
 })
 
 test('bandwidth counts the exact bytes of the request and the response on the wire', async () => {
-  const node = await gateway(`
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { bandwidth_metrics: true }
-`)
+  const node = await alphaNode('{ name: prometheus, config: { bandwidth_metrics: true } }')
   try {
     const net = await import('node:net')
     const request = 'POST /alpha HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello'
@@ -240,10 +257,11 @@ plugins:
     })
     const { all } = await scrapeAfter(node.status!.port, 1)
     const bw = (direction: string) =>
-      value(all, 'portico_bandwidth_bytes', {
+      value(all, 'kong_bandwidth_bytes', {
         service: 'alpha',
         route: 'alpha-route',
         direction,
+        workspace: 'default',
         consumer: '',
       })
     assert.equal(bw('ingress'), Buffer.byteLength(request))
@@ -258,20 +276,8 @@ plugins:
   }
 })
 
-test('cache, rate-limit and queue outcomes recorded on the context are counted', async () => {
-  const node = await gateway(
-    `
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: test-consumer
-`,
-    {},
-    [testConsumer],
-  )
+test("the outcomes plugins registered (proxy-cache's, rate-limiting's, request-queue's slots) are counted", async () => {
+  const node = await alphaNode('{ name: test-consumer }', {}, [testConsumer])
   try {
     const send = (headers: Record<string, string>) => call(`${node.url}/alpha`, { headers })
     for (const c of ['Hit', 'Hit', 'Hit', 'Miss', 'Bypass', 'Refresh']) await send({ 'x-test-cache': c })
@@ -292,19 +298,10 @@ plugins:
 })
 
 test('the Admin API serves /metrics too (as Kong does), also on a node without a status listener', async () => {
-  const node = await gateway(
-    `
-_format_version: "3.0"
-services:
-  - name: alpha
-    url: ${alpha.url}
-    routes: [{ name: alpha-route, paths: [/alpha] }]
-plugins:
-  - name: prometheus
-    config: { status_code_metrics: true }
-`,
-    { status: null, admin: { host: '127.0.0.1', port: 0 } },
-  )
+  const node = await alphaNode('{ name: prometheus, config: { status_code_metrics: true } }', {
+    status: null,
+    admin: { host: '127.0.0.1', port: 0 },
+  })
   const off = await gateway(null, { status: null, admin: { host: '127.0.0.1', port: 0 }, metrics: false })
   try {
     for (let i = 0; i < 2; i++) assert.equal((await call(`${node.url}/alpha`)).status, 200)
@@ -317,8 +314,15 @@ plugins:
       if (samples(all, 'portico_node_requests_total').reduce((a, x) => a + x.value, 0) >= 2) break
       await new Promise((r) => setTimeout(r, 20))
     }
-    const counted = { service: 'alpha', route: 'alpha-route', code: '200', source: 'service', consumer: '' }
-    assert.equal(value(all, 'portico_http_requests_total', counted), 2)
+    const counted = {
+      service: 'alpha',
+      route: 'alpha-route',
+      code: '200',
+      source: 'service',
+      workspace: 'default',
+      consumer: '',
+    }
+    assert.equal(value(all, 'kong_http_requests_total', counted), 2)
 
     const res = await call(`http://127.0.0.1:${off.admin!.port}/metrics`)
     assert.equal(res.status, 404)

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+import { describe, test } from 'node:test'
+import { call, gateway, oneService } from '../fixtures/helpers.js'
+import { stack } from '../fixtures/stack.js'
 
 const PREFLIGHT = { origin: 'https://app.example.com', 'access-control-request-method': 'POST' }
 
 describe('cors', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
-
-  before(async () => {
-    up = await upstream('up', (req, res) => {
+  const s = stack({
+    respond: (req, res) => {
       // an upstream that varies on its own and answers preflights when they reach it
       res.writeHead(req.method === 'OPTIONS' ? 204 : 200, {
         'content-type': 'application/json',
@@ -17,20 +15,13 @@ describe('cors', () => {
         'x-upstream-options': req.method === 'OPTIONS' ? 'yes' : 'no',
       })
       res.end(req.method === 'OPTIONS' ? undefined : '{"ok":true}')
-    })
-    gw = await gateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${up.url}
-    routes:
-      - { name: any, paths: [/any] }
-      - { name: exact, paths: [/exact] }
-      - { name: list, paths: [/list] }
-      - { name: creds-any, paths: [/creds-any] }
-      - { name: continue, paths: [/continue] }
-      - { name: strict-origin, paths: [/strict-origin] }
-      - { name: get-only, paths: [/get-only], methods: [GET] }
+    },
+    start: (up) =>
+      gateway(
+        oneService(
+          up.url,
+          ['any', 'exact', 'list', 'creds-any', 'continue', 'strict-origin'],
+          `      - { name: get-only, paths: [/get-only], methods: [GET] }
       - { name: denied, paths: [/denied] }
 plugins:
   - { name: cors, route: any }
@@ -61,16 +52,14 @@ plugins:
   - name: request-termination
     route: denied
     config: { status_code: 401, message: Unauthorized }
-`)
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+`,
+        ),
+      ),
   })
 
   test('a preflight is answered 200 by the gateway with the default headers', async () => {
-    const before = up.seen.length
-    const r = await call(`${gw.url}/any`, {
+    const before = s.up.seen.length
+    const r = await call(`${s.gw.url}/any`, {
       method: 'OPTIONS',
       headers: { ...PREFLIGHT, 'access-control-request-headers': 'X-Custom, Content-Type' },
     })
@@ -85,11 +74,11 @@ plugins:
     assert.equal(r.headers['access-control-max-age'], undefined)
     assert.equal(r.headers['access-control-allow-credentials'], undefined)
     assert.equal(r.headers.vary, undefined, 'no Vary for *')
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 
   test('a configured preflight: exact origin, methods, headers, max age, credentials, private network', async () => {
-    const r = await call(`${gw.url}/exact`, {
+    const r = await call(`${s.gw.url}/exact`, {
       method: 'OPTIONS',
       headers: { ...PREFLIGHT, 'access-control-request-private-network': 'true' },
     })
@@ -109,7 +98,7 @@ plugins:
   })
 
   test('an actual request gets the origin, credentials and exposed headers; Vary keeps the upstream value', async () => {
-    const r = await call(`${gw.url}/exact`, { headers: { origin: 'https://app.example.com' } })
+    const r = await call(`${s.gw.url}/exact`, { headers: { origin: 'https://app.example.com' } })
     assert.equal(r.status, 200)
     assert.equal(r.headers['access-control-allow-origin'], 'https://app.example.com')
     assert.equal(r.headers['access-control-allow-credentials'], 'true')
@@ -119,16 +108,16 @@ plugins:
   })
 
   test('several origins: exact and regex matches are echoed, others get no allow-origin', async () => {
-    const ok = await call(`${gw.url}/list`, { headers: { origin: 'https://a.example.com:443' } })
+    const ok = await call(`${s.gw.url}/list`, { headers: { origin: 'https://a.example.com:443' } })
     assert.equal(ok.headers['access-control-allow-origin'], 'https://a.example.com')
     assert.equal(ok.headers.vary, 'Accept-Encoding, Origin')
-    const regex = await call(`${gw.url}/list`, { headers: { origin: 'http://dev.example.org:8080' } })
+    const regex = await call(`${s.gw.url}/list`, { headers: { origin: 'http://dev.example.org:8080' } })
     assert.equal(regex.headers['access-control-allow-origin'], 'http://dev.example.org:8080')
-    const no = await call(`${gw.url}/list`, { headers: { origin: 'https://dev.example.org.evil.com' } })
+    const no = await call(`${s.gw.url}/list`, { headers: { origin: 'https://dev.example.org.evil.com' } })
     assert.equal(no.status, 200)
     assert.equal(no.headers['access-control-allow-origin'], undefined)
     assert.equal(no.headers.vary, 'Accept-Encoding, Origin')
-    const pre = await call(`${gw.url}/list`, {
+    const pre = await call(`${s.gw.url}/list`, {
       method: 'OPTIONS',
       headers: { ...PREFLIGHT, origin: 'https://www.example.org' },
     })
@@ -136,49 +125,49 @@ plugins:
   })
 
   test('credentials with * echo the request origin', async () => {
-    const r = await call(`${gw.url}/creds-any`, { headers: { origin: 'https://x.test' } })
+    const r = await call(`${s.gw.url}/creds-any`, { headers: { origin: 'https://x.test' } })
     assert.equal(r.headers['access-control-allow-origin'], 'https://x.test')
     assert.equal(r.headers['access-control-allow-credentials'], 'true')
     assert.equal(r.headers.vary, 'Accept-Encoding, Origin')
   })
 
   test('preflight_continue sends the preflight upstream untouched', async () => {
-    const before = up.seen.length
-    const r = await call(`${gw.url}/continue`, { method: 'OPTIONS', headers: PREFLIGHT })
+    const before = s.up.seen.length
+    const r = await call(`${s.gw.url}/continue`, { method: 'OPTIONS', headers: PREFLIGHT })
     assert.equal(r.status, 204)
     assert.equal(r.headers['x-upstream-options'], 'yes')
     assert.equal(r.headers['access-control-allow-origin'], undefined)
-    assert.equal(up.seen.length, before + 1)
-    assert.equal(up.seen.at(-1)!.method, 'OPTIONS')
+    assert.equal(s.up.seen.length, before + 1)
+    assert.equal(s.up.seen.at(-1)!.method, 'OPTIONS')
   })
 
   test('allow_origin_absent: false leaves requests without Origin alone', async () => {
-    const r = await call(`${gw.url}/strict-origin`)
+    const r = await call(`${s.gw.url}/strict-origin`)
     assert.equal(r.headers['access-control-allow-origin'], undefined)
     assert.equal(r.headers.vary, 'Accept-Encoding')
-    const o = await call(`${gw.url}/strict-origin`, { headers: { origin: 'https://app.example.com' } })
+    const o = await call(`${s.gw.url}/strict-origin`, { headers: { origin: 'https://app.example.com' } })
     assert.equal(o.headers['access-control-allow-origin'], 'https://app.example.com')
   })
 
   test('requests without Origin still get the headers by default', async () => {
-    const r = await call(`${gw.url}/any`)
+    const r = await call(`${s.gw.url}/any`)
     assert.equal(r.headers['access-control-allow-origin'], '*')
   })
 
   test('an OPTIONS without Access-Control-Request-Method is proxied', async () => {
-    const r = await call(`${gw.url}/any`, { method: 'OPTIONS', headers: { origin: 'https://x.test' } })
+    const r = await call(`${s.gw.url}/any`, { method: 'OPTIONS', headers: { origin: 'https://x.test' } })
     assert.equal(r.status, 204)
     assert.equal(r.headers['x-upstream-options'], 'yes')
     assert.equal(r.headers['access-control-allow-origin'], '*')
   })
 
   test('a route that does not accept OPTIONS never sees the preflight', async () => {
-    const r = await call(`${gw.url}/get-only`, { method: 'OPTIONS', headers: PREFLIGHT })
+    const r = await call(`${s.gw.url}/get-only`, { method: 'OPTIONS', headers: PREFLIGHT })
     assert.equal(r.status, 404)
   })
 
   test('plugin replies carry the CORS headers too', async () => {
-    const r = await call(`${gw.url}/denied`, { headers: { origin: 'https://x.test' } })
+    const r = await call(`${s.gw.url}/denied`, { headers: { origin: 'https://x.test' } })
     assert.equal(r.status, 401)
     assert.equal(r.headers['access-control-allow-origin'], '*')
   })

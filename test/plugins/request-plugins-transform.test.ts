@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
-import { call, gateway, raw, type Upstream, upstream } from '../fixtures/helpers.js'
+import { describe, test } from 'node:test'
+import { call, gateway, raw } from '../fixtures/helpers.js'
+import { stack } from '../fixtures/stack.js'
 
 describe('request-transformer', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
-
-  before(async () => {
-    up = await upstream('up')
-    gw = await gateway(`
+  const s = stack({
+    start: (up) =>
+      gateway(`
 _format_version: "3.0"
 services:
   - name: s
@@ -64,15 +62,11 @@ plugins:
     route: limited
     config:
       add: { body: ["a:b"] }
-`)
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+`),
   })
 
   test("headers: remove, rename, replace, add, append in Kong's order, templates from the request", async () => {
-    const r = await call(`${gw.url}/headers?q=search`, {
+    const r = await call(`${s.gw.url}/headers?q=search`, {
       headers: {
         'x-remove-me': '1',
         'x-old': 'value',
@@ -83,7 +77,7 @@ plugins:
       },
     })
     assert.equal(r.status, 200)
-    const h = up.seen.at(-1)!.headers
+    const h = s.up.seen.at(-1)!.headers
     assert.equal(h['x-remove-me'], undefined)
     assert.equal(h['x-old'], undefined)
     assert.equal(h['x-new'], 'value')
@@ -98,8 +92,8 @@ plugins:
   })
 
   test('query: remove, rename, replace, add, append; templates read the original request', async () => {
-    await call(`${gw.url}/query?drop=1&old=o&page=7&keep=yes&tag=a`, { headers: { 'x-source': 'h' } })
-    const url = new URL(up.seen.at(-1)!.url, 'http://x')
+    await call(`${s.gw.url}/query?drop=1&old=o&page=7&keep=yes&tag=a`, { headers: { 'x-source': 'h' } })
+    const url = new URL(s.up.seen.at(-1)!.url, 'http://x')
     assert.equal(url.pathname, '/base')
     assert.deepEqual(
       [...url.searchParams],
@@ -116,18 +110,18 @@ plugins:
   })
 
   test('a query without the configured names gets only add and append', async () => {
-    await call(`${gw.url}/query`)
-    assert.equal(up.seen.at(-1)!.url, '/base?v=2&keep=no&from=&tag=b')
+    await call(`${s.gw.url}/query`)
+    assert.equal(s.up.seen.at(-1)!.url, '/base?v=2&keep=no&from=&tag=b')
   })
 
   test('JSON body: remove, rename, replace, add, append; Content-Length follows', async () => {
-    const r = await call(`${gw.url}/body`, {
+    const r = await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-client': 'web' },
       body: JSON.stringify({ user: 'ann', password: 'secret', role: 'admin', tags: 'old' }),
     })
     assert.equal(r.status, 200)
-    const seen = up.seen.at(-1)!
+    const seen = s.up.seen.at(-1)!
     assert.deepEqual(JSON.parse(seen.body.toString()), {
       username: 'ann',
       role: 'user',
@@ -141,11 +135,11 @@ plugins:
   test('a chunked JSON body is read, transformed and sent with a Content-Length', async () => {
     const doc = '{"password":"x","keep":1}'
     const out = await raw(
-      gw.proxy.port,
+      s.gw.proxy.port,
       `POST /body HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${doc.length.toString(16)}\r\n${doc}\r\n0\r\n\r\n`,
     )
     assert.match(out, /^HTTP\/1\.1 200 /)
-    const seen = up.seen.at(-1)!
+    const seen = s.up.seen.at(-1)!
     assert.deepEqual(JSON.parse(seen.body.toString()), {
       keep: 1,
       source: 'gateway',
@@ -158,12 +152,12 @@ plugins:
   })
 
   test('form body: the same operations, encoded back', async () => {
-    await call(`${gw.url}/body`, {
+    await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'user=bob&password=p&role=admin&tags=x',
     })
-    const seen = up.seen.at(-1)!
+    const seen = s.up.seen.at(-1)!
     assert.equal(seen.body.toString(), 'role=user&tags=x&tags=new&username=bob&source=gateway&client=')
     assert.equal(seen.headers['content-length'], String(seen.body.length))
   })
@@ -174,13 +168,13 @@ plugins:
     form.append('password', 'pw')
     form.append('upload', new Blob([new Uint8Array([0, 1, 2, 255])]), 'f.bin')
     const req = new Request('http://x/', { method: 'POST', body: form })
-    const r = await call(`${gw.url}/body`, {
+    const r = await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': req.headers.get('content-type')! },
       body: Buffer.from(await req.arrayBuffer()),
     })
     assert.equal(r.status, 200)
-    const seen = up.seen.at(-1)!
+    const seen = s.up.seen.at(-1)!
     assert.equal(seen.headers['content-length'], String(seen.body.length))
     const parsed = await new Response(seen.body, {
       headers: { 'content-type': seen.headers['content-type']! },
@@ -193,23 +187,23 @@ plugins:
   })
 
   test('a body that is not JSON is passed through as it came', async () => {
-    await call(`${gw.url}/body`, {
+    await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: 'nope{',
     })
-    assert.equal(up.seen.at(-1)!.body.toString(), 'nope{')
-    await call(`${gw.url}/body`, {
+    assert.equal(s.up.seen.at(-1)!.body.toString(), 'nope{')
+    await call(`${s.gw.url}/body`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },
       body: 'password=x',
     })
-    assert.equal(up.seen.at(-1)!.body.toString(), 'password=x')
+    assert.equal(s.up.seen.at(-1)!.body.toString(), 'password=x')
   })
 
   test('a JSON request without a body gets one from add and append', async () => {
-    await call(`${gw.url}/body`, { headers: { 'content-type': 'application/json' } })
-    const seen = up.seen.at(-1)!
+    await call(`${s.gw.url}/body`, { headers: { 'content-type': 'application/json' } })
+    const seen = s.up.seen.at(-1)!
     assert.deepEqual(JSON.parse(seen.body.toString()), {
       source: 'gateway',
       role: 'nope',
@@ -219,49 +213,46 @@ plugins:
   })
 
   test('replace.uri renders route captures into the whole upstream path', async () => {
-    await call(`${gw.url}/users/42/orders?x=1`)
-    assert.equal(up.seen.at(-1)!.url, '/v2/customers/42/orders?x=1')
+    await call(`${s.gw.url}/users/42/orders?x=1`)
+    assert.equal(s.up.seen.at(-1)!.url, '/v2/customers/42/orders?x=1')
   })
 
   test('http_method GET moves a form body into the query', async () => {
-    await call(`${gw.url}/method?a=1`, {
+    await call(`${s.gw.url}/method?a=1`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: 'a=2&b=3',
     })
-    const seen = up.seen.at(-1)!
+    const seen = s.up.seen.at(-1)!
     assert.equal(seen.method, 'GET')
     assert.equal(seen.url, '/base?a=1&a=2&b=3')
-    await call(`${gw.url}/method`, { method: 'DELETE' })
-    assert.equal(up.seen.at(-1)!.method, 'GET')
+    await call(`${s.gw.url}/method`, { method: 'DELETE' })
+    assert.equal(s.up.seen.at(-1)!.method, 'GET')
   })
 
   test('replace.headers can set the upstream Host', async () => {
-    await call(`${gw.url}/host`)
-    const seen = up.seen.at(-1)!
+    await call(`${s.gw.url}/host`)
+    const seen = s.up.seen.at(-1)!
     assert.equal(seen.headers.host, 'internal.example.com')
     assert.equal(seen.rawHeaders.filter((h) => h.toLowerCase() === 'host').length, 1)
   })
 
   test('a chunked body read for a transformation respects the size limit (413)', async () => {
-    const before = up.seen.length
+    const before = s.up.seen.length
     const doc = '{"aaaaaaaaaa":"bbbbbbbbbbbbbbbbbbbb"}'
     const out = await raw(
-      gw.proxy.port,
+      s.gw.proxy.port,
       `POST /limited HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${doc.length.toString(16)}\r\n${doc}\r\n0\r\n\r\n`,
     )
     assert.match(out, /^HTTP\/1\.1 413 /)
     assert.match(out, /"message":"Request size limit exceeded"/)
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 })
 
 describe('response-transformer', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
-
-  before(async () => {
-    up = await upstream('up', (req, res) => {
+  const s = stack({
+    respond: (req, res) => {
       if (req.url?.startsWith('/text')) {
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '9' })
         return res.end('{"a":"b"}')
@@ -277,8 +268,9 @@ describe('response-transformer', () => {
         'x-multi': 'one',
       })
       res.end(req.method === 'HEAD' ? undefined : body)
-    })
-    gw = await gateway(`
+    },
+    start: (up) =>
+      gateway(`
 _format_version: "3.0"
 services:
   - name: s
@@ -308,15 +300,11 @@ plugins:
   - name: response-transformer
     route: reply
     config: { add: { json: ["hint:ask an admin"], headers: ["x-why:policy"] } }
-`)
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+`),
   })
 
   test("headers and JSON body in Kong's order; Content-Length matches the new body", async () => {
-    const r = await call(`${gw.url}/json`)
+    const r = await call(`${s.gw.url}/json`)
     assert.equal(r.status, 200)
     assert.equal(r.headers.server, undefined)
     assert.equal(r.headers['x-old'], undefined)
@@ -339,14 +327,14 @@ plugins:
   })
 
   test('a response that is not JSON keeps its body', async () => {
-    const r = await call(`${gw.url}/text`)
+    const r = await call(`${s.gw.url}/text`)
     assert.equal(r.text, '{"a":"b"}')
     assert.equal(r.headers['content-length'], '9')
     assert.equal(r.headers['x-added'], 'yes')
   })
 
   test('HEAD keeps the upstream Content-Length', async () => {
-    const r = await call(`${gw.url}/json`, { method: 'HEAD' })
+    const r = await call(`${s.gw.url}/json`, { method: 'HEAD' })
     assert.equal(r.status, 200)
     assert.equal(
       r.headers['content-length'],
@@ -355,13 +343,13 @@ plugins:
   })
 
   test('header-only configs stream the body untouched', async () => {
-    const r = await call(`${gw.url}/headers-only`)
+    const r = await call(`${s.gw.url}/headers-only`)
     assert.equal(r.headers['x-added'], 'yes')
     assert.equal(JSON.parse(r.text).secret, 'x')
   })
 
   test('plugin replies are transformed too', async () => {
-    const r = await call(`${gw.url}/reply`)
+    const r = await call(`${s.gw.url}/reply`)
     assert.equal(r.status, 403)
     assert.equal(r.headers['x-why'], 'policy')
     assert.deepEqual(JSON.parse(r.text), { message: 'blocked', hint: 'ask an admin' })

@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
-import { after, before, describe, test } from 'node:test'
+import { describe, test } from 'node:test'
 import { z } from 'zod'
 import type { RequestContext } from '../../src/core/context.js'
 import type { PluginDefinition, PluginInstance } from '../../src/core/plugin.js'
-import { call, gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+import { slot } from '../../src/core/slot.js'
+import { call, gateway } from '../fixtures/helpers.js'
+import { testPlugin } from '../fixtures/plugins.js'
+import { stack } from '../fixtures/stack.js'
+
+const MARK = slot<string | undefined>('test.mark', undefined)
 
 // Test data: `test-answer` answers every request itself and asks for a background continuation
 // (as proxy-cache does for stale_while_revalidate); `test-later` runs after it and marks what it
@@ -17,14 +22,14 @@ const answer: PluginDefinition = {
     const self: PluginInstance = {
       access(ctx: RequestContext) {
         if (ctx.background) {
-          events.push(`copy access ${ctx.method} state=${String(ctx.state?.mark)}`)
+          events.push(`copy access ${ctx.method} state=${String(ctx.get(MARK))}`)
           return undefined
         }
         ctx.afterReply = {
           from: self,
           ...(ctx.method === 'HEAD' && { method: 'GET' }),
           prepare: (copy) => {
-            ;(copy.state ??= {}).mark = 'prepared'
+            copy.set(MARK, 'prepared')
           },
           done: (copy, started) => events.push(`done started=${started} status=${copy.res.statusCode}`),
         }
@@ -37,26 +42,19 @@ const answer: PluginDefinition = {
     return self
   },
 }
-const later: PluginDefinition = {
-  name: 'test-later',
-  priority: 50,
-  schema: z.strictObject({}),
-  create: () => ({
-    access(ctx) {
-      ctx.setUpstreamHeader('x-later', ctx.background ? 'copy' : 'client')
-      return undefined
-    },
-  }),
-}
+const later = testPlugin('test-later', 50, () => ({
+  access(ctx) {
+    ctx.setUpstreamHeader('x-later', ctx.background ? 'copy' : 'client')
+    return undefined
+  },
+}))
 
 describe('a request continued in the background after a plugin answered it', () => {
-  let up: Upstream
-  let gw: Awaited<ReturnType<typeof gateway>>
   const observed: string[] = []
-  before(async () => {
-    up = await upstream('up')
-    gw = await gateway(
-      `
+  const s = stack({
+    start: async (up) => {
+      const gw = await gateway(
+        `
 _format_version: "3.0"
 services:
   - name: s
@@ -66,14 +64,12 @@ services:
         paths: [/bg]
         plugins: [{ name: test-answer }, { name: test-later }]
 `,
-      {},
-      [answer, later],
-    )
-    gw.gateway.observers.push((ctx) => observed.push(`${ctx.method} ${ctx.status}`))
-  })
-  after(async () => {
-    await gw.stop()
-    await up.close()
+        {},
+        [answer, later],
+      )
+      gw.gateway.observers.push((ctx) => observed.push(`${ctx.method} ${ctx.status}`))
+      return gw
+    },
   })
 
   const settled = async (n: number) => {
@@ -84,8 +80,8 @@ services:
   test('the copy re-enters at the plugin, runs the later steps, reaches the upstream; only the client is observed', async () => {
     events.length = 0
     observed.length = 0
-    const before = up.seen.length
-    const r = await call(`${gw.url}/bg/x?q=1`)
+    const before = s.up.seen.length
+    const r = await call(`${s.gw.url}/bg/x?q=1`)
     assert.equal(r.text, 'answered by the plugin')
     await settled(1)
     // the client's own log phase runs when its response closes: before or after the copy starts
@@ -94,7 +90,7 @@ services:
       events.filter((e) => e !== 'log background=false'),
       ['copy access GET state=prepared', 'log background=true', 'done started=true status=200'],
     )
-    const sent = up.seen.slice(before)
+    const sent = s.up.seen.slice(before)
     assert.equal(sent.length, 1)
     assert.equal(sent[0]!.url, '/x?q=1')
     assert.equal(sent[0]!.headers['x-later'], 'copy')
@@ -105,11 +101,11 @@ services:
 
   test('the copy may use another method (a HEAD continued as a GET)', async () => {
     events.length = 0
-    const before = up.seen.length
-    await call(`${gw.url}/bg/head`, { method: 'HEAD' })
+    const before = s.up.seen.length
+    await call(`${s.gw.url}/bg/head`, { method: 'HEAD' })
     await settled(1)
     assert.deepEqual(
-      up.seen.slice(before).map((s) => s.method),
+      s.up.seen.slice(before).map((s) => s.method),
       ['GET'],
     )
     assert.ok(events.includes('copy access GET state=prepared'))
@@ -117,10 +113,10 @@ services:
 
   test('a streamed client body cannot be sent again: the copy does not start, and says so', async () => {
     events.length = 0
-    const before = up.seen.length
-    await call(`${gw.url}/bg/post`, { method: 'POST', body: 'not buffered by any plugin' })
+    const before = s.up.seen.length
+    await call(`${s.gw.url}/bg/post`, { method: 'POST', body: 'not buffered by any plugin' })
     await settled(1)
     assert.ok(events.includes('done started=false status=200'), JSON.stringify(events))
-    assert.equal(up.seen.length, before)
+    assert.equal(s.up.seen.length, before)
   })
 })

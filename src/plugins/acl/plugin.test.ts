@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { ConsumerInfo, CredentialInfo } from '../../core/context.js'
 import type { PluginInstance } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv } from '../auth-common/testing.js'
+import { body, edits, fakeContext, run, testEnv } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 
 const consumers = [

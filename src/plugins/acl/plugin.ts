@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
-import { forbidden, unauthorized } from '../auth-common/replies.js'
 import { type AclConfig, schema } from './schema.js'
 
 const CONSUMER_GROUPS = 'x-consumer-groups'
@@ -38,14 +38,14 @@ function create(config: AclConfig, env: PluginEnv) {
       // an upstream must only ever see the groups Portico vouches for
       if (ctx.req.headers[AUTHENTICATED_GROUPS] !== undefined) ctx.removeUpstreamHeader(AUTHENTICATED_GROUPS)
       const consumer = ctx.consumer
-      if (consumer === null) return unauthorized(ctx, 'Unauthorized')
+      if (consumer === null) return reply(ctx, 'UNAUTHORIZED')
       let d = decisions.get(consumer.id)
       if (d === undefined) {
         // a consumer in no group: nothing to deny; an allow list it cannot be on
-        if (!deny) return ctx.credential !== null ? forbidden(ctx) : unauthorized(ctx, 'Unauthorized')
+        if (!deny) return ctx.credential !== null ? reply(ctx, 'FORBIDDEN') : reply(ctx, 'UNAUTHORIZED')
         d = ''
       }
-      if (d === BLOCKED) return forbidden(ctx)
+      if (d === BLOCKED) return reply(ctx, 'FORBIDDEN')
       if (hide) {
         if (ctx.req.headers[CONSUMER_GROUPS] !== undefined) ctx.removeUpstreamHeader(CONSUMER_GROUPS)
       } else ctx.setUpstreamHeader(CONSUMER_GROUPS, d)

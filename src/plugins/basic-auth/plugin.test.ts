@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { hashPassword } from '../../config/password.js'
 import type { PluginInstance } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
-import type { VerifiedPasswords } from '../auth-common/verified-passwords.js'
+import type { VerifiedPasswords } from '../kit/auth/verified-passwords.js'
+import { body, edits, fakeContext, run, testEnv, testServices } from '../kit/testing.js'
 import { parseBasic, plugin } from './plugin.js'
 
 const consumers = [
@@ -49,7 +49,8 @@ test('the right password authenticates; the second time without scrypt', async (
   const ctx = fakeContext({ headers: { authorization: basic('alice', 'alice-password') } })
   assert.equal(await run(access, ctx), undefined)
   assert.equal(ctx.consumer?.username, 'alice')
-  assert.equal(edits(ctx)['x-credential-identifier'], 'b-alice')
+  // Kong's basic-auth identifies the credential by its username
+  assert.equal(edits(ctx)['x-credential-identifier'], 'alice')
   const verified = services.shared<VerifiedPasswords>('basic-auth:verified', () => assert.fail('created'))
   assert.equal(verified.runs, 1)
   const again = fakeContext({ headers: { authorization: basic('alice', 'alice-password') } })
@@ -79,7 +80,8 @@ test("Kong's 401s with WWW-Authenticate: Basic realm", async () => {
   ]) {
     const r = await run(access, fakeContext({ headers: { authorization } }))
     assert.equal(r?.status, 401, authorization)
-    assert.equal(body(r).message, 'Invalid authentication credentials')
+    assert.equal(body(r).message, 'Unauthorized', 'Kong answers every basic-auth failure alike')
+    assert.equal(body(r).request_id, 'req-1', 'kong.response.error carries the request id')
     assert.equal(r?.headers?.['www-authenticate'], 'Basic realm="service"')
   }
   const realm = await run(build({ realm: 'internal' }).access, fakeContext({}))

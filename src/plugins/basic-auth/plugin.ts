@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
-import { type AuthResult, authFlow } from '../auth-common/flow.js'
-import { consumersOf, findConsumer, Identity } from '../auth-common/identity.js'
-import { unauthorized } from '../auth-common/replies.js'
-import { VerifiedPasswords } from '../auth-common/verified-passwords.js'
+import { type AuthResult, authFlow } from '../kit/auth/flow.js'
+import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
+import { VerifiedPasswords } from '../kit/auth/verified-passwords.js'
 import { type BasicAuthConfig, schema } from './schema.js'
 
 interface BasicCredential {
@@ -41,7 +41,8 @@ function create(config: BasicAuthConfig, env: PluginEnv) {
     byUsername.set(c.username, {
       id: c.id,
       hash: c.password,
-      identity: new Identity(consumer, { id: c.id, identifier: c.id }),
+      // Kong's X-Credential-Identifier for basic-auth is the username
+      identity: new Identity(consumer, { id: c.id, identifier: c.username }),
     })
   }
   // shared by every basic-auth instance of the node and kept across reloads: a reload must not
@@ -52,13 +53,15 @@ function create(config: BasicAuthConfig, env: PluginEnv) {
   if (config.anonymous !== undefined && anonymousConsumer === undefined) {
     env.log.error({ anonymous: config.anonymous }, 'basic-auth: the anonymous consumer does not exist')
   }
-  const challenge = `Basic realm="${config.realm}"`
+  const challenge = { 'www-authenticate': `Basic realm="${config.realm}"` }
+  // Kong answers every failure alike: `Unauthorized` with the challenge
+  const refuse = (ctx: RequestContext) => reply(ctx, 'UNAUTHORIZED', { headers: challenge })
 
   const check = (ctx: RequestContext): AuthResult | Promise<AuthResult> => {
     const h = ctx.req.headers
     const proxyAuth = h['proxy-authorization']
     const auth = h.authorization
-    if (proxyAuth === undefined && auth === undefined) return unauthorized(ctx, 'Unauthorized', challenge)
+    if (proxyAuth === undefined && auth === undefined) return refuse(ctx)
     if (config.hide_credentials) {
       if (proxyAuth !== undefined) ctx.removeUpstreamHeader('proxy-authorization')
       if (auth !== undefined) ctx.removeUpstreamHeader('authorization')
@@ -70,7 +73,7 @@ function create(config: BasicAuthConfig, env: PluginEnv) {
       given = parseBasic(auth)
       cred = given && byUsername.get(given[0])
     }
-    const invalid = () => unauthorized(ctx, 'Invalid authentication credentials', challenge)
+    const invalid = () => refuse(ctx)
     if (cred === undefined || given === undefined) return invalid()
     const found = cred
     const ok = verified.check(found.id, found.hash, given[1])

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginInstance } from '../../core/plugin.js'
+import { slot } from '../../core/slot.js'
 import { type Config, schema } from './schema.js'
 
 const NAME = 'correlation-id'
+/** the id this plugin generated for the request, to echo in the response */
+const ECHO = slot<string | undefined>('correlation-id.generated', undefined)
 
 // Kong keeps the uuid#counter state per worker; a Portico process is one worker. It lives in the
 // module, not on an instance, so a config reload does not restart the counter.
@@ -67,13 +70,13 @@ export const plugin: PluginDefinition<Config> = {
         }
         if (isRequestId) ctx.id = id
         // kept for the echo: a later plugin may rename or remove the upstream header
-        if (echo) (ctx.state ??= {})[NAME] = id
+        if (echo) ctx.set(ECHO, id)
         return undefined
       },
     }
     if (echo) {
       instance.response = (ctx, head) => {
-        const id = (ctx.state?.[NAME] as string | undefined) ?? ctx.header(header)
+        const id = ctx.get(ECHO) ?? ctx.header(header)
         head.headers[header] = id === undefined || id === '' ? generate(ctx) : id
       }
     }

@@ -1,9 +1,8 @@
 import { BlockList, isIP } from 'node:net'
-import { errorBody } from '../../core/errors.js'
-import type { PluginDefinition, Reply } from '../../core/plugin.js'
+import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
+import type { PluginDefinition } from '../../core/plugin.js'
 import { type Config, schema } from './schema.js'
-
-const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
 
 /** One BlockList per list, built at load: a request costs one `check`, whatever the list size. */
 function compile(entries: readonly string[] | undefined): BlockList | null {
@@ -39,28 +38,20 @@ export const plugin: PluginDefinition<Config> = {
     const allow = compile(config.allow)
     const status = config.status ?? 403
     const message = config.message
-    const refuse = (ip: string, requestId: string): Reply => ({
-      status,
-      headers: JSON_TYPE,
-      body: errorBody(message ?? `IP address not allowed: ${ip}`, requestId),
-    })
+    const refuse = (ctx: RequestContext, ip: string) =>
+      reply(ctx, 'IP_FORBIDDEN', { status, message: message ?? `IP address not allowed: ${ip}` })
     return {
       access(ctx) {
         const ip = ctx.clientIp
         if (ip === '') {
-          return {
-            status: 403,
-            headers: JSON_TYPE,
-            body: errorBody(
-              'Cannot identify the client IP address, unix domain sockets are not supported.',
-              ctx.id,
-            ),
-          }
+          return reply(ctx, 'IP_FORBIDDEN', {
+            message: 'Cannot identify the client IP address, unix domain sockets are not supported.',
+          })
         }
         // clientIp is a validated address (the peer, or a checked X-Forwarded-For hop)
         const family = ip.includes(':') ? 'ipv6' : 'ipv4'
-        if (deny?.check(ip, family)) return refuse(ip, ctx.id)
-        if (allow !== null && !allow.check(ip, family)) return refuse(ip, ctx.id)
+        if (deny?.check(ip, family)) return refuse(ctx, ip)
+        if (allow !== null && !allow.check(ip, family)) return refuse(ctx, ip)
         return undefined
       },
     }

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto'
 import type { JwtAlgorithm } from '../../core/entities.js'
 import type { PluginEnv } from '../../core/plugin.js'
-import { consumersOf, Identity } from '../auth-common/identity.js'
+import { consumersOf, Identity } from '../kit/auth/identity.js'
 import { hmacVerifier, publicKeyVerifier, type Verifier } from './algorithms.js'
 import { JWKS_DEFAULTS, type JwksOptions, JwksSource } from './jwks.js'
 

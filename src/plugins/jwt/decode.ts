@@ -1,20 +1,8 @@
+import { JWT_ALGORITHMS } from '../../config/consumer-schemas.js'
 import type { JwtAlgorithm } from '../../core/entities.js'
 
-/** The algorithms a credential may pin (`none` is not one of them, and never will be). */
-export const ALGORITHMS: ReadonlySet<string> = new Set<JwtAlgorithm>([
-  'HS256',
-  'HS384',
-  'HS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'ES256',
-  'ES384',
-  'PS256',
-  'PS384',
-  'PS512',
-  'EdDSA',
-])
+/** The algorithms a credential may pin (the credential schema's list). */
+export const ALGORITHMS: ReadonlySet<string> = new Set<JwtAlgorithm>(JWT_ALGORITHMS)
 
 /** Tokens longer than this are refused before any decoding (DESIGN §5). */
 export const MAX_TOKEN_LENGTH = 8192

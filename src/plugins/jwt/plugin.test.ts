@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose'
 import type { PluginInstance, Reply } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
+import { body, edits, fakeContext, run, testEnv, testServices } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 import { nodeRevocations } from './revocation/node.js'
 import { forge, nowS } from './testing.js'
@@ -130,7 +130,7 @@ test("Kong's messages for each refusal, with WWW-Authenticate: Bearer", async ()
   ]
   for (const [token, message] of cases) {
     const r = await refused(access, token)
-    assert.equal(body(r).message, message, message)
+    assert.deepEqual(body(r), { message }, `${message}: kong.response.exit, no request_id`)
   }
   const two = fakeContext({
     query: `jwt=${await hs({ iss: 'alice-iss' })}`,
@@ -140,7 +140,7 @@ test("Kong's messages for each refusal, with WWW-Authenticate: Bearer", async ()
   assert.equal(body(r).message, 'Multiple tokens provided')
   assert.equal(r?.headers?.['www-authenticate'], 'Bearer error="invalid_token"')
   const realm = await run(build({ realm: 'api' }).access, bearer('garbage'))
-  assert.equal(realm?.headers?.['www-authenticate'], 'Bearer realm="api" error="invalid_token"')
+  assert.equal(realm?.headers?.['www-authenticate'], 'Bearer realm="api", error="invalid_token"')
 })
 
 test("claims_to_verify and maximum_expiration answer Kong's error objects", async () => {

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, Reply } from '../../core/plugin.js'
-import { BoundedCache } from '../auth-common/bounded-cache.js'
-import { type AuthResult, authFlow } from '../auth-common/flow.js'
-import { authenticate, consumersOf, findConsumer } from '../auth-common/identity.js'
-import { isReply, jsonReply, unauthorized } from '../auth-common/replies.js'
+import { BoundedCache } from '../kit/auth/bounded-cache.js'
+import { type AuthResult, authFlow, isReply } from '../kit/auth/flow.js'
+import { authenticate, consumersOf, findConsumer } from '../kit/auth/identity.js'
 import { type ClaimRules, maximumExpirationError, registeredClaimErrors } from './claims.js'
 import { compileCredentials } from './credentials.js'
 import { MAX_TOKEN_LENGTH } from './decode.js'
@@ -12,58 +12,63 @@ import { nodeRevocations } from './revocation/node.js'
 import { DEFAULT_RETENTION_S } from './revocation/registry.js'
 import { type JwtConfig, schema } from './schema.js'
 import { findToken, MULTIPLE } from './token.js'
-import { checkSignature, type SignatureContext, type Verified } from './verify.js'
+import { checkSignature, refuse, type SignatureContext, type Verified } from './verify.js'
 
 /** Verified tokens remembered per plugin instance (signature and decoding skipped on a hit). */
 export const VERIFIED_CACHE_SIZE = 4096
 
-function create(config: JwtConfig, env: PluginEnv) {
-  const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
-  const sig: SignatureContext = {
-    credentials: compileCredentials(env, config.secret_is_base64),
-    keyClaim: config.key_claim_name,
-    challenge: `${base} error="invalid_token"`,
-  }
+/** What a logout answers (not an error: the token was revoked as asked). */
+const REVOKED: Reply = Object.freeze({
+  status: 200,
+  headers: Object.freeze({ 'content-type': 'application/json; charset=utf-8' }),
+  body: '{"message":"revoked"}',
+})
+
+/**
+ * The token checks of one instance: find the token, verify its signature (once per token:
+ * a signature depends only on the token and this instance's keys), then on every request the
+ * clock, the revocation list and the consumer.
+ */
+function tokenVerifier(
+  config: JwtConfig,
+  sig: SignatureContext,
+  rules: ClaimRules,
+  revocations: { has(id: string): boolean },
+  noToken: Record<string, string>,
+): (ctx: RequestContext) => Verified | Reply | Promise<Verified | Reply> {
   const sources = {
     uriParams: config.uri_param_names,
     cookies: config.cookie_names,
     headers: config.header_names.map((h) => h.toLowerCase()),
   }
-  const rules: ClaimRules = {
-    exp: config.claims_to_verify?.includes('exp') ?? false,
-    nbf: config.claims_to_verify?.includes('nbf') ?? false,
-    leeway: config.leeway,
-    maximumExpiration: config.maximum_expiration,
-  }
   const checkClock = rules.exp || rules.nbf
-  const revocations = nodeRevocations(env.services, env.log)
-  // a signature depends only on the token and this instance's keys: check it once per token;
-  // the clock, the revocation list and the consumer are checked on every request
   const cache = new BoundedCache<string, Verified>(VERIFIED_CACHE_SIZE)
 
   const afterSignature = (ctx: RequestContext, v: Verified): Verified | Reply => {
     const now = Math.floor(Date.now() / 1000)
     if (checkClock) {
       const errors = registeredClaimErrors(v.claims, rules, now)
-      if (errors !== null) return jsonReply(401, errors, sig.challenge)
+      if (errors !== null) return reply(ctx, 'TOKEN_REJECTED', { body: errors, headers: sig.challenge })
     }
     if (rules.maximumExpiration > 0) {
       const error = maximumExpirationError(v.claims, rules.maximumExpiration, now)
-      if (error !== null) return jsonReply(401, error, sig.challenge)
+      if (error !== null) return reply(ctx, 'TOKEN_REJECTED', { body: error, headers: sig.challenge })
     }
-    if (revocations.has(v.revocationId)) return unauthorized(ctx, 'Token revoked', sig.challenge)
+    if (revocations.has(v.revocationId)) return refuse(ctx, sig, 'Token revoked')
     if (v.identity === null) {
-      return unauthorized(ctx, `Could not find consumer for '${sig.keyClaim}=${v.keyValue}'`)
+      return reply(ctx, 'TOKEN_REJECTED', {
+        message: `Could not find consumer for '${sig.keyClaim}=${v.keyValue}'`,
+      })
     }
     return v
   }
 
-  const verify = (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
+  return (ctx: RequestContext): Verified | Reply | Promise<Verified | Reply> => {
     const token = findToken(ctx, sources)
-    if (token === undefined) return unauthorized(ctx, 'Unauthorized', base)
-    if (token === MULTIPLE) return unauthorized(ctx, 'Multiple tokens provided', sig.challenge)
+    if (token === undefined) return reply(ctx, 'TOKEN_REJECTED', { headers: noToken })
+    if (token === MULTIPLE) return refuse(ctx, sig, 'Multiple tokens provided')
     // bounded before any decoding: a huge token costs nothing but this comparison
-    if (token.length > MAX_TOKEN_LENGTH) return unauthorized(ctx, 'Bad token; too large', sig.challenge)
+    if (token.length > MAX_TOKEN_LENGTH) return refuse(ctx, sig, 'Bad token; too large')
     const hit = cache.get(token)
     if (hit !== undefined && (hit.source === null || hit.source.generation === hit.generation)) {
       return afterSignature(ctx, hit)
@@ -76,6 +81,27 @@ function create(config: JwtConfig, env: PluginEnv) {
     const r = checkSignature(ctx, sig, token)
     return r instanceof Promise ? r.then(remember) : remember(r)
   }
+}
+
+function create(config: JwtConfig, env: PluginEnv) {
+  const base = config.realm === undefined ? 'Bearer' : `Bearer realm="${config.realm}"`
+  const noToken = { 'www-authenticate': base }
+  const sig: SignatureContext = {
+    credentials: compileCredentials(env, config.secret_is_base64),
+    keyClaim: config.key_claim_name,
+    // Kong: `Bearer error="invalid_token"`, or `Bearer realm="x", error="invalid_token"`
+    challenge: {
+      'www-authenticate': `${base}${config.realm === undefined ? '' : ','} error="invalid_token"`,
+    },
+  }
+  const rules: ClaimRules = {
+    exp: config.claims_to_verify?.includes('exp') ?? false,
+    nbf: config.claims_to_verify?.includes('nbf') ?? false,
+    leeway: config.leeway,
+    maximumExpiration: config.maximum_expiration,
+  }
+  const revocations = nodeRevocations(env.services, env.log)
+  const verify = tokenVerifier(config, sig, rules, revocations, noToken)
 
   const toAuth = (r: Verified | Reply): AuthResult => (isReply(r) ? r : r.identity!)
   const anonymousConsumer =
@@ -105,7 +131,7 @@ function create(config: JwtConfig, env: PluginEnv) {
     const retained = Math.floor(Date.now() / 1000) + DEFAULT_RETENTION_S
     void revocations.revoke(r.revocationId, rules.exp && exp > 0 ? exp : Math.max(exp, retained))
     authenticate(ctx, r.identity!)
-    return jsonReply(200, { message: 'revoked' })
+    return REVOKED
   }
   return {
     access(ctx: RequestContext) {

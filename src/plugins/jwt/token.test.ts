@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { fakeContext } from '../auth-common/testing.js'
+import { fakeContext } from '../kit/testing.js'
 import { findToken, MULTIPLE, type TokenSources } from './token.js'
 
 const sources: TokenSources = {

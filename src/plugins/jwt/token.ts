@@ -1,5 +1,5 @@
 import type { RequestContext } from '../../core/context.js'
-import { queryParam } from '../auth-common/query.js'
+import { queryParam } from '../kit/auth/query.js'
 
 /** Where a configured jwt plugin looks for the token, in Kong's order. */
 export interface TokenSources {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { isReply } from '../auth-common/replies.js'
-import { fakeContext } from '../auth-common/testing.js'
+import { isReply } from '../kit/auth/flow.js'
+import { fakeContext } from '../kit/testing.js'
 import type { JwtCredential } from './credentials.js'
 import { forge } from './testing.js'
 import { checkSignature, type SignatureContext } from './verify.js'
@@ -26,7 +26,7 @@ function rotation(
   const sig: SignatureContext = {
     credentials: new Map([['alice-iss', creds]]),
     keyClaim: 'iss',
-    challenge: 'Bearer error="invalid_token"',
+    challenge: { 'www-authenticate': 'Bearer error="invalid_token"' },
   }
   const check = (header: Record<string, unknown>) => {
     const r = checkSignature(
@@ -73,6 +73,6 @@ test("rotation: the secret the token's kid names is tried first; a kid never ref
   ])
   const refused = unknown.check({ kid: '../../etc/passwd' })
   assert.ok(isReply(refused))
-  assert.equal(JSON.parse(String(refused.body)).message, 'Invalid signature')
+  assert.deepEqual(refused.body, { message: 'Invalid signature' })
   assert.deepEqual(unknown.asked, ['old', 'new'], 'each secret asked once')
 })

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { Reply } from '../../core/plugin.js'
-import type { Identity } from '../auth-common/identity.js'
-import { unauthorized } from '../auth-common/replies.js'
+import type { Identity } from '../kit/auth/identity.js'
 import type { Verifier } from './algorithms.js'
 import type { JwtCredential } from './credentials.js'
 import { type DecodedToken, decodeToken } from './decode.js'
@@ -25,8 +25,13 @@ export interface Verified {
 export interface SignatureContext {
   readonly credentials: ReadonlyMap<string, readonly JwtCredential[]>
   readonly keyClaim: string
-  /** `Bearer [realm=…] error="invalid_token"` */
-  readonly challenge: string
+  /** `WWW-Authenticate: Bearer [realm="…", ]error="invalid_token"`, built once per instance */
+  readonly challenge: { readonly 'www-authenticate': string }
+}
+
+/** jwt's refusals are Kong's `kong.response.exit` bodies: `{"message"}`, no request id. */
+export function refuse(ctx: RequestContext, sig: SignatureContext, message: string): Reply {
+  return reply(ctx, 'TOKEN_REJECTED', { message, headers: sig.challenge })
 }
 
 function verified(
@@ -70,20 +75,20 @@ export function checkSignature(
   token: string,
 ): Verified | Reply | Promise<Verified | Reply> {
   const d = decodeToken(token)
-  if (typeof d === 'string') return unauthorized(ctx, `Bad token; ${d}`, sig.challenge)
+  if (typeof d === 'string') return refuse(ctx, sig, `Bad token; ${d}`)
   const name = sig.keyClaim
   let keyValue = d.claims[name]
   // Lua's `claims[k] or header[k]`: nil and false fall through to the header
   if (keyValue === undefined || keyValue === null || keyValue === false) keyValue = d.header[name]
   if (keyValue === undefined || keyValue === null || keyValue === false) {
-    return unauthorized(ctx, `No mandatory '${name}' in claims`, sig.challenge)
+    return refuse(ctx, sig, `No mandatory '${name}' in claims`)
   }
-  if (keyValue === '') return unauthorized(ctx, `Invalid '${name}' in claims`, sig.challenge)
+  if (keyValue === '') return refuse(ctx, sig, `Invalid '${name}' in claims`)
   const list = typeof keyValue === 'string' ? sig.credentials.get(keyValue) : undefined
-  if (list === undefined) return unauthorized(ctx, `No credentials found for given '${name}'`, sig.challenge)
+  if (list === undefined) return refuse(ctx, sig, `No credentials found for given '${name}'`)
   const key = keyValue as string
   const pinned = list.filter((c) => c.algorithm === d.alg)
-  if (pinned.length === 0) return unauthorized(ctx, 'Invalid algorithm', sig.challenge)
+  if (pinned.length === 0) return refuse(ctx, sig, 'Invalid algorithm')
 
   const kid = typeof d.header.kid === 'string' ? d.header.kid : undefined
   let keys = 0
@@ -108,8 +113,7 @@ export function checkSignature(
       if (p !== null) refreshes.push(p)
     }
   }
-  const fail = (found: number) =>
-    unauthorized(ctx, found > 0 ? 'Invalid signature' : 'Invalid key/secret', sig.challenge)
+  const fail = (found: number) => refuse(ctx, sig, found > 0 ? 'Invalid signature' : 'Invalid key/secret')
   if (refreshes.length === 0) return fail(keys)
   return Promise.all(refreshes).then(() => {
     let again = keys

@@ -1,7 +1,8 @@
 import type { RequestContext } from '../../core/context.js'
-import { queryParam, withoutParams } from '../auth-common/query.js'
+import { queryParam, withoutParams } from '../kit/auth/query.js'
+import { readBody } from '../kit/body.js'
 
-/** Largest body key-auth reads to look for a key (`key_in_body`); larger ones are left alone. */
+/** Largest declared body key-auth reads to look for a key (`key_in_body`); larger ones are left alone. */
 export const BODY_LIMIT = 1024 * 1024
 
 /** A request body key-auth can look into: a JSON object or a form-encoded string. */
@@ -17,28 +18,20 @@ export function bodyKind(ctx: RequestContext): 'json' | 'form' | null {
   return null
 }
 
-/** Thrown when a body without Content-Length grows past {@link BODY_LIMIT} while being read. */
-export class BodyTooLarge extends Error {}
-
 /**
- * Reads and parses the request body once. The client's stream is consumed, so the bytes become
- * `ctx.upstreamBody` (what the proxy sends). Null when the body cannot hold a key: another
- * media type, a declared length over the limit (streamed upstream untouched), or unparsable.
+ * The request body parsed as Kong's `get_body` sees it, from the kit's one reader (read once,
+ * `ctx.maxBody` applied there). Null when the body cannot hold a key: another media type, a
+ * declared length over {@link BODY_LIMIT} (streamed upstream untouched), or unparsable.
  *
  * @example
- *   const body = await readBody(ctx) // → { kind: 'json', value: { apikey: 'k1' } }
+ *   const body = await parsedBody(ctx) // → { kind: 'json', value: { apikey: 'k1' } }
  */
-export async function readBody(ctx: RequestContext): Promise<ParsedBody | null> {
+export async function parsedBody(ctx: RequestContext): Promise<ParsedBody | null> {
   const kind = bodyKind(ctx)
   if (kind === null) return null
-  let buf = ctx.upstreamBody
-  if (buf === null) {
-    const declared = Number(ctx.req.headers['content-length'] ?? Number.NaN)
-    if (declared > BODY_LIMIT) return null
-    buf = await collect(ctx)
-    ctx.upstreamBody = buf
-    ctx.setUpstreamHeader('content-length', String(buf.length))
-  }
+  if (ctx.upstreamBody === null && Number(ctx.req.headers['content-length'] ?? Number.NaN) > BODY_LIMIT)
+    return null
+  const buf = await readBody(ctx)
   if (buf.length === 0) return null
   if (kind === 'form') return { kind, raw: buf.toString('utf8') }
   try {
@@ -48,41 +41,6 @@ export async function readBody(ctx: RequestContext): Promise<ParsedBody | null> 
   } catch {
     return null
   }
-}
-
-function collect(ctx: RequestContext): Promise<Buffer> {
-  const req = ctx.req
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const onData = (c: Buffer) => {
-      size += c.length
-      if (size > BODY_LIMIT) {
-        cleanup()
-        reject(new BodyTooLarge())
-        return
-      }
-      chunks.push(c)
-    }
-    const onEnd = () => {
-      cleanup()
-      resolve(Buffer.concat(chunks, size))
-    }
-    const onError = (err: Error) => {
-      cleanup()
-      reject(err)
-    }
-    const cleanup = () => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onError)
-      req.off('aborted', onError)
-    }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-    req.on('aborted', onError)
-  })
 }
 
 /** A field of the body, shaped as Kong sees it: a string, several values, or anything else. */

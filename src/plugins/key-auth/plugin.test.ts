@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { PluginInstance } from '../../core/plugin.js'
-import { body, edits, fakeContext, run, testEnv, testServices } from '../auth-common/testing.js'
+import { body, edits, fakeContext, run, testEnv, testServices } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 
 const consumers = [
@@ -85,7 +85,7 @@ test("Kong's 401s: no key, empty key, unknown key, duplicate key; WWW-Authentica
     assert.equal(r?.status, 401, message)
     assert.equal(body(r).message, message)
     assert.equal(body(r).request_id, 'req-1')
-    assert.equal(r?.headers?.['www-authenticate'], 'Key realm="kong"')
+    assert.equal(r?.headers?.['www-authenticate'], 'Key', 'no realm configured: Kong sends `Key`')
   }
   const realm = await run(build({ realm: 'api' }).access, fakeContext({}))
   assert.equal(realm?.headers?.['www-authenticate'], 'Key realm="api"')
@@ -149,6 +149,10 @@ test('anonymous: a missing or wrong key continues as the anonymous consumer (by 
   }
   const missing = await run(build({ anonymous: 'nobody' }).access, fakeContext({}))
   assert.equal(missing?.status, 500)
+  assert.deepEqual(body(missing), {
+    message: "anonymous consumer nobody is configured but doesn't exist",
+    request_id: 'req-1',
+  })
 })
 
 test('run_on_preflight false lets OPTIONS through without a key', async () => {

@@ -1,11 +1,11 @@
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginEnv } from '../../core/plugin.js'
-import { type AuthResult, authFlow } from '../auth-common/flow.js'
-import { consumersOf, findConsumer, Identity } from '../auth-common/identity.js'
-import { queryParam, withoutParams } from '../auth-common/query.js'
-import { failure, unauthorized } from '../auth-common/replies.js'
-import { SecretIndex } from '../auth-common/safe-equal.js'
-import { BodyTooLarge, bodyField, bodyKind, type ParsedBody, readBody, stripBodyField } from './body.js'
+import { type AuthResult, authFlow } from '../kit/auth/flow.js'
+import { consumersOf, findConsumer, Identity } from '../kit/auth/identity.js'
+import { queryParam, withoutParams } from '../kit/auth/query.js'
+import { SecretIndex } from '../kit/auth/safe-equal.js'
+import { bodyField, bodyKind, type ParsedBody, parsedBody, stripBodyField } from './body.js'
 import { type KeyAuthConfig, schema } from './schema.js'
 
 interface KeyCredential {
@@ -66,7 +66,10 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
   if (config.anonymous !== undefined && anonymousConsumer === undefined) {
     env.log.error({ anonymous: config.anonymous }, 'key-auth: the anonymous consumer does not exist')
   }
-  const challenge = `Key realm="${config.realm ?? 'kong'}"`
+  // Kong: `Key` alone unless a realm is configured
+  const challenge = { 'www-authenticate': config.realm === undefined ? 'Key' : `Key realm="${config.realm}"` }
+  const refuse = (ctx: RequestContext, message: string) =>
+    reply(ctx, 'UNAUTHORIZED', { message, headers: challenge })
   const names = config.key_names
   const headerNames = names.map((n) => n.toLowerCase())
   const {
@@ -96,9 +99,9 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
         at = i
         break
       }
-      if (Array.isArray(v)) return unauthorized(ctx, 'Duplicate API key found', challenge)
+      if (Array.isArray(v)) return refuse(ctx, 'Duplicate API key found')
     }
-    if (key === undefined || key === '') return unauthorized(ctx, 'No API key found in request', challenge)
+    if (key === undefined || key === '') return refuse(ctx, 'No API key found in request')
     if (hide) {
       if (body === NEED_BODY && inBody && bodyKind(ctx) !== null) return NEED_BODY
       ctx.removeUpstreamHeader(headerNames[at]!)
@@ -108,20 +111,12 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
     }
     const cred = keys.find(key)
     if (cred === undefined || (cred.expiresAt !== Number.POSITIVE_INFINITY && Date.now() >= cred.expiresAt))
-      return unauthorized(ctx, 'Unauthorized', challenge)
+      return refuse(ctx, 'Unauthorized')
     return cred.identity
   }
 
-  const withBody = async (ctx: RequestContext): Promise<AuthResult> => {
-    let body: ParsedBody | null
-    try {
-      body = await readBody(ctx)
-    } catch (err) {
-      if (err instanceof BodyTooLarge) return failure(ctx, 413, 'Request size limit exceeded')
-      throw err
-    }
-    return search(ctx, body) as AuthResult
-  }
+  const withBody = async (ctx: RequestContext): Promise<AuthResult> =>
+    search(ctx, await parsedBody(ctx)) as AuthResult
 
   return {
     access: authFlow({
@@ -139,7 +134,7 @@ function create(config: KeyAuthConfig, env: PluginEnv) {
 /**
  * key-auth (Kong priority 1250): an API key in a header, the query string or the body
  * identifies the consumer. No key → 401 `No API key found in request`; an unknown or expired
- * key → 401 `Unauthorized`; both with `WWW-Authenticate: Key realm="kong"`.
+ * key → 401 `Unauthorized`; both with `WWW-Authenticate: Key` (`Key realm="…"` with a realm).
  *
  * @example
  *   plugins: [{ name: key-auth, config: { key_names: [apikey], hide_credentials: true } }]

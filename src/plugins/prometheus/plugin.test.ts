@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RequestContext } from '../../core/context.js'
 import { plugin } from './plugin.js'
+import { SELECTION } from './recorder.js'
 import { schema } from './schema.js'
 
 test("Kong's fields and defaults; ai_metrics only at its default; unknown fields refused", () => {
@@ -30,10 +31,15 @@ test('the log phase hands every request the same selection object, built once', 
   const fake = { headers: {}, method: 'GET', socket: {} } as never
   const a = new RequestContext(fake, {} as never, 'a', 0)
   const b = new RequestContext(fake, {} as never, 'b', 0)
-  assert.equal(a.metrics, null)
+  assert.equal(a.get(SELECTION), null)
   inst.log!(a)
   inst.log!(b)
-  assert.equal(a.metrics, b.metrics)
-  assert.deepEqual(a.metrics, { statusCodes: true, latency: false, bandwidth: false, perConsumer: true })
-  assert.ok(Object.isFrozen(a.metrics))
+  assert.equal(a.get(SELECTION), b.get(SELECTION))
+  assert.deepEqual(a.get(SELECTION), {
+    statusCodes: true,
+    latency: false,
+    bandwidth: false,
+    perConsumer: true,
+  })
+  assert.ok(Object.isFrozen(a.get(SELECTION)))
 })

@@ -1,12 +1,14 @@
-import type { MetricsSelection } from '../../core/context.js'
 import type { PluginDefinition } from '../../core/plugin.js'
+import { type MetricsSelection, SELECTION } from './recorder.js'
 import { type PrometheusConfig, schema } from './schema.js'
+import { telemetry } from './telemetry.js'
 
 /**
- * Kong's `prometheus` plugin. The node records its metrics itself (data-plane observers, no
- * plugin needed for node totals); like Kong, labelled per service/route series are exported
- * only for requests whose route runs an enabled instance. The instance says so in its log
- * phase by handing the request one selection object built at load: one field write per request.
+ * Kong's `prometheus` plugin. Its registration hook declares Kong's series (names, labels and
+ * buckets of Kong's exporter), so Kong's Grafana dashboard reads Portico unchanged. Like Kong,
+ * the per service/route series are recorded only for requests whose route runs an enabled
+ * instance: the instance says so in its log phase by handing the request one selection object
+ * built at load (one slot write per request); the node's observer then records them.
  *
  * @example
  *   plugins:
@@ -26,8 +28,9 @@ export const plugin: PluginDefinition<PrometheusConfig> = {
     })
     return {
       log(ctx) {
-        ctx.metrics = selection
+        ctx.set(SELECTION, selection)
       },
     }
   },
+  telemetry,
 }

@@ -13,28 +13,28 @@ export const schema = z.strictObject({
     .boolean()
     .default(false)
     .describe(
-      'fill the consumer label of portico_http_requests_total and portico_bandwidth_bytes (Kong default false)',
+      'fill the consumer label of kong_http_requests_total and kong_bandwidth_bytes (Kong default false)',
     ),
   status_code_metrics: z
     .boolean()
     .default(false)
     .describe(
-      'export portico_http_requests_total by service, route, code, source, consumer (Kong default false)',
+      'export kong_http_requests_total by service, route, code, source, consumer (Kong default false)',
     ),
   latency_metrics: z
     .boolean()
     .default(false)
     .describe(
-      'export portico_request_latency_ms, portico_upstream_latency_ms and portico_gateway_latency_ms (Kong default false)',
+      'export kong_request_latency_ms, kong_upstream_latency_ms and kong_kong_latency_ms (Kong default false)',
     ),
   bandwidth_metrics: z
     .boolean()
     .default(false)
-    .describe('export portico_bandwidth_bytes by service, route, direction, consumer (Kong default false)'),
+    .describe('export kong_bandwidth_bytes by service, route, direction, consumer (Kong default false)'),
   upstream_health_metrics: z
     .boolean()
     .default(false)
-    .describe('export portico_upstream_target_health for every upstream target (Kong default false)'),
+    .describe('export kong_upstream_target_health for every upstream target (Kong default false)'),
   ai_metrics: z
     .literal(false, { error: 'ai_metrics: Portico has no AI proxy plugins; only false is accepted' })
     .default(false)

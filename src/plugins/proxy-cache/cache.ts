@@ -1,26 +1,19 @@
-import type { IncomingMessage } from 'node:http'
 import type { RequestContext } from '../../core/context.js'
-import { GatewayError } from '../../core/errors.js'
 import type { Logger } from '../../core/logger.js'
-import type { AccessResult, BodyTap, PluginInstance, Reply, ResponseHead } from '../../core/plugin.js'
-import { type CachedResponse, decode, encode, type Stored, storableHeaders, type VaryIndex } from './entry.js'
+import type { AccessResult, PluginInstance, ResponseHead } from '../../core/plugin.js'
+import { hasRequestBody, readBody } from '../kit/body.js'
+import type { CachedResponse } from './entry.js'
 import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
 import { Fill } from './node.js'
 import { freshness, type Rules, storable, upstreamFailed, usableOnError } from './rules.js'
-import { BYPASSED, type CacheStatus, RequestState } from './state.js'
+import { refreshAccess, sharedLookup } from './shared.js'
+import { BYPASSED, CACHE_STATE, CACHE_STATUS, RequestState } from './state.js'
+import { dropped, hit, markStatus, release, revalidate, settle, upstream } from './steps.js'
+import { prepareStore } from './store.js'
 
-const NAME = 'proxy-cache'
-/** How long the redis strategy's in-process tier keeps an entry: a hot key costs no round trip. */
-export const FRONT_TTL_MS = 1000
-/** Lifetime of the fill lock in Redis: a node that dies holding it blocks the others this long. */
-export const LOCK_TTL_MS = 5000
-/** How long a node waits for another node's fill before going upstream itself. */
-export const FILL_WAIT_MS = 5000
 const NO_DIRECTIVES: Directives = Object.freeze({}) as Directives
-/** What a background refresh that is not needed (or not this node's to do) answers: nobody. */
-const NOT_NEEDED: Reply = Object.freeze({ status: 204 })
 
 /** Which diagnostic headers to send (Kong's `response_headers`). */
 export interface ShownHeaders {
@@ -48,14 +41,13 @@ export class ProxyCache implements PluginInstance {
   ) {}
 
   access(ctx: RequestContext): AccessResult | Promise<AccessResult> {
-    if (ctx.background) return this.#refreshAccess(ctx)
+    if (ctx.background) return refreshAccess(this, ctx)
     const h = ctx.req.headers
     let forced = false
     const m = ctx.method
     if (!this.r.methods.has(m)) return this.#bypass(ctx)
     const bodyMethod = m === 'POST' || m === 'PUT' || m === 'PATCH'
-    const cl = h['content-length']
-    const hasBody = h['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')
+    const hasBody = hasRequestBody(ctx)
     // a body the key cannot see (a GET with a body) could make the upstream answer anything
     if (hasBody && !bodyMethod) return this.#bypass(ctx)
     if (h.authorization !== undefined || ctx.consumer !== null) {
@@ -70,25 +62,20 @@ export class ProxyCache implements PluginInstance {
     }
     const s = new RequestState()
     s.debug = h['kong-debug'] !== undefined
-    ;(ctx.state ??= {})[NAME] = s
+    ctx.set(CACHE_STATE, s)
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
+    const cl = h['content-length']
     if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
-    return readBody(ctx.req).then((body) => {
-      ctx.upstreamBody = body
+    return readBody(ctx).then((body) => {
       s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
     })
   }
 
   #bypass(ctx: RequestContext): undefined {
-    ;(ctx.state ??= {})[NAME] = BYPASSED
-    ctx.cacheStatus = 'Bypass'
+    ctx.set(CACHE_STATE, BYPASSED as RequestState)
+    ctx.set(CACHE_STATUS, 'Bypass')
     return undefined
-  }
-
-  #status(ctx: RequestContext, s: RequestState, status: CacheStatus): void {
-    s.status = status
-    ctx.cacheStatus = status
   }
 
   #lookup(
@@ -100,20 +87,20 @@ export class ProxyCache implements PluginInstance {
     s.base = s.key = this.keyOf(ctx, s.bodyHash)
     if (forced) {
       // the client (no-cache) or this node's background refresh wants the upstream's answer
-      this.#status(ctx, s, 'Refresh')
+      markStatus(ctx, s, 'Refresh')
       if (ctx.method === 'HEAD') s.store = false
       return undefined
     }
     const found = this.#local(ctx, s)
     if (found !== null) {
       const f = freshness(this.r, found, cc, Date.now())
-      if (f === 'fresh' || (f === 'stale-while-revalidate' && this.#revalidate(ctx, s, found))) {
-        return this.#hit(ctx, s, found)
+      if (f === 'fresh' || (f === 'stale-while-revalidate' && revalidate(this, ctx, s, found))) {
+        return hit(ctx, s, found)
       }
       if (found.sie > 0) s.stale = found
       s.status = 'Refresh'
       if (f === 'client-refresh') {
-        this.#upstream(ctx, s, cc)
+        upstream(ctx, s, cc)
         return undefined
       }
     }
@@ -121,10 +108,10 @@ export class ProxyCache implements PluginInstance {
     if (pending !== undefined) return pending.promise.then((r) => this.#joined(ctx, s, cc, r))
     if (ctx.method !== 'HEAD') s.fill = new Fill(s.key, this.node.pending)
     if (this.inst.redis === null) {
-      this.#upstream(ctx, s, cc)
+      upstream(ctx, s, cc)
       return undefined
     }
-    return this.#shared(ctx, s, cc)
+    return sharedLookup(this, ctx, s, cc)
   }
 
   /** The in-process tier, following a Vary index to the request's variant. */
@@ -139,31 +126,11 @@ export class ProxyCache implements PluginInstance {
     return v?.kind === 'response' ? v : null
   }
 
-  #hit(ctx: RequestContext, s: RequestState, e: CachedResponse): Reply {
-    s.entry = e
-    s.key = e.key
-    this.#status(ctx, s, 'Hit')
-    return { status: e.status, headers: e.headers as Record<string, string | string[]>, body: e.body }
-  }
-
-  /** Going upstream: Miss or Refresh, or 504 when the client accepts only a cached answer. */
-  #upstream(ctx: RequestContext, s: RequestState, cc: Directives): void {
-    if (cc['only-if-cached'] !== undefined) {
-      this.#settle(s, null, null)
-      s.store = false
-      this.#status(ctx, s, 'Miss')
-      throw new GatewayError('CACHE_ONLY_IF_CACHED')
-    }
-    this.#status(ctx, s, s.status === 'Refresh' ? 'Refresh' : 'Miss')
-    // a HEAD answer has no body to store: GETs fill the entries HEADs are served from
-    if (ctx.method === 'HEAD') s.store = false
-  }
-
   /** A request that waited on another's fill: serve what it stored, or go upstream alone. */
   #joined(ctx: RequestContext, s: RequestState, cc: Directives, r: FillResult): AccessResult {
-    if (r.entry !== null && this.#applies(ctx, r.entry)) return this.#hit(ctx, s, r.entry)
-    if (r.stale !== null) return this.#hit(ctx, s, r.stale)
-    this.#upstream(ctx, s, cc)
+    if (r.entry !== null && this.#applies(ctx, r.entry)) return hit(ctx, s, r.entry)
+    if (r.stale !== null) return hit(ctx, s, r.stale)
+    upstream(ctx, s, cc)
     return undefined
   }
 
@@ -172,163 +139,8 @@ export class ProxyCache implements PluginInstance {
     return e.vary === null || variantKey(ctx, e.base ?? '', e.epoch ?? '', e.vary) === e.key
   }
 
-  /**
-   * Redis, after an in-process miss: the entry if another node stored it, else the fill lock
-   * (this node goes upstream) or a bounded wait for the node that holds it. A Redis failure
-   * or missed deadline bypasses the cache (DESIGN §2.7).
-   */
-  async #shared(ctx: RequestContext, s: RequestState, cc: Directives): Promise<AccessResult> {
-    const rc = this.inst.redis!
-    try {
-      const found = await this.#fetch(ctx, s)
-      if (found !== null) {
-        const f = freshness(this.r, found, cc, Date.now())
-        if (f === 'fresh' || (f === 'stale-while-revalidate' && this.#revalidate(ctx, s, found))) {
-          this.#settle(s, found, null)
-          return this.#hit(ctx, s, found)
-        }
-        if (found.sie > 0) s.stale = found
-        s.status = 'Refresh'
-      }
-      if (cc['only-if-cached'] !== undefined) this.#upstream(ctx, s, cc)
-      s.waitKey = s.key
-      const token = this.node.lockToken()
-      if (await rc.lock(s.key, token, LOCK_TTL_MS)) {
-        s.lockToken = token
-      } else if ((await rc.waitForFill(s.key, FILL_WAIT_MS)) === 'filled') {
-        const again = await this.#fetch(ctx, s)
-        if (again !== null && freshness(this.r, again, cc, Date.now()) === 'fresh') {
-          this.#settle(s, again, null)
-          return this.#hit(ctx, s, again)
-        }
-      }
-    } catch (err) {
-      if (err instanceof GatewayError) throw err
-      this.logger.debug({ err }, 'proxy-cache: redis unavailable, bypassing the cache')
-      this.#settle(s, null, null)
-      s.store = false
-      this.#status(ctx, s, 'Bypass')
-      return undefined
-    }
-    this.#upstream(ctx, s, cc)
-    return undefined
-  }
-
-  /** Reads `s.key` from Redis (following a Vary index) into the in-process tier. */
-  async #fetch(ctx: RequestContext, s: RequestState): Promise<CachedResponse | null> {
-    const rc = this.inst.redis!
-    const first = await this.#read(rc.get(s.base), s.base)
-    if (first === null) return null
-    if (first.kind === 'response') {
-      s.key = s.base
-      return first
-    }
-    s.index = first
-    s.key = variantKey(ctx, s.base, first.epoch, first.names)
-    const v = await this.#read(rc.get(s.key), s.key)
-    return v?.kind === 'response' ? v : null
-  }
-
-  async #read(blob: Promise<Buffer | null>, key: string): Promise<Stored | null> {
-    const b = await blob
-    if (b === null) return null
-    const e = decode(b)
-    if (e === 'stale-format' || e === null) {
-      // another layout version (Kong purges those too) or garbage: drop it
-      this.inst.redis!.delete(key).catch(() => {})
-      return null
-    }
-    const left = e.storedAt + e.storageMs - Date.now()
-    if (left > 0) this.inst.memory.set(key, e, e.bytes, Math.min(FRONT_TTL_MS, left))
-    return e
-  }
-
-  /**
-   * Arranges one background refresh of a stale entry (stale_while_revalidate): at most one per
-   * key on this node, and with Redis one across nodes (the fill lock, taken by the refresh).
-   * The data plane continues a copy of this request once the stale answer is sent (see
-   * `BackgroundContinuation`): the copy comes back through {@link access} with `ctx.background`
-   * set, goes to the upstream like a miss, and its response is stored by the response phase.
-   * False when it cannot run in the background: the request then refreshes in the foreground.
-   */
-  #revalidate(ctx: RequestContext, s: RequestState, e: CachedResponse): boolean {
-    const key = e.key
-    const node = this.node
-    if (node.refreshing.has(key)) return true
-    if (ctx.afterReply !== null) return false
-    node.refreshing.add(key)
-    ctx.afterReply = {
-      from: this,
-      // a HEAD's entry is a GET's: refresh it with a GET, whose body can be stored
-      ...(ctx.method === 'HEAD' && { method: 'GET' }),
-      prepare: (copy) => {
-        const r = new RequestState()
-        r.status = 'Refresh'
-        r.base = s.base
-        r.key = key
-        r.index = s.index
-        r.bodyHash = s.bodyHash
-        r.refreshOf = e
-        ;(copy.state ??= {})[NAME] = r
-        copy.cacheStatus = 'Refresh'
-      },
-      done: () => {
-        node.refreshing.delete(key)
-      },
-    }
-    return true
-  }
-
-  /**
-   * The access phase of a background refresh. Memory: straight to the upstream. Redis: unless
-   * another node refreshed the entry already (then its copy goes to the in-process tier), the
-   * refresh takes the key's fill lock, so one node refreshes; without it, nothing is sent.
-   */
-  #refreshAccess(ctx: RequestContext): AccessResult | Promise<AccessResult> {
-    const s = ctx.state?.[NAME] as RequestState | undefined
-    if (s === undefined || s.refreshOf === null) return NOT_NEEDED
-    const rc = this.inst.redis
-    if (rc === null) return undefined
-    const e = s.refreshOf
-    const key = e.key
-    const skip = (): Reply => {
-      s.store = false
-      return NOT_NEEDED
-    }
-    return rc
-      .get(key)
-      .then(async (blob) => {
-        const now = blob === null ? null : decode(blob)
-        if (now !== null && now !== 'stale-format' && now.kind === 'response' && now.storedAt > e.storedAt) {
-          const left = now.storedAt + now.storageMs - Date.now()
-          this.inst.memory.set(key, now, now.bytes, Math.min(FRONT_TTL_MS, left))
-          return skip()
-        }
-        const token = this.node.lockToken()
-        if (!(await rc.lock(key, token, LOCK_TTL_MS))) return skip()
-        s.lockToken = token
-        s.waitKey = key
-        return undefined
-      })
-      .catch(skip)
-  }
-
-  #settle(s: RequestState, entry: CachedResponse | null, stale: CachedResponse | null): void {
-    const fill = s.fill
-    if (fill === null) return
-    s.fill = null
-    fill.settle(entry, stale)
-  }
-
-  #release(s: RequestState, filled: boolean): void {
-    if (s.lockDone || (s.lockToken === '' && !filled) || this.inst.redis === null) return
-    s.lockDone = true
-    // without a lock (a filler that stopped waiting) the release only wakes the waiters
-    this.inst.redis.release(s.waitKey || s.key, s.lockToken || '-', filled).catch(() => {})
-  }
-
   response(ctx: RequestContext, head: ResponseHead): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
     if (s.status === 'Hit') return this.#headers(s, head, true)
     if (s.status === 'Bypass') return this.#headers(s, head, false)
@@ -339,33 +151,22 @@ export class ProxyCache implements PluginInstance {
       s.serveStale = true
       s.entry = e
       s.key = e.key
-      this.#status(ctx, s, 'Hit')
+      markStatus(ctx, s, 'Hit')
       head.status = e.status
       head.headers = { ...e.headers, 'content-length': String(e.body.length) }
       head.buffer = true
-      this.#settle(s, null, e)
-      this.#release(s, false)
+      settle(s, null, e)
+      release(this, s, false)
       return this.#headers(s, head, true)
     }
     const st = s.store ? storable(this.r, head, now) : null
     if (st === null) {
-      if (s.store) this.#status(ctx, s, 'Bypass')
-      this.#settle(s, null, null)
-      this.#release(s, false)
+      if (s.store) markStatus(ctx, s, 'Bypass')
+      settle(s, null, null)
+      release(this, s, false)
       return this.#headers(s, head, false)
     }
-    if (st.vary.length > 0) {
-      // the Vary index decides the variant key; a response varying on other headers starts a new index
-      const same = s.index !== null && s.index.names.join('\n') === st.vary.join('\n')
-      if (!same) s.index = newIndex(s.base, st.vary, now)
-      s.writeIndex = true
-      s.key = variantKey(ctx, s.base, s.index!.epoch, s.index!.names)
-    } else {
-      s.index = null
-      s.key = s.base
-    }
-    s.storable = st
-    ;(head.taps ??= []).push(new StoreTap(this, ctx, s, head))
+    prepareStore(this, ctx, s, head, st, now)
     this.#headers(s, head, false)
   }
 
@@ -382,67 +183,14 @@ export class ProxyCache implements PluginInstance {
   }
 
   body(ctx: RequestContext, _head: ResponseHead, _body: Buffer): Buffer | undefined {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     return s?.serveStale ? s.entry!.body : undefined
   }
 
-  /** The whole body went out: store it (the head is final now: re-check what may have changed). */
-  stored(ctx: RequestContext, s: RequestState, head: ResponseHead, body: Buffer): void {
-    const now = Date.now()
-    const st = storable(this.r, head, now)
-    if (st === null || s.storable === null) return this.dropped(s)
-    const { headers, bytes } = storableHeaders(head.headers, ctx.responseHeaders)
-    const storageMs = Math.max(this.r.storageTtl ?? st.ttl, st.ttl + Math.max(st.swr, st.sie)) * 1000
-    const idx = s.writeIndex ? s.index : null
-    const e: CachedResponse = {
-      kind: 'response',
-      key: s.key,
-      status: head.status,
-      headers,
-      body,
-      storedAt: now,
-      ttl: st.ttl,
-      swr: st.swr,
-      sie: st.sie,
-      storageMs,
-      bytes: body.length + bytes + 256,
-      base: idx === null ? null : s.base,
-      vary: idx === null ? null : idx.names,
-      epoch: idx === null ? null : idx.epoch,
-    }
-    const index: VaryIndex | null = idx === null ? null : { ...idx, storedAt: now, storageMs }
-    const mem = this.inst.memory
-    const rc = this.inst.redis
-    const keep = rc === null ? storageMs : Math.min(FRONT_TTL_MS, storageMs)
-    if (index !== null) mem.set(s.base, index, index.bytes, keep)
-    mem.set(e.key, e, e.bytes, keep)
-    this.#settle(s, e, null)
-    if (rc === null) return
-    s.lockDone = true
-    const writes = [rc.set(e.key, encode(e), storageMs)]
-    if (index !== null) writes.push(rc.set(s.base, encode(index), storageMs))
-    const waitKey = s.waitKey || s.key
-    Promise.all(writes)
-      .then(
-        () => rc.release(waitKey, s.lockToken || '-', true),
-        (err: unknown) => {
-          this.logger.debug({ err }, 'proxy-cache: storing in redis failed')
-          return rc.release(waitKey, s.lockToken || '-', false)
-        },
-      )
-      .catch(() => {})
-  }
-
-  /** The response will not be stored after all (too big, cut short, changed late). */
-  dropped(s: RequestState): void {
-    this.#settle(s, null, null)
-    this.#release(s, false)
-  }
-
   log(ctx: RequestContext): void {
-    const s = ctx.state?.[NAME] as RequestState | undefined
+    const s = ctx.get(CACHE_STATE)
     if (s === undefined) return
-    if (s !== BYPASSED) this.dropped(s) // settles a fill or lock left open (client gone early)
+    if (s !== BYPASSED) dropped(this, s) // settles a fill or lock left open (client gone early)
     if (ctx.background) return // a refresh nobody asked for: not a client's hit or miss
     const st = this.inst.stats
     if (s.status === 'Hit') st.hits++
@@ -453,91 +201,4 @@ export class ProxyCache implements PluginInstance {
   close(): void {
     this.detach()
   }
-}
-
-function newIndex(base: string, names: string[], now: number): VaryIndex {
-  const epoch = sha256(`${base}\n${now}\n${Math.random()}`).slice(0, 16)
-  return {
-    kind: 'vary',
-    key: base,
-    names: Object.freeze(names),
-    epoch,
-    storedAt: now,
-    storageMs: 0,
-    bytes: 256,
-  }
-}
-
-/** Collects the body as it streams to the client; stores it at the end if it stayed within bounds. */
-class StoreTap implements BodyTap {
-  #chunks: Buffer[] = []
-  #size = 0
-  #over = false
-
-  constructor(
-    readonly owner: ProxyCache,
-    readonly ctx: RequestContext,
-    readonly s: RequestState,
-    readonly head: ResponseHead,
-  ) {}
-
-  chunk(data: Buffer): void {
-    if (this.#over) return
-    this.#size += data.length
-    if (this.#size > this.owner.r.maxBody) {
-      this.#over = true
-      this.#chunks = []
-      this.owner.dropped(this.s) // waiters need not wait for a body that will not be stored
-      return
-    }
-    this.#chunks.push(data)
-  }
-
-  end(): void {
-    if (this.#over) return
-    this.#over = true
-    this.owner.stored(this.ctx, this.s, this.head, Buffer.concat(this.#chunks, this.#size))
-    this.#chunks = []
-  }
-
-  abort(): void {
-    this.#over = true
-    this.#chunks = []
-    this.owner.dropped(this.s)
-  }
-}
-
-/** Reads a request body whose Content-Length the caller already bounded. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    const cleanup = (): void => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('close', onClose)
-      req.off('error', onError)
-    }
-    const onData = (d: Buffer): void => {
-      chunks.push(d)
-      size += d.length
-    }
-    const onEnd = (): void => {
-      cleanup()
-      resolve(Buffer.concat(chunks, size))
-    }
-    const onClose = (): void => {
-      if (req.complete) return
-      cleanup()
-      reject(new GatewayError('BAD_REQUEST', 'the client closed the request before its body'))
-    }
-    const onError = (err: Error): void => {
-      cleanup()
-      reject(err)
-    }
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('close', onClose)
-    req.on('error', onError)
-  })
 }

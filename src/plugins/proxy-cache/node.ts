@@ -108,7 +108,7 @@ export class CacheNode {
     budgets.set(id, budget)
     const size = Math.max(...budgets.values())
     let d = this.#dictionaries.get(name)
-    if (d === undefined) this.#dictionaries.set(name, (d = this.services.memoryCache<Stored>(size)))
+    if (d === undefined) this.#dictionaries.set(name, (d = this.services.memoryCache<Stored>(size, name)))
     else d.budget = size
     return d
   }
@@ -131,7 +131,8 @@ export class CacheNode {
   /** The redis strategy's in-process front tier of one instance (kept across reloads). */
   frontTier(id: string, budget: number): MemoryCache<Stored> {
     let m = this.#fronts.get(id)
-    if (m === undefined) this.#fronts.set(id, (m = this.services.memoryCache<Stored>(budget)))
+    if (m === undefined)
+      this.#fronts.set(id, (m = this.services.memoryCache<Stored>(budget, `proxy_cache_front_${id}`)))
     else m.budget = budget
     return m
   }

@@ -1,4 +1,5 @@
 import type { AdminResponse, AdminRoute } from '../../core/admin.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition } from '../../core/plugin.js'
 import type { RedisSettings } from '../../core/services.js'
 import { ProxyCache } from './cache.js'
@@ -7,6 +8,7 @@ import { compileKey } from './key.js'
 import { type CacheInstance, type CacheNode, cacheNode } from './node.js'
 import { compileRules } from './rules.js'
 import { type ProxyCacheConfig, schema } from './schema.js'
+import { CACHE_STATUS } from './state.js'
 
 function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   const r = c.redis
@@ -22,13 +24,13 @@ function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   }
 }
 
-const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } }
+const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
 async function guarded(run: () => Promise<AdminResponse>): Promise<AdminResponse> {
   try {
     return await run()
   } catch (err) {
-    return { status: 500, body: { message: (err as Error).message } }
+    return reply(null, 'INTERNAL', { message: (err as Error).message })
   }
 }
 
@@ -140,4 +142,12 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
     )
   },
   adminRoutes: (services) => adminRoutes(cacheNode(services)),
+  telemetry(t) {
+    t.outcome(CACHE_STATUS, {
+      metric: 'portico_cache_requests_total',
+      help: 'Cache outcomes (proxy-cache)',
+      label: 'status',
+      logField: 'cache',
+    })
+  },
 }

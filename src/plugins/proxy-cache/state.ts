@@ -1,11 +1,12 @@
+import { slot } from '../../core/slot.js'
 import type { CachedResponse, VaryIndex } from './entry.js'
 import type { Fill } from './node.js'
 import type { Storable } from './rules.js'
 
-/** Kong's X-Cache-Status values (also `ctx.cacheStatus`). */
+/** Kong's X-Cache-Status values (also the {@link CACHE_STATUS} slot). */
 export type CacheStatus = 'Hit' | 'Miss' | 'Refresh' | 'Bypass'
 
-/** One request's cache state, kept in `ctx.state['proxy-cache']` from access to log. */
+/** One request's cache state, kept in the {@link CACHE_STATE} slot from access to log. */
 export class RequestState {
   status: CacheStatus = 'Miss'
   /** the entry's key: X-Cache-Key (the variant's once a Vary index applies) */
@@ -41,3 +42,12 @@ export class RequestState {
 export const BYPASSED: Readonly<RequestState> = Object.freeze(
   Object.assign(new RequestState(), { status: 'Bypass' as const, store: false }),
 )
+
+/** The request's cache state (undefined when no proxy-cache instance ran for it). */
+export const CACHE_STATE = slot<RequestState | undefined>('proxy-cache.state', undefined)
+
+/**
+ * The request's cache outcome for logs and metrics: Hit, Miss, Refresh, Bypass, or '' when no
+ * instance ran (registered as `portico_cache_requests_total{status}` and the log's `cache`).
+ */
+export const CACHE_STATUS = slot<CacheStatus | ''>('proxy-cache.status', '')

@@ -1,14 +1,22 @@
 import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
-import { GatewayError } from '../../core/errors.js'
+import { GatewayError, reply } from '../../core/errors.js'
 import type { AccessResult, PluginDefinition, PluginEnv, PluginInstance, Reply } from '../../core/plugin.js'
-import { newRateLimitingStats, RATE_LIMITING_STATS, type RateLimitingStats } from '../../core/services.js'
+import { slot } from '../../core/slot.js'
+import { firstConnect } from '../kit/redis/connect.js'
+import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
 import { LocalCounters } from './local-store.js'
-import { redisSettings } from './redis-fields.js'
-import { firstConnect, RedisLimiter } from './redis-store.js'
+import { RedisLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
+import {
+  newRateLimitingStats,
+  RATE_LIMIT,
+  RATE_LIMITING_STATS,
+  type RateLimitingStats,
+  telemetry,
+} from './stats.js'
 import { PERIODS } from './windows.js'
 
 const ALGORITHMS: Record<Config['algorithm'], Algorithm> = {
@@ -24,8 +32,7 @@ interface Composed {
   /** give back what earlier instances recorded when a later one refuses */
   undo: Array<() => void>
 }
-const COMPOSED = 'rate-limiting'
-const newComposed = (): Composed => ({ start: -1, undo: [] })
+const COMPOSED = slot<Composed | null>('rate-limiting.composed', null)
 
 /** Identifiers longer than this are hashed, so a huge header value cannot make a huge key. */
 const MAX_ID = 200
@@ -99,25 +106,22 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const identify = identifier(config)
   const composed = composes(env)
   const stats = env.services.shared<RateLimitingStats>(RATE_LIMITING_STATS, newRateLimitingStats)
-  const body = Buffer.from(JSON.stringify({ message: config.error_message }))
-  const status = config.error_code
+  const refusal = { status: config.error_code, message: config.error_message }
 
   const refuse = (ctx: RequestContext, v: ArrayLike<number>): Reply => {
     stats.rejected++
-    ctx.rateLimit = 'rejected'
-    const h: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      'retry-after': String(seconds(v[1]!)),
-    }
-    if (headers !== null) h['ratelimit-scope'] = scope
-    return { status, headers: h, body }
+    ctx.set(RATE_LIMIT, 'rejected')
+    // Kong's hide_client_headers hides Retry-After as well
+    if (headers === null) return reply(ctx, 'RATE_LIMITED', refusal)
+    const h = { 'retry-after': String(seconds(v[1]!)), 'ratelimit-scope': scope }
+    return reply(ctx, 'RATE_LIMITED', { ...refusal, headers: h })
   }
 
   /** Headers, composition and the reply for a verdict from either store. */
   const decide = (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null): AccessResult => {
     const allowed = v[0] === 0
     if (composed) {
-      const rec = ctx.scratch(COMPOSED, newComposed)
+      const rec = ctx.get(COMPOSED) ?? ctx.set(COMPOSED, { start: -1, undo: [] })
       if (headers !== null) {
         if (rec.start === -1) {
           rec.start = ctx.responseHeaders?.length ?? 0
@@ -131,7 +135,7 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
     } else if (headers !== null) headers.emit(ctx, v as never)
     if (!allowed) return refuse(ctx, v)
     stats.allowed++
-    ctx.rateLimit = 'allowed'
+    ctx.set(RATE_LIMIT, 'allowed')
     return undefined
   }
 
@@ -211,4 +215,5 @@ export const plugin: PluginDefinition<Config> = {
   priority: 910,
   schema,
   create,
+  telemetry,
 }

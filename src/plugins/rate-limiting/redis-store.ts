@@ -1,10 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../core/logger.js'
-import type { RateLimitingStats, RedisConnection } from '../../core/services.js'
-import { BREAK_MS, breakerFor, type RedisBreaker } from '../redis-common/breaker.js'
+import type { RedisConnection } from '../../core/services.js'
+import { BREAK_MS, breakerFor, type RedisBreaker } from '../kit/redis/breaker.js'
+import { DeadlineQueue, type Pending } from '../kit/redis/deadline.js'
 import type { Algorithm, Limit } from './algorithms.js'
-import { DeadlineQueue, type Pending } from './deadline.js'
 import { RATE_LIMIT_LUA } from './lua.js'
+import type { RateLimitingStats } from './stats.js'
 
 type Client = Redis | Cluster
 type ScriptFn = (...args: unknown[]) => unknown
@@ -16,29 +17,6 @@ function scriptOf(client: Client): ScriptFn {
     client.defineCommand('porticoRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_LUA })
   }
   return c.porticoRateLimit as ScriptFn
-}
-
-/**
- * Waits (at most `ms`) for a connection that is still making its first connection, so the
- * first requests after a start are limited rather than let through. A Redis that is down
- * (reconnecting) is not waited for: the failure mode applies at once.
- */
-export function firstConnect(conn: RedisConnection, ms: number): Promise<void> {
-  const client = conn.client
-  if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'wait') {
-    return Promise.resolve()
-  }
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer)
-      client.off('ready', done)
-      client.off('end', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    client.once('ready', done)
-    client.once('end', done)
-  })
 }
 
 /** What a check resolves with: the verdict (see `Verdict`), or null when the store failed. */

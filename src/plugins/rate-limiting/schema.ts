@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { headerName, path } from '../../config/fields.js'
-import { foldLegacyRedis, legacyConflicts, legacyRedisShape, redisRecord } from './redis-fields.js'
+import { foldLegacyRedis, legacyConflicts, legacyRedisShape, redisRecord } from '../kit/redis/settings.js'
 import { PERIODS } from './windows.js'
 
 const limit = (period: string) =>
@@ -52,7 +52,7 @@ export const schema = z
         hide_client_headers: z
           .boolean()
           .default(false)
-          .describe('send no rate-limit headers (Retry-After still goes with a refusal)'),
+          .describe('send no rate-limit headers, Retry-After included (as Kong)'),
         error_code: z.number().gt(0).default(429).describe('status of a refusal (default 429)'),
         error_message: z
           .string()

@@ -7,13 +7,14 @@ import type { RequestContext } from '../../core/context.js'
 import { ERRORS } from '../../core/errors.js'
 import { silentLogger } from '../../core/logger.js'
 import type { AccessResult, PluginInstance, Reply } from '../../core/plugin.js'
-import { newRequestQueueStats, type RedisConnection } from '../../core/services.js'
-import { fakeContext, testEnv } from '../auth-common/testing.js'
+import type { RedisConnection } from '../../core/services.js'
 import { createRegistry } from '../index.js'
+import { fakeContext, testEnv } from '../kit/testing.js'
 import { plugin } from './plugin.js'
 import { RequestQueue } from './queue.js'
 import { RedisSlots } from './redis-slots.js'
 import { schema } from './schema.js'
+import { newRequestQueueStats, QUEUED } from './stats.js'
 
 const isPromise = (r: unknown): r is Promise<AccessResult> => r instanceof Promise
 
@@ -70,14 +71,14 @@ test('local: a free slot is granted synchronously; the next one waits and gets t
   const inst = await build({ concurrency: 1 })
   const a = request()
   assert.equal(inst.access!(a), undefined, 'no promise when a slot is free')
-  assert.equal(a.queued, 'immediate')
+  assert.equal(a.get(QUEUED), 'immediate')
   assert.deepEqual(a.responseHeaders, ['x-queue-wait-ms', '0'])
   const b = request()
   const waiting = inst.access!(b)
   assert.ok(isPromise(waiting))
   inst.log!(a)
   assert.equal(await waiting, undefined)
-  assert.equal(b.queued, 'waited')
+  assert.equal(b.get(QUEUED), 'waited')
   inst.log!(b)
   inst.log!(b) // a second log phase changes nothing
   const c = request()
@@ -93,9 +94,9 @@ test('local: queue_size 0 refuses at once with the typed 503 and Retry-After', a
   const b = request()
   const r = inst.access!(b) as Reply
   assert.equal(r.status, ERRORS.QUEUE_FULL.status)
-  assert.equal(JSON.parse(String(r.body)).message, ERRORS.QUEUE_FULL.message)
+  assert.deepEqual(r.body, { message: ERRORS.QUEUE_FULL.message, request_id: 'req-1' })
   assert.match(String(r.headers?.['retry-after']), /^[1-9]\d*$/)
-  assert.equal(b.queued, 'rejected')
+  assert.equal(b.get(QUEUED), 'rejected')
   inst.log!(b) // a refused request holds nothing
   inst.log!(a)
   assert.equal(inst.access!(request()), undefined)
@@ -144,7 +145,7 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
   })
   assert.equal(stats.waiting, 4)
   q.finish(waiters[1]!.ctx, 'k') // w2's client goes away
-  assert.equal(waiters[1]!.ctx.queued, 'abandoned')
+  assert.equal(waiters[1]!.ctx.get(QUEUED), 'abandoned')
   q.finish(first, 'k')
   await waiters[0]!.p
   q.finish(waiters[0]!.ctx, 'k')
@@ -154,7 +155,7 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
   q.finish(waiters[3]!.ctx, 'k')
   assert.deepEqual(order, ['w2', 'w1', 'w3', 'w4'], 'w2 settles at once (nothing goes upstream for it)')
   assert.deepEqual(
-    waiters.map((w) => w.ctx.queued),
+    waiters.map((w) => w.ctx.get(QUEUED)),
     ['waited', 'abandoned', 'waited', 'waited'],
   )
   assert.equal(stats.inFlight, 0)
@@ -167,9 +168,9 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
   const late = request()
   const r = (await q.enter(late, 's', 'k')) as Reply
   assert.equal(r.status, ERRORS.QUEUE_TIMEOUT.status)
-  assert.equal(JSON.parse(String(r.body)).message, ERRORS.QUEUE_TIMEOUT.message)
+  assert.deepEqual(r.body, { message: ERRORS.QUEUE_TIMEOUT.message, request_id: 'req-1' })
   assert.ok(r.headers?.['retry-after'])
-  assert.equal(late.queued, 'timeout')
+  assert.equal(late.get(QUEUED), 'timeout')
   q.finish(late, 'k')
   q.finish(holder, 'k')
   assert.equal(stats.rejectedTimeout, 1)
@@ -271,14 +272,14 @@ test('queue, redis policy: full → wait; a pump hands slots out in order; Redis
   assert.equal(fake.asks[now]!.ids.length, 2, 'as many as the limit')
   fake.asks[now]!.reply(1)
   assert.equal(await ps[0], undefined)
-  assert.equal(ctxs[0]!.queued, 'waited')
+  assert.equal(ctxs[0]!.get(QUEUED), 'waited')
   assert.equal(stats.waiting, 2)
   // Redis fails on the next ask for them: fault_tolerant lets both through without a slot
   await new Promise((r) => setTimeout(r, 30))
   fake.asks.at(-1)!.reply(null)
   assert.deepEqual(await Promise.all(ps.slice(1)), [undefined, undefined])
   assert.deepEqual(
-    ctxs.map((c) => c.queued),
+    ctxs.map((c) => c.get(QUEUED)),
     ['waited', 'bypassed', 'bypassed'],
   )
   for (const c of ctxs) q.finish(c, 'k')

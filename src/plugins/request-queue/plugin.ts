@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../../core/plugin.js'
-import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats } from '../../core/services.js'
-import { redisSettings } from '../rate-limiting/redis-fields.js'
-import { firstConnect } from '../rate-limiting/redis-store.js'
+import { firstConnect } from '../kit/redis/connect.js'
+import { redisSettings } from '../kit/redis/settings.js'
 import { type QueueLimits, RequestQueue } from './queue.js'
 import { RedisSlots } from './redis-slots.js'
 import { type Config, schema } from './schema.js'
+import { newRequestQueueStats, REQUEST_QUEUE_STATS, type RequestQueueStats, telemetry } from './stats.js'
 
 /** Identifiers longer than this are hashed, so a huge value cannot make a huge key. */
 const MAX_ID = 200
@@ -103,4 +103,5 @@ export const plugin: PluginDefinition<Config> = {
   priority: 1,
   schema,
   create,
+  telemetry,
 }

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../../core/logger.js'
 import type { RedisConnection } from '../../core/services.js'
-import { DeadlineQueue, type Pending } from '../rate-limiting/deadline.js'
-import { BREAK_MS, breakerFor, type RedisBreaker } from '../redis-common/breaker.js'
+import { BREAK_MS, breakerFor, type RedisBreaker } from '../kit/redis/breaker.js'
+import { DeadlineQueue, type Pending } from '../kit/redis/deadline.js'
 import { ACQUIRE_LUA, RELEASE_LUA, RENEW_LUA } from './lua.js'
 
 /** Most lease ids in one script call (Lua's unpack has a stack limit). */

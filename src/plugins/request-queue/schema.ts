@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { redisRecord } from '../rate-limiting/redis-fields.js'
+import { redisRecord } from '../kit/redis/settings.js'
 
 /**
  * The request-queue config (Portico's own plugin, no Kong counterpart): at most `concurrency`

@@ -1,10 +1,8 @@
-import { errorBody } from '../../core/errors.js'
-import type { PluginDefinition, Reply } from '../../core/plugin.js'
+import { reply } from '../../core/errors.js'
+import type { PluginDefinition } from '../../core/plugin.js'
 import { type Config, schema } from './schema.js'
 
 const UNIT = { bytes: 1, kilobytes: 1024, megabytes: 1024 * 1024 } as const
-const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' }
-const TOO_LARGE = 'Request size limit exceeded'
 
 /**
  * Kong's `request-size-limiting` (priority 951). A Content-Length over the limit is refused with
@@ -25,11 +23,6 @@ export const plugin: PluginDefinition<Config> = {
   create(config) {
     const limit = config.allowed_payload_size * UNIT[config.size_unit]
     const requireLength = config.require_content_length
-    const refuse = (status: number, message: string, requestId: string): Reply => ({
-      status,
-      headers: JSON_TYPE,
-      body: errorBody(message, requestId),
-    })
     return {
       access(ctx) {
         const headers = ctx.req.headers
@@ -40,16 +33,15 @@ export const plugin: PluginDefinition<Config> = {
           // the body stays unread: this connection cannot be reused
           ctx.res.shouldKeepAlive = false
           const expect = headers.expect
-          const status = expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? 417 : 413
-          return refuse(status, TOO_LARGE, ctx.id)
+          const continues = expect !== undefined && expect.trim().toLowerCase() === '100-continue'
+          return reply(ctx, continues ? 'EXPECTATION_FAILED' : 'BODY_TOO_LARGE')
         }
-        if (requireLength && headers['transfer-encoding'] !== 'chunked')
-          return refuse(411, 'A valid Content-Length header is required', ctx.id)
+        if (requireLength && headers['transfer-encoding'] !== 'chunked') return reply(ctx, 'LENGTH_REQUIRED')
         if (limit === 0) {
           // ctx.maxBody 0 means "no limit": a zero limit refuses any body outright
           if (headers['transfer-encoding'] === undefined) return undefined
           ctx.res.shouldKeepAlive = false
-          return refuse(413, TOO_LARGE, ctx.id)
+          return reply(ctx, 'BODY_TOO_LARGE')
         }
         // 0 means no limit on the node: any plugin limit is lower
         if (ctx.maxBody === 0 || limit < ctx.maxBody) ctx.maxBody = limit

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { RequestContext } from '../../core/context.js'
+import { reply } from '../../core/errors.js'
 import type { PluginDefinition, PluginInstance, Reply } from '../../core/plugin.js'
-import { argsObject, decodeArgs } from '../request-transformer/args.js'
-import { hasRequestBody, readBody } from '../request-transformer/read-body.js'
+import { readBody } from '../kit/body.js'
+import { argsObject, decodeArgs } from '../kit/transform/args.js'
 import { type Config, schema } from './schema.js'
 
 /** Kong's default messages for the statuses it knows (others get no body). */
@@ -19,18 +20,21 @@ const DEFAULT_MESSAGE: Record<number, string> = {
 /** Stands for Kong's node id in an echo: one per process, like a Kong node. */
 const NODE_ID = randomUUID()
 
-/** `kong.request.get_body()`: JSON or a form, parsed; anything else (or a bad document) is null. */
+/**
+ * `kong.request.get_body()`: JSON or a form, parsed; anything else (or a bad document) is
+ * undefined, which leaves `body` out of the echo as Kong's nil does.
+ */
 function parsedBody(raw: Buffer, contentType: string | undefined): unknown {
-  if (raw.length === 0 || contentType === undefined) return null
+  if (raw.length === 0 || contentType === undefined) return undefined
   const type = contentType.toLowerCase()
   try {
     if (type.includes('application/json')) return JSON.parse(raw.toString('utf8'))
     if (type.includes('application/x-www-form-urlencoded'))
       return argsObject(decodeArgs(raw.toString('utf8')))
   } catch {
-    return null
+    return undefined
   }
-  return null
+  return undefined
 }
 
 /** The trigger is a header (any case) or a query argument (exact name), as in Kong. */
@@ -58,16 +62,15 @@ export const plugin: PluginDefinition<Config> = {
     const status = config.status_code
     const message = config.message ?? DEFAULT_MESSAGE[status]
     const trigger = config.trigger
-    let fixed: Reply
-    if (config.body !== undefined) {
-      fixed = {
-        status,
-        headers: config.content_type === undefined ? undefined : { 'content-type': config.content_type },
-        body: config.body,
-      }
-    } else {
-      fixed = { status, body: message === undefined ? undefined : { message } }
-    }
+    // Kong's `kong.response.exit`: the raw body with its type, `{"message"}`, or nothing
+    const fixed: Reply =
+      config.body !== undefined
+        ? reply(null, 'TERMINATED', {
+            status,
+            headers: config.content_type === undefined ? undefined : { 'content-type': config.content_type },
+            body: config.body,
+          })
+        : reply(null, 'TERMINATED', { status, body: message === undefined ? null : { message } })
 
     if (!config.echo) {
       return {
@@ -85,9 +88,9 @@ export const plugin: PluginDefinition<Config> = {
       async access(ctx) {
         const query = decodeArgs(ctx.query)
         if (trigger !== undefined && !hasTrigger(ctx, trigger, query)) return undefined
-        const raw = hasRequestBody(ctx) ? await readBody(ctx) : Buffer.alloc(0)
+        const raw = await readBody(ctx)
         const socket = ctx.req.socket
-        return {
+        return reply(ctx, 'TERMINATED', {
           status,
           body: {
             message,
@@ -102,11 +105,14 @@ export const plugin: PluginDefinition<Config> = {
               raw_body: raw.toString('utf8'),
               method: ctx.method,
               path: ctx.path,
+              // Kong's `get_uri_captures`: a regex path's named captures (Portico keeps no unnamed ones)
+              uri_captures: { unnamed: [], named: ctx.captures ?? {} },
             },
-            matched_route: ctx.route === null ? null : (routes.get(ctx.route.id) ?? null),
-            matched_service: ctx.service === null ? null : (services.get(ctx.service.id) ?? null),
+            // Lua's nil: absent from Kong's JSON, not null
+            matched_route: ctx.route === null ? undefined : routes.get(ctx.route.id),
+            matched_service: ctx.service === null ? undefined : services.get(ctx.service.id),
           },
-        }
+        })
       },
     }
   },

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginDefinition, PluginInstance } from '../../core/plugin.js'
-import { type Args, appendArg, decodeArgs, encodeArgs } from './args.js'
+import { hasRequestBody, readBody } from '../kit/body.js'
+import { type Args, appendArg, decodeArgs, encodeArgs } from '../kit/transform/args.js'
+import { splitPair } from '../kit/transform/pairs.js'
 import { boundaryOf, transformMultipartBody } from './multipart.js'
-import { splitPair } from './pairs.js'
-import { hasRequestBody, readBody } from './read-body.js'
 import { type Config, schema } from './schema.js'
 import { compileTemplate, render, type TemplateEnv, type TemplateValue } from './template.js'
 import {
@@ -76,6 +76,21 @@ function applyHeaders(ctx: RequestContext, edits: HeaderEdits | null): void {
   }
 }
 
+/** The body in its own media type after the body operations; null when it stays as it was. */
+function transformBody(
+  raw: Buffer | null,
+  kind: NonNullable<BodyKind>,
+  contentType: string,
+  ops: Ops,
+  env: TemplateEnv,
+): Buffer | null {
+  const input = raw ?? Buffer.alloc(0)
+  if (kind === 'json') return transformJsonBody(input, ops, env)
+  if (kind === 'form') return transformFormBody(input, ops, env)
+  const boundary = boundaryOf(contentType)
+  return boundary === null ? null : transformMultipartBody(input, ops, env, boundary)
+}
+
 /**
  * Kong's `request-transformer` (priority 801): rewrites the upstream request in Kong's order —
  * `replace.uri`, `http_method`, headers, body, query — each section as remove, rename, replace,
@@ -137,18 +152,8 @@ export const plugin: PluginDefinition<Config> = {
       }
       if (queryChanged && args !== null) ctx.upstreamQuery = encodeArgs(args)
 
-      let body = raw
-      if (hasBody && kind !== null) {
-        const input = raw ?? Buffer.alloc(0)
-        let out: Buffer | null = null
-        if (kind === 'json') out = transformJsonBody(input, bodyOps, env)
-        else if (kind === 'form') out = transformFormBody(input, bodyOps, env)
-        else {
-          const boundary = boundaryOf(contentType)
-          if (boundary !== null) out = transformMultipartBody(input, bodyOps, env, boundary)
-        }
-        if (out !== null) body = out
-      }
+      const out = hasBody && kind !== null ? transformBody(raw, kind, contentType, bodyOps, env) : null
+      const body = out ?? raw
       // a body read from the client must be sent as a buffer (the stream is consumed)
       if (body !== null) {
         ctx.upstreamBody = body

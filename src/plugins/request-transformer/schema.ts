@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { httpMethod } from '../../config/fields.js'
-import { COLON_ENTRY, isHeaderName, isHeaderValue, splitPair } from './pairs.js'
+import { COLON_ENTRY, isHeaderName, isHeaderValue, splitPair } from '../kit/transform/pairs.js'
 import { compileTemplate, TemplateError } from './template.js'
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).default(() => [])

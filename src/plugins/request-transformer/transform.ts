@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
-import { type Args, type ArgValue, decodeArgs, encodeArgs } from './args.js'
+import { type Args, type ArgValue, decodeArgs, encodeArgs } from '../kit/transform/args.js'
+import { appendValue, put } from '../kit/transform/values.js'
 import { render, type TemplateEnv, type TemplateValue } from './template.js'
-import { appendValue, put } from './values.js'
 
 /** One section of the config (headers, querystring or body) compiled at load. */
 export interface Ops {

@@ -1,5 +1,5 @@
-import { splitPair } from '../request-transformer/pairs.js'
-import { appendValue, put } from '../request-transformer/values.js'
+import { splitPair } from '../kit/transform/pairs.js'
+import { appendValue, put } from '../kit/transform/values.js'
 
 type JsonObject = Record<string, unknown>
 type JsonType = 'boolean' | 'number' | 'string'

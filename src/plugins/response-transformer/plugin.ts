@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginInstance, ResponseHead } from '../../core/plugin.js'
-import { splitPair } from '../request-transformer/pairs.js'
+import { splitPair } from '../kit/transform/pairs.js'
 import { compileJsonEntries, type JsonOps, transformJson } from './json.js'
 import { type Config, schema } from './schema.js'
 

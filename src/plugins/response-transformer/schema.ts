@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { COLON_ENTRY, isHeaderName, isHeaderValue, splitPair } from '../request-transformer/pairs.js'
+import { COLON_ENTRY, isHeaderName, isHeaderValue, splitPair } from '../kit/transform/pairs.js'
 
 const list = <T extends z.ZodType>(item: T) => z.array(item).default(() => [])
 

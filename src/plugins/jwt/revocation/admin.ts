@@ -1,10 +1,11 @@
 import { type AdminResponse, type AdminRoute, invalidField as invalid } from '../../../core/admin.js'
+import { reply } from '../../../core/errors.js'
 import type { PluginServices } from '../../../core/services.js'
 import { decodeToken } from '../decode.js'
 import { nodeRevocations } from './node.js'
 import { DEFAULT_RETENTION_S, revocationId } from './registry.js'
 
-const NOT_FOUND: AdminResponse = { status: 404, body: { message: 'Not found' } }
+const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
 /**
  * Admin API endpoints for revocation (Portico; mounted next to Kong's entity endpoints):

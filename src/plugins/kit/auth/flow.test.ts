@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import type { Reply } from '../../core/plugin.js'
+import { reply } from '../../../core/errors.js'
+import type { Reply } from '../../../core/plugin.js'
+import { edits, fakeContext } from '../testing.js'
 import { authFlow } from './flow.js'
 import { Identity } from './identity.js'
-import { unauthorized } from './replies.js'
-import { edits, fakeContext } from './testing.js'
 
 const alice = new Identity({ id: 'c-alice', username: 'alice' }, { id: 'k-1', identifier: 'k-1' })
 const guest = { id: 'c-guest', username: 'guest', custom_id: 'g' }
@@ -36,11 +36,11 @@ test('logical AND: a failed check answers with its reply', () => {
     anonymous: undefined,
     anonymousConsumer: undefined,
     runOnPreflight: true,
-    check: (ctx) => unauthorized(ctx, 'Unauthorized'),
+    check: (ctx) => reply(ctx, 'UNAUTHORIZED'),
   })
   const r = access(fakeContext({})) as Reply
   assert.equal(r.status, 401)
-  assert.equal(JSON.parse(r.body as string).message, 'Unauthorized')
+  assert.deepEqual(r.body, { message: 'Unauthorized', request_id: 'req-1' })
 })
 
 test('logical OR: failure continues as the anonymous consumer; an earlier credential skips the check', () => {
@@ -51,7 +51,7 @@ test('logical OR: failure continues as the anonymous consumer; an earlier creden
     runOnPreflight: true,
     check: (ctx) => {
       checks++
-      return unauthorized(ctx, 'Unauthorized')
+      return reply(ctx, 'UNAUTHORIZED')
     },
   })
   const ctx = fakeContext({ headers: spoofed })
@@ -76,7 +76,7 @@ test('logical OR with an anonymous consumer that does not exist: 500 as Kong', (
     anonymous: 'nobody',
     anonymousConsumer: undefined,
     runOnPreflight: true,
-    check: (ctx) => unauthorized(ctx, 'Unauthorized'),
+    check: (ctx) => reply(ctx, 'UNAUTHORIZED'),
   })
   assert.equal((access(fakeContext({})) as Reply).status, 500)
 })

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { verifyPasswordAsync } from '../../config/password.js'
+import { verifyPasswordAsync } from '../../../config/password.js'
 import { BoundedCache } from './bounded-cache.js'
 
 /** Successful verifications remembered per node by default. */

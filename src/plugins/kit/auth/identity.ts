@@ -1,5 +1,5 @@
-import type { ConsumerInfo, CredentialInfo, RequestContext } from '../../core/context.js'
-import type { ConfigDocument } from '../../core/entities.js'
+import type { ConsumerInfo, CredentialInfo, RequestContext } from '../../../core/context.js'
+import type { ConfigDocument } from '../../../core/entities.js'
 
 /** Kong's upstream identity headers (`kong.constants.HEADERS`), lower-case. */
 export const CONSUMER_ID = 'x-consumer-id'

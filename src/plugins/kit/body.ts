@@ -1,7 +1,14 @@
 import type { RequestContext } from '../../core/context.js'
 import { GatewayError } from '../../core/errors.js'
 
-/** The request carries a body: a positive Content-Length or any Transfer-Encoding. */
+/**
+ * Whether the request carries a body: a positive Content-Length or any Transfer-Encoding. The
+ * one place plugins decide it (the data plane's own framing check has already refused a request
+ * whose framing is ambiguous, so the headers can be trusted here).
+ *
+ * @example
+ *   if (!hasRequestBody(ctx)) return lookup(ctx)
+ */
 export function hasRequestBody(ctx: RequestContext): boolean {
   const h = ctx.req.headers
   if (h['transfer-encoding'] !== undefined) return true
@@ -10,15 +17,30 @@ export function hasRequestBody(ctx: RequestContext): boolean {
 }
 
 /**
- * Reads the whole client body, at most `ctx.maxBody` bytes (the node's limit, or a lower one
- * set by request-size-limiting). Past the limit it stops reading and rejects with 413, with
- * keep-alive off (the rest of the body is never read). A client that goes away rejects with a
- * 400 nobody will see.
+ * The client's body, read once per request (Kong's `kong.request.get_raw_body`). The first
+ * plugin that asks reads it, at most `ctx.maxBody` bytes (the node's limit, or a lower one set
+ * by request-size-limiting): past the limit it stops reading and rejects with 413, keep-alive
+ * off (the rest is never read). The bytes are kept as `ctx.upstreamBody`, which is what the
+ * proxy sends (the client's stream is consumed), with the Content-Length they now have; every
+ * later plugin gets the same buffer, or the body an earlier plugin put in its place. A client
+ * that goes away rejects with a 400 nobody will see. A request without a body reads as empty.
  *
  * @example
- *   const raw = hasRequestBody(ctx) ? await readBody(ctx) : Buffer.alloc(0)
+ *   const raw = await readBody(ctx)   // Buffer, '' when the request has no body
  */
 export function readBody(ctx: RequestContext): Promise<Buffer> {
+  if (ctx.upstreamBody !== null) return Promise.resolve(ctx.upstreamBody)
+  if (!hasRequestBody(ctx)) return Promise.resolve(EMPTY)
+  return collect(ctx).then((buf) => {
+    ctx.upstreamBody = buf
+    ctx.setUpstreamHeader('content-length', String(buf.length))
+    return buf
+  })
+}
+
+const EMPTY = Buffer.alloc(0)
+
+function collect(ctx: RequestContext): Promise<Buffer> {
   const req = ctx.req
   const limit = ctx.maxBody
   return new Promise<Buffer>((resolve, reject) => {

@@ -93,5 +93,7 @@ export async function run(
 /** A reply's JSON body. */
 export function body(r: Reply | undefined): Record<string, unknown> {
   if (r === undefined) throw new Error('no reply: the request continued')
-  return JSON.parse(String(r.body)) as Record<string, unknown>
+  const b = r.body
+  if (typeof b === 'string' || Buffer.isBuffer(b)) return JSON.parse(String(b)) as Record<string, unknown>
+  return JSON.parse(JSON.stringify(b)) as Record<string, unknown>
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { host, port } from '../../config/fields.js'
-import type { RedisSettings } from '../../core/services.js'
+import { host, port } from '../../../config/fields.js'
+import type { RedisSettings } from '../../../core/services.js'
 
 /**
  * Kong 3.x's `config.redis` record (kong/tools/redis/schema.lua), shared by the plugins that use

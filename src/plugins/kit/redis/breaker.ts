@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { Logger } from '../../core/logger.js'
-import type { RedisConnection } from '../../core/services.js'
+import type { Logger } from '../../../core/logger.js'
+import type { RedisConnection } from '../../../core/services.js'
 
 /** After a call fails or misses its deadline, skip Redis for this long before probing it again. */
 export const BREAK_MS = 250

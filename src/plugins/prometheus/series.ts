@@ -3,16 +3,16 @@
  * prom-client's own `inc()`/`observe()` hash the label set into a string and allocate on every
  * call, even through `labels(...)` children; here a request finds its series by object
  * identity (route → series, status → counts) and bumps numbers. prom-client's registry formats
- * these at scrape time (see exposition.ts).
+ * these at scrape time (see exposition.ts beside this file).
  */
 
 /** Kong's `UPSTREAM_LATENCY_BUCKETS` (ms): request and upstream latency. */
 export const UPSTREAM_BUCKETS: readonly number[] = [
   25, 50, 80, 100, 250, 400, 700, 1000, 2000, 5000, 10000, 30000, 60000,
 ]
-/** Kong's `KONG_LATENCY_BUCKETS` (ms): the gateway's own latency. */
+/** Kong's `KONG_LATENCY_BUCKETS` (ms): the gateway's own latency (`kong_kong_latency_ms`). */
 export const GATEWAY_BUCKETS: readonly number[] = [
-  1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000,
+  1, 2, 5, 7, 10, 15, 20, 30, 50, 75, 100, 200, 500, 750, 1000, 3000, 6000,
 ]
 
 /**
@@ -100,30 +100,4 @@ export class RouteSeries {
     b.ingress += ingress
     b.egress += egress
   }
-}
-
-/** Node-wide totals, recorded for every request whatever the plugins say. */
-export class NodeTotals {
-  /** by status class: index 1..5 for 1xx..5xx, 0 for anything else */
-  readonly classes = new Float64Array(6)
-  ingress = 0
-  egress = 0
-  /** ctx.cacheStatus → count */
-  readonly cache = new Map<string, number>()
-  /** ctx.rateLimit → count */
-  readonly rateLimit = new Map<string, number>()
-  /** ctx.queued → count */
-  readonly queue = new Map<string, number>()
-
-  count(status: number, ingress: number, egress: number): void {
-    const c = (status / 100) | 0
-    this.classes[c >= 1 && c <= 5 ? c : 0]!++
-    this.ingress += ingress
-    this.egress += egress
-  }
-}
-
-/** `m[key]++` for the small outcome maps (a handful of keys, never per-request allocation). */
-export function bump(m: Map<string, number>, key: string): void {
-  m.set(key, (m.get(key) ?? 0) + 1)
 }

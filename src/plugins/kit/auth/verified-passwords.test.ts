@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { hashPassword } from '../../config/password.js'
+import { hashPassword } from '../../../config/password.js'
 import { VerifiedPasswords } from './verified-passwords.js'
 
 const stored = hashPassword('s3cret', 'cred-1')

@@ -1,7 +1,12 @@
-import type { ConsumerInfo, RequestContext } from '../../core/context.js'
-import type { AccessResult, Reply } from '../../core/plugin.js'
+import type { ConsumerInfo, RequestContext } from '../../../core/context.js'
+import { reply } from '../../../core/errors.js'
+import type { AccessResult, Reply } from '../../../core/plugin.js'
 import { authenticate, authenticateAnonymous, Identity, stripIdentity } from './identity.js'
-import { unexpected } from './replies.js'
+
+/** A reply, as opposed to the other things an authenticator returns. */
+export function isReply(v: unknown): v is Reply {
+  return typeof (v as Reply | null)?.status === 'number'
+}
 
 /** What an authenticator says about one request: who it is, or the reply that refuses it. */
 export type AuthResult = Identity | Reply
@@ -10,7 +15,7 @@ export type AuthResult = Identity | Reply
 export interface AuthFlowOptions {
   /** `config.anonymous` as given (id or username), undefined when not set */
   anonymous: string | undefined
-  /** the consumer it names; undefined when it names nobody (Kong answers 500 then) */
+  /** the consumer it names; undefined when it names nobody (Kong answers 500 then, naming it) */
   anonymousConsumer: ConsumerInfo | undefined
   /** `config.run_on_preflight` */
   runOnPreflight: boolean
@@ -38,13 +43,15 @@ export function authFlow(
   const { check, runOnPreflight } = opts
   const or = opts.anonymous !== undefined
   const anonymous = opts.anonymousConsumer
+  // Kong's wording (`set_anonymous_consumer`), built once
+  const missing = `anonymous consumer ${opts.anonymous} is configured but doesn't exist`
   const finish = (ctx: RequestContext, r: AuthResult): AccessResult => {
     if (r instanceof Identity) {
       authenticate(ctx, r)
       return undefined
     }
     if (!or) return r
-    if (anonymous === undefined) return unexpected(ctx)
+    if (anonymous === undefined) return reply(ctx, 'ANONYMOUS_MISSING', { message: missing })
     authenticateAnonymous(ctx, anonymous)
     return undefined
   }
