@@ -3,7 +3,8 @@
  * 127.0.0.1:$PORT whose routes all lead to $UPSTREAM/json, one route per benchmark row:
  *
  *   /json            plain route (no plugins; node metrics totals as on any node with a status listener;
- *                    PORTICO_METRICS=off turns them off, so no observer runs at all)
+ *                    PORTICO_METRICS=off turns them off; usage analytics as on any node with an admin
+ *                    listener, PORTICO_ANALYTICS=off turns them off: both off, no observer runs at all)
  *   /cid/json        correlation-id (Kong defaults: uuid#counter, sent upstream, no echo)
  *   /keyed/json      key-auth (header `apikey: k1`)
  *   /jwt/json        jwt, HS256 (header `authorization: Bearer <token>`, exp verified)
@@ -27,6 +28,7 @@ import { createHmac } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DEFAULT_ANALYTICS } from '../src/analytics/index.js'
 import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
 import { AccessLog } from '../src/observability/access-log.js'
 import { measure } from '../src/observability/facts.js'
@@ -108,6 +110,9 @@ const node = await startNode(
     proxy: { host: '127.0.0.1', port },
     // a status listener, as a default node has: it is what serves (and so turns on) /metrics
     status: { host: '127.0.0.1', port: 0 },
+    // an admin listener, as a default node has: it is what serves (and so turns on) /analytics
+    admin: { host: '127.0.0.1', port: 0 },
+    analytics: /^(0|false|no|off)$/i.test(process.env.PORTICO_ANALYTICS ?? '') ? null : DEFAULT_ANALYTICS,
     redisUrl,
     declarativeConfig: file,
     drainTimeoutMs: 1000,

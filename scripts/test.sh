@@ -43,6 +43,19 @@ need_tool() { # need_tool COMMAND DEBIAN_PACKAGE
 }
 need_tool docker-compose docker-compose
 need_tool kubectl kubernetes-client
+# The admin UI's tests (test/ui) drive Debian's chromium through playwright-core, which
+# downloads no browser of its own: install it when missing and we may, else say how.
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium for the browser tests (apt-get install -y chromium)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "the browser tests need Chromium: run 'sudo apt-get install -y chromium' (Debian/Ubuntu), or set CHROMIUM_PATH=/path/to/chromium" >&2
+    exit 1
+  fi
+fi
+export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/demo dist/bench dist/test); fi
 existing=()

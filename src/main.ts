@@ -3,6 +3,15 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
 import { hostname } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import {
+  type Analytics,
+  type AnalyticsSettings,
+  analyticsOffRoutes,
+  analyticsRoutes,
+  createAnalytics,
+  DEFAULT_ANALYTICS,
+} from './analytics/index.js'
 import { parseDeclarative } from './config/declarative.js'
 import { configHash } from './config/hash.js'
 import {
@@ -72,6 +81,10 @@ export interface NodeSettings {
   accessLog: AccessLogTarget
   /** `PORTICO_OTLP_ENDPOINT`: export a span per request to this OpenTelemetry collector (OTLP/HTTP JSON) */
   otlpEndpoint: string | undefined
+  /** usage analytics (`PORTICO_ANALYTICS`, on by default); null: off, no observer installed */
+  analytics: AnalyticsSettings | null
+  /** the admin UI's built assets (served under `/ui/` on the admin listener); null: no UI */
+  uiDir: string | null
 }
 
 export const DEFAULT_SETTINGS: NodeSettings = {
@@ -99,6 +112,8 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   metrics: true,
   accessLog: 'off',
   otlpEndpoint: undefined,
+  analytics: DEFAULT_ANALYTICS,
+  uiDir: fileURLToPath(new URL('../ui/', import.meta.url)),
 }
 
 export type LoadResult = { ok: true; runtime: Runtime } | { ok: false; issues: ConfigIssue[] }
@@ -114,6 +129,8 @@ export interface PorticoNode {
   readonly registry: PluginRegistry
   /** metrics, access log and span export, as the settings turned them on */
   readonly observability: Observability
+  /** usage analytics, null when off */
+  readonly analytics: Analytics | null
   /** the stored entities, the config store and the service registry */
   readonly controlPlane: ControlPlane
   /** memory store: re-read the declarative file (an invalid file changes nothing); redis: catch up with the store */
@@ -320,11 +337,33 @@ function startObservability(
   return observability
 }
 
+/**
+ * Usage analytics, on Redis when the node has one. Nowhere to read them (no Admin API here, no
+ * Redis shared with one): nothing is recorded.
+ */
+function startAnalytics(parts: Parts): Analytics | null {
+  const { settings, gateway, services, log } = parts
+  if (settings.analytics === null || (settings.admin === null && settings.redisUrl === undefined)) return null
+  const analytics = createAnalytics({
+    settings: settings.analytics,
+    redis: settings.redisUrl === undefined ? null : services.redis(),
+    keyPrefix: settings.keyPrefix,
+    nodeId: parts.nodeId,
+    hostname: hostname(),
+    config: () => gateway.runtime,
+    isBuiltin: (path) => gateway.builtins.has(path),
+    log: log.child({ part: 'analytics' }),
+  })
+  gateway.observers.push(analytics.observer)
+  return analytics
+}
+
 /** The Admin API's listener, when the node has one (it serves `/metrics` too, as Kong's does). */
 function adminListener(
   parts: Parts,
   connections: ProxyConnections,
   observability: Observability,
+  analytics: Analytics | null,
   listeners: () => Record<string, Address | null>,
 ) {
   const { settings, registry, services, controlPlane, policy, log } = parts
@@ -340,6 +379,8 @@ function adminListener(
     node: info,
     log: log.child({ part: 'admin' }),
     token: settings.adminToken,
+    routes: analytics === null ? analyticsOffRoutes() : analyticsRoutes(analytics),
+    uiDir: settings.uiDir,
   })
 }
 
@@ -362,6 +403,7 @@ export async function startNode(
   const proxyServer = createProxyServer(gateway, settings.server, log)
   const connections = countConnections(proxyServer, gateway)
   const observability = startObservability(parts, connections, status.mount)
+  const analytics = startAnalytics(parts)
 
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
   const statusServer =
@@ -373,7 +415,11 @@ export async function startNode(
     settings.admin === null
       ? null
       : createPlainServer(
-          adminListener(parts, connections, observability, () => ({ proxy, status: statusAt, admin })),
+          adminListener(parts, connections, observability, analytics, () => ({
+            proxy,
+            status: statusAt,
+            admin,
+          })),
           settings.server,
         )
   if (adminServer !== null) admin = await listen(adminServer, settings.admin!.host, settings.admin!.port)
@@ -396,7 +442,7 @@ export async function startNode(
         statusServer ? drain(statusServer, null, 1000) : undefined,
         adminServer ? drain(adminServer, null, 1000) : undefined,
       ])
-      await controlPlane.close()
+      await Promise.all([controlPlane.close(), analytics?.close()])
       gateway.runtime.close()
       health.close()
       await Promise.all([pools.close(), services.close(), observability.close()])
@@ -411,6 +457,7 @@ export async function startNode(
     registry,
     controlPlane,
     observability,
+    analytics,
     reload: () => reloadConfiguration(parts),
     apply: (doc) => applyDocument(parts, doc),
     stop,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
 
 /** Flags of `portico start` (each also a `PORTICO_*` variable; a flag wins over the env). */
@@ -82,6 +83,31 @@ export const START_OPTIONS = {
     env: 'PORTICO_UNDERSCORES_IN_HEADERS',
     help: "on|off: keep request headers with '_' in their name (default off: dropped, as nginx)",
   },
+  analytics: {
+    type: 'string',
+    env: 'PORTICO_ANALYTICS',
+    help: "on|off: usage analytics for /analytics and the admin UI (default on; 'off' installs no observer)",
+  },
+  'analytics-flush': {
+    type: 'string',
+    env: 'PORTICO_ANALYTICS_FLUSH_MS',
+    help: "ms between a node's analytics flushes (default 5000)",
+  },
+  'analytics-resolution': {
+    type: 'string',
+    env: 'PORTICO_ANALYTICS_RESOLUTION',
+    help: 'seconds per fine analytics bucket, dividing an hour (default 60)',
+  },
+  'analytics-retention': {
+    type: 'string',
+    env: 'PORTICO_ANALYTICS_RETENTION',
+    help: 'hours the fine buckets are kept (default 24)',
+  },
+  'analytics-hour-retention': {
+    type: 'string',
+    env: 'PORTICO_ANALYTICS_HOUR_RETENTION',
+    help: 'days the hour buckets, top lists and daily uniques are kept (default 30)',
+  },
   'otlp-endpoint': {
     type: 'string',
     env: 'PORTICO_OTLP_ENDPOINT',
@@ -122,6 +148,22 @@ function httpUrl(value: string | undefined, what: string): string | undefined {
   if (u === null || (u.protocol !== 'http:' && u.protocol !== 'https:'))
     throw new Error(`${what}: expected an http(s) URL, got '${value}'`)
   return value
+}
+
+function analyticsSettings(get: (k: keyof typeof START_OPTIONS) => string | undefined): AnalyticsSettings {
+  const d = DEFAULT_ANALYTICS
+  const resolution = int(get('analytics-resolution'), 'analytics resolution', d.resolutionSec)
+  if (resolution < 1 || 3600 % resolution !== 0)
+    throw new Error(`analytics resolution: expected seconds that divide an hour, got '${resolution}'`)
+  return {
+    ...d,
+    flushMs: Math.max(100, int(get('analytics-flush'), 'analytics flush', d.flushMs)),
+    resolutionSec: resolution,
+    fineRetentionSec:
+      int(get('analytics-retention'), 'analytics retention', d.fineRetentionSec / 3600) * 3600,
+    hourRetentionSec:
+      int(get('analytics-hour-retention'), 'analytics hour retention', d.hourRetentionSec / 86400) * 86400,
+  }
 }
 
 export interface StartSettings {
@@ -172,6 +214,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
     metrics: onOff(get('metrics'), 'metrics', true),
     accessLog: get('access-log') || 'off',
     otlpEndpoint: httpUrl(get('otlp-endpoint'), 'OTLP endpoint'),
+    analytics: onOff(get('analytics'), 'analytics', true) ? analyticsSettings(get) : null,
   }
   return {
     node,

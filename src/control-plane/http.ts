@@ -6,6 +6,7 @@ import { tokenChecker } from './auth.js'
 import { type ParsedBody, parseBody, readBody } from './body.js'
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js'
 import type { Router } from './router.js'
+import type { StaticFiles } from './ui.js'
 
 /** A request as the Admin API's handlers see it. */
 export interface AdminCall {
@@ -27,6 +28,8 @@ export interface HttpOptions {
   configBodyLimit?: number
   /** body limit elsewhere (default 1 MiB) */
   bodyLimit?: number
+  /** the admin UI's assets under `/ui/` (served before the token check: they hold no data) */
+  ui?: StaticFiles | null
 }
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH'])
@@ -132,6 +135,13 @@ export function createAdminListener(options: HttpOptions): RequestListener {
         preflight(segments && options.router.methods(segments), req.headers, options.token),
       )
     }
+    const target = req.url ?? '/'
+    const q = target.indexOf('?')
+    const path = q < 0 ? target : target.slice(0, q)
+    if (options.ui != null && (path === '/ui' || path.startsWith('/ui/'))) {
+      req.resume()
+      return options.ui(method, path, res)
+    }
     if (!authorized(req.headers)) {
       req.resume()
       return send(res, method, {
@@ -145,9 +155,6 @@ export function createAdminListener(options: HttpOptions): RequestListener {
       req.resume()
       return send(res, method, refusal)
     }
-    const target = req.url ?? '/'
-    const q = target.indexOf('?')
-    const path = q < 0 ? target : target.slice(0, q)
     const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1))
     const segments = decodeSegments(path)
     if (segments === undefined) {

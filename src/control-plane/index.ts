@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http'
-import type { AdminRequest } from '../core/admin.js'
+import type { AdminRequest, AdminRoute } from '../core/admin.js'
 import type { Logger } from '../core/logger.js'
 import type { PluginRegistry } from '../core/plugin.js'
 import type { PluginServices } from '../core/services.js'
@@ -12,6 +12,7 @@ import { mountEntities } from './routes/entities.js'
 import { mountNode, type NodeInfo } from './routes/node.js'
 import { mountRegistry } from './routes/registry.js'
 import { mountSchemas } from './routes/schemas.js'
+import { staticFiles } from './ui.js'
 import type { UpstreamPolicy } from './upstream-policy.js'
 
 export { assertAdminBinding, isLoopback } from './auth.js'
@@ -30,29 +31,37 @@ export interface AdminApiOptions {
   /** required on a non-loopback listener (checked at start by {@link assertAdminBinding}) */
   token: string | undefined
   now?: () => number
+  /** more endpoints the node mounts (usage analytics) */
+  routes?: AdminRoute[]
+  /** the admin UI's built assets, served under `/ui/` without the token (the UI asks for it) */
+  uiDir?: string | null
 }
 
-/** Mounts the endpoints plugins contribute (Kong's plugin `api.lua`); built-in routes win. */
+/** Mounts endpoints given as {@link AdminRoute}s (plugins' own, analytics); built-in routes win. */
+function mountRoutes(ctx: AdminContext, log: Logger, owner: string, routes: AdminRoute[]): void {
+  for (const route of routes) {
+    const handler: AdminHandler = (call) => {
+      const req: AdminRequest = {
+        method: call.method,
+        params: call.params,
+        query: call.query,
+        body: call.body.value,
+      }
+      return route.handle(req)
+    }
+    try {
+      ctx.router.add(route.method, route.path, handler)
+    } catch (err) {
+      log.error({ owner, path: route.path, err }, 'admin route not mounted')
+    }
+  }
+}
+
+/** The endpoints plugins contribute (Kong's plugin `api.lua`). */
 function mountPluginRoutes(ctx: AdminContext, options: AdminApiOptions): void {
   for (const name of options.plugins.names()) {
     const factory = options.plugins.get(name)?.adminRoutes
-    if (factory === undefined) continue
-    for (const route of factory(options.services)) {
-      const handler: AdminHandler = (call) => {
-        const req: AdminRequest = {
-          method: call.method,
-          params: call.params,
-          query: call.query,
-          body: call.body.value,
-        }
-        return route.handle(req)
-      }
-      try {
-        ctx.router.add(route.method, route.path, handler)
-      } catch (err) {
-        options.log.error({ plugin: name, path: route.path, err }, 'plugin admin route not mounted')
-      }
-    }
+    if (factory !== undefined) mountRoutes(ctx, options.log, `plugin ${name}`, factory(options.services))
   }
 }
 
@@ -66,7 +75,13 @@ function mountPluginRoutes(ctx: AdminContext, options: AdminApiOptions): void {
  *   const server = createPlainServer(listener, limits)
  */
 export function createAdminApi(options: AdminApiOptions): RequestListener {
-  return createAdminListener({ router: buildAdminRouter(options), token: options.token, log: options.log })
+  const ui = options.uiDir === undefined || options.uiDir === null ? null : staticFiles(options.uiDir)
+  return createAdminListener({
+    router: buildAdminRouter(options),
+    token: options.token,
+    log: options.log,
+    ui,
+  })
 }
 
 /**
@@ -87,6 +102,7 @@ export function buildAdminRouter(options: AdminApiOptions): Router<AdminHandler>
   router.add('POST', '/config', (call) => importConfig(ctx, call))
   mountEntities(ctx)
   mountRegistry(ctx, options.node)
+  mountRoutes(ctx, options.log, 'node', options.routes ?? [])
   mountPluginRoutes(ctx, options)
   return router
 }

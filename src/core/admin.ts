@@ -1,3 +1,4 @@
+import { KONG_SCHEMA_VIOLATION, reply } from './errors.js'
 import type { PluginServices } from './services.js'
 
 /** A request to an Admin API endpoint contributed by a plugin (parsed by the admin layer). */
@@ -34,3 +35,21 @@ export interface AdminRoute {
 }
 
 export type AdminRoutesFactory = (services: PluginServices) => AdminRoute[]
+
+/**
+ * Kong's 400 for one field, for endpoints mounted beside the control plane's (plugins',
+ * analytics'): `{"code":2,"name":"schema violation","message":…,"fields":{field: message}}`.
+ *
+ * @example
+ *   if (!valid) return invalidField('limit', 'expected 1 to 1000')
+ */
+export function invalidField(field: string, message: string): AdminResponse {
+  return reply(null, 'SCHEMA_VIOLATION', {
+    body: {
+      code: KONG_SCHEMA_VIOLATION,
+      name: 'schema violation',
+      message: `schema violation (${field}: ${message})`,
+      fields: { [field]: message },
+    },
+  })
+}

@@ -37,6 +37,12 @@ export const PORTICO_REDIS_COMMANDS = [
   'zremrangebyrank',
   'zremrangebyscore',
   'zscore',
+  // usage analytics: counters, heavy hitters and unique clients flushed by every node
+  'hincrby',
+  'zincrby',
+  'expire',
+  'pfadd',
+  'pfcount',
   // proxy-cache's status and purge walk their own keys
   'scan',
   // pub/sub (sharded on Cluster)

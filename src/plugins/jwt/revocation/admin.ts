@@ -1,21 +1,9 @@
-import type { AdminResponse, AdminRoute } from '../../../core/admin.js'
-import { KONG_SCHEMA_VIOLATION, reply } from '../../../core/errors.js'
+import { type AdminResponse, type AdminRoute, invalidField as invalid } from '../../../core/admin.js'
+import { reply } from '../../../core/errors.js'
 import type { PluginServices } from '../../../core/services.js'
 import { decodeToken } from '../decode.js'
 import { nodeRevocations } from './node.js'
 import { DEFAULT_RETENTION_S, revocationId } from './registry.js'
-
-/** Kong's schema-violation body (code 2), as the entity endpoints send it. */
-function invalid(field: string, message: string): AdminResponse {
-  return reply(null, 'SCHEMA_VIOLATION', {
-    body: {
-      code: KONG_SCHEMA_VIOLATION,
-      name: 'schema violation',
-      message: `schema violation (${field}: ${message})`,
-      fields: { [field]: message },
-    },
-  })
-}
 
 const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
