@@ -341,7 +341,7 @@ function startObservability(
  * Usage analytics, on Redis when the node has one. Nowhere to read them (no Admin API here, no
  * Redis shared with one): nothing is recorded.
  */
-function startAnalytics(parts: Parts): Analytics | null {
+function startAnalytics(parts: Parts, observability: Observability): Analytics | null {
   const { settings, gateway, services, log } = parts
   if (settings.analytics === null || (settings.admin === null && settings.redisUrl === undefined)) return null
   const analytics = createAnalytics({
@@ -353,6 +353,10 @@ function startAnalytics(parts: Parts): Analytics | null {
     config: () => gateway.runtime,
     isBuiltin: (path) => gateway.builtins.has(path),
     log: log.child({ part: 'analytics' }),
+    // the values plugins declared as cache hits when they registered their outcomes
+    cacheHits: observability.telemetry.outcomes.flatMap((o) =>
+      o.series.cacheHit === undefined ? [] : [{ slot: o.slot, value: o.series.cacheHit }],
+    ),
   })
   gateway.observers.push(analytics.observer)
   return analytics
@@ -403,7 +407,7 @@ export async function startNode(
   const proxyServer = createProxyServer(gateway, settings.server, log)
   const connections = countConnections(proxyServer, gateway)
   const observability = startObservability(parts, connections, status.mount)
-  const analytics = startAnalytics(parts)
+  const analytics = startAnalytics(parts, observability)
 
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
   const statusServer =

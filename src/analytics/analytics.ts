@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js'
 import { measure } from '../observability/facts.js'
 import type { Backend, Batch } from './backend.js'
 import { type Cell, Interval } from './interval.js'
+import { cacheHitTest, type HitSource } from './outcome.js'
 
 export interface AnalyticsSettings {
   /** how often a node flushes its interval (ms) */
@@ -50,6 +51,8 @@ export interface AnalyticsOptions {
   isBuiltin(path: string): boolean
   log: Logger
   now?: () => number
+  /** the outcome values plugins declared as cache hits (none: no hit is counted) */
+  cacheHits?: readonly HitSource[]
 }
 
 /**
@@ -114,10 +117,12 @@ export class Analytics {
   #flushing: Promise<void> = Promise.resolve()
   #failures = 0
   #closed = false
+  readonly #cacheHit: (ctx: RequestContext) => boolean
 
   constructor(readonly options: AnalyticsOptions) {
     this.keys = new Keys(options.keyPrefix)
     this.now = options.now ?? Date.now
+    this.#cacheHit = cacheHitTest(options.cacheHits ?? [])
     this.#current = this.#interval()
     this.#schedule()
   }
@@ -150,7 +155,12 @@ export class Analytics {
 
   #interval(): Interval {
     const res = this.settings.resolutionSec * 1000
-    return new Interval(Math.floor(this.now() / res) * res, this.settings.maxCells, this.settings.topPaths)
+    return new Interval(
+      Math.floor(this.now() / res) * res,
+      this.settings.maxCells,
+      this.settings.topPaths,
+      this.#cacheHit,
+    )
   }
 
   /** next flush: after flushMs, or just past the next bucket boundary if that comes first */

@@ -1,6 +1,6 @@
 import type { EntityInfo, RequestContext } from '../core/context.js'
 import type { RequestFacts } from '../observability/facts.js'
-import { cacheHit, rateLimited } from './outcome.js'
+import { rateLimited } from './outcome.js'
 import { addValue } from './sketch.js'
 import { SpaceSaving } from './top.js'
 
@@ -43,6 +43,8 @@ export class Interval {
     readonly bucket: number,
     readonly maxCells: number,
     topPaths: number,
+    /** the cache-hit test built from what plugins declared (see outcome.ts) */
+    readonly cacheHit: (ctx: RequestContext) => boolean,
   ) {
     this.paths = new SpaceSaving(topPaths)
   }
@@ -69,7 +71,7 @@ export class Interval {
     cell.bytesOut += f.bytesOut
     addValue(cell.bins, f.requestMs)
     if (rateLimited(ctx)) cell.rateLimited++
-    if (cacheHit(ctx)) cell.cacheHits++
+    if (this.cacheHit(ctx)) cell.cacheHits++
     this.paths.add(ctx.path)
     this.clients.add(ctx.clientIp)
   }

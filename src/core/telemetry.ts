@@ -98,6 +98,8 @@ export interface OutcomeSeries {
   label: string
   /** the access log field carrying it as set (null when ''), e.g. `verdict` */
   logField: string
+  /** the value that usage analytics counts as a cache hit (a caching plugin's own word for it) */
+  cacheHit?: string
 }
 
 /**

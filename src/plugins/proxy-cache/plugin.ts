@@ -152,6 +152,7 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
       help: 'Cache outcomes (proxy-cache)',
       label: 'status',
       logField: 'cache',
+      cacheHit: 'Hit',
     })
   },
 }
