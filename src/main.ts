@@ -255,7 +255,7 @@ export async function startNode(
   for (const path of services.statusDocuments.keys()) mountDocument(path)
   services.events.on('status:exposed', (path) => mountDocument(path as string))
 
-  const proxyServer = createProxyServer(gateway, settings.server, log)
+  const proxyServer = createProxyServer(gateway, settings.server)
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
   let statusServer: http.Server | null = null
   let status: Address | null = null
