@@ -1,8 +1,9 @@
-import { type Duplex, Transform, type TransformCallback } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { ResponseHead } from '../core/plugin.js'
+import { BodyGuard } from './body-guard.js'
 import { runBody, runResponse } from './chain.js'
 import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
@@ -16,10 +17,6 @@ import { openTunnel } from './websocket.js'
 const NO_HASH: PickInput = { hashKey: undefined }
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
 
-class WriteTimeoutError extends Error {
-  readonly code = 'PORTICO_WRITE_TIMEOUT'
-}
-
 class ReadTimeoutError extends Error {
   readonly code = 'UND_ERR_HEADERS_TIMEOUT'
 }
@@ -30,55 +27,6 @@ class ReadTimeoutError extends Error {
  * native timer, so a short timeout fires when configured.
  */
 const PRECISE_READ_TIMEOUT_BELOW = 2000
-
-class BodyTooLargeError extends Error {
-  readonly code = 'PORTICO_BODY_TOO_LARGE'
-}
-
-/**
- * Streams the client's body upstream while enforcing the service's write timeout (longest gap
- * between two chunks reaching the upstream) and the body size limit for bodies without a
- * Content-Length. Only requests with a body pay for it.
- */
-class BodyGuard extends Transform {
-  #bytes = 0
-  #timer: NodeJS.Timeout | null = null
-  constructor(
-    readonly writeTimeout: number,
-    readonly maxBody: number,
-  ) {
-    super()
-    this.#arm()
-  }
-  #arm(): void {
-    if (this.writeTimeout <= 0) return
-    if (this.#timer !== null) this.#timer.refresh()
-    else
-      this.#timer = setTimeout(
-        () => this.destroy(new WriteTimeoutError('upstream write timeout')),
-        this.writeTimeout,
-      )
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#bytes += chunk.length
-    if (this.maxBody > 0 && this.#bytes > this.maxBody)
-      return cb(new BodyTooLargeError('request body too large'))
-    this.#arm()
-    cb(null, chunk)
-  }
-  override _flush(cb: TransformCallback): void {
-    this.stop()
-    cb()
-  }
-  stop(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-  }
-  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
-    this.stop()
-    cb(err)
-  }
-}
 
 /** An upstream status line outside 100–599 (`000`, `099`): no answer a client could be given. */
 class BadStatusError extends Error {
