@@ -16,7 +16,7 @@ import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/ent
 import type { Logger } from './core/logger.js'
 import type { PluginRegistry } from './core/plugin.js'
 import { Gateway, type Limits } from './data-plane/gateway.js'
-import { PoolRegistry } from './data-plane/pools.js'
+import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
 import {
   createPlainServer,
@@ -60,6 +60,8 @@ export interface NodeSettings {
   trustedIps: string | undefined
   limits: Limits
   server: ServerLimits
+  /** connections per upstream origin, and requests that may wait for one (beyond: 503) */
+  upstreamPool: Pick<PoolDefaults, 'connections' | 'queue'>
   /** how long SIGTERM waits for in-flight requests (ms) */
   drainTimeoutMs: number
   /** also answer /metrics and /cachez on the proxy listener */
@@ -87,6 +89,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
   trustedIps: undefined,
   limits: { maxUrlLength: 8192, maxHeaders: 100, maxBodySize: 128 * 1024 * 1024 },
   server: DEFAULT_SERVER_LIMITS,
+  upstreamPool: { connections: 128, queue: 1024 },
   drainTimeoutMs: 30_000,
   statusOnProxy: false,
   metrics: true,
@@ -136,7 +139,7 @@ export async function startNode(
     keyPrefix: settings.keyPrefix,
     redisDeadlineMs: settings.redisDeadlineMs,
   })
-  const pools = new PoolRegistry()
+  const pools = new PoolRegistry(settings.upstreamPool)
   const health = new HealthRegistry()
   const deps = { registry, services, pools, health, log }
   let generation = 0

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream'
-import type { Dispatcher } from 'undici'
+import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { ResponseHead } from '../core/plugin.js'
@@ -8,6 +8,7 @@ import { runBody, runResponse } from './chain.js'
 import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
 import { closeAfter } from './linger.js'
+import { admit, leave } from './pools.js'
 import { sendError, writeHead } from './respond.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
 import type { PickInput, Target } from './upstream/types.js'
@@ -53,6 +54,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** largest body accepted (bytes), 0 = no limit: `ctx.maxBody` after the access phase */
   readonly #maxBody: number
   #target: Target | null = null
+  /** the pool this attempt holds a place on (see `admit`) */
+  #pool: Pool | null = null
   #attempt = 0
   #controller: Dispatcher.DispatchController | null = null
   #responded = false
@@ -103,10 +106,16 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       sendError(ctx, this.#route.chain, new GatewayError('NO_HEALTHY_TARGET'))
       return
     }
+    const pool = service.pools.get(target)!
+    if (!admit(pool)) {
+      this.#done = true
+      sendError(ctx, this.#route.chain, new GatewayError('UPSTREAM_BUSY'))
+      return
+    }
+    this.#pool = pool
     this.#target = target
     ctx.target = target.address
     service.balancer.begin(target)
-    const pool = service.pools.get(target)!
     const fwd = this.#fwd
     if (!this.#route.preserveHost) fwd.host = service.hostHeaders.get(target)!
     const path = ctx.upstreamQuery === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.upstreamQuery}`
@@ -296,6 +305,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   #finishTarget(): void {
     if (this.#target !== null) this.#service.balancer.end(this.#target)
+    if (this.#pool !== null) leave(this.#pool)
+    this.#pool = null
   }
 
   #fail(err: unknown): void {

@@ -218,7 +218,7 @@ plugins:
       assert.equal(state.entered, 1)
       writeFileSync(node.file!, config('two'))
       const loaded = await node.reload()
-      assert.ok(loaded, 'the new config applied')
+      assert.equal(loaded.ok, true, 'the new config applied')
       // the old runtime is retired but the handshake still runs on it
       assert.equal(state.closedInstances, 0)
       state.release()
