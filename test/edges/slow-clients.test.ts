@@ -31,7 +31,7 @@ describe('edges: slow clients and the per-upstream caps', () => {
     const holders = await Promise.all([0, 1, 2].map(() => RawClient.open(gw.proxy.port)))
     const c = await RawClient.open(gw.proxy.port)
     try {
-      holders.forEach((h, i) => h.send(`GET /hold/${i} HTTP/1.1\r\nHost: a\r\n\r\n`))
+      for (const [i, h] of holders.entries()) h.send(`GET /hold/${i} HTTP/1.1\r\nHost: a\r\n\r\n`)
       for (let i = 0; i < 200 && held.length < 2; i++) await new Promise((r) => setTimeout(r, 10))
       assert.equal(held.length, 2, 'two connections taken')
       c.send('GET /busy HTTP/1.1\r\nHost: a\r\n\r\n')
