@@ -61,30 +61,33 @@ describe('edges: Expect', () => {
     }
   })
 
-  test('100-continue on a body over the size limit: 413 without a 100, and the upstream never called', async () => {
-    const c = await RawClient.open(gw.proxy.port)
-    try {
-      const before = up.heads.length
-      c.send('POST /big HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n')
-      const r = await c.response()
-      assert.equal(r?.status, 413)
-      assert.equal(r?.headers.connection, 'close')
-      assert.equal(up.heads.length, before)
-    } finally {
-      c.close()
-    }
-  })
-
-  test('an expectation other than 100-continue gets 417 and the upstream never called', async () => {
-    const c = await RawClient.open(gw.proxy.port)
-    try {
-      const before = up.heads.length
-      c.send('POST /x HTTP/1.1\r\nHost: a\r\nExpect: something-else\r\nContent-Length: 5\r\n\r\nhello')
-      const r = await c.response()
-      assert.equal(r?.status, 417)
-      assert.equal(up.heads.length, before)
-    } finally {
-      c.close()
-    }
-  })
+  // node:http answers an unknown expectation itself (417, keep-alive: the body that follows is
+  // then read as a request line and refused as malformed, never routed)
+  const refusals: Array<[string, string, number]> = [
+    [
+      '100-continue on a body over the size limit: 413 without a 100',
+      'POST /big HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n',
+      413,
+    ],
+    [
+      'an expectation other than 100-continue: 417',
+      'POST /x HTTP/1.1\r\nHost: a\r\nExpect: something-else\r\nContent-Length: 5\r\n\r\nhello',
+      417,
+    ],
+  ]
+  for (const [what, request, status] of refusals) {
+    test(`${what}, and the upstream is never called`, async () => {
+      const c = await RawClient.open(gw.proxy.port)
+      try {
+        const before = up.heads.length
+        c.send(request)
+        const r = await c.response()
+        assert.equal(r?.status, status)
+        if (status === 413) assert.equal(r?.headers.connection, 'close')
+        assert.equal(up.heads.length, before)
+      } finally {
+        c.close()
+      }
+    })
+  }
 })

@@ -52,27 +52,24 @@ describe('edges: upgrades', () => {
     })
   }
 
-  test('an upgrade that carries a body gets a 400 and nothing reaches the upstream', async () => {
-    const c = await RawClient.open(gw.proxy.port)
-    const before = up.heads.length
-    c.send(
+  const refusals: Array<[string, string]> = [
+    [
+      'an upgrade that carries a body',
       'POST / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nContent-Length: 5\r\n\r\nhello',
-    )
-    const r = await c.response()
-    assert.equal(r?.status, 400)
-    assert.equal(await c.closesWithin(2000), true)
-    assert.equal(up.heads.length, before)
-  })
-
-  test('a WebSocket handshake that is not a GET gets a 400', async () => {
-    const c = await RawClient.open(gw.proxy.port)
-    const before = up.heads.length
-    c.send(`PUT /ws HTTP/1.1\r\nHost: a\r\n${WS_HEADERS}\r\n`)
-    const r = await c.response()
-    assert.equal(r?.status, 400)
-    assert.equal(await c.closesWithin(2000), true)
-    assert.equal(up.heads.length, before)
-  })
+    ],
+    ['a WebSocket handshake that is not a GET', `PUT /ws HTTP/1.1\r\nHost: a\r\n${WS_HEADERS}\r\n`],
+  ]
+  for (const [what, request] of refusals) {
+    test(`${what} gets a 400, the connection ends, and nothing reaches the upstream`, async () => {
+      const c = await RawClient.open(gw.proxy.port)
+      const before = up.heads.length
+      c.send(request)
+      const r = await c.response()
+      assert.equal(r?.status, 400)
+      assert.equal(await c.closesWithin(2000), true)
+      assert.equal(up.heads.length, before)
+    })
+  }
 
   test('an upstream answering a WebSocket handshake with 200: the client gets that 200, then the connection ends', async () => {
     const c = await RawClient.open(gw.proxy.port)

@@ -78,6 +78,17 @@ function gatePlugin() {
   return { def, state }
 }
 
+/** The echo server behind route /ws, with plugin lines appended under `plugins:`. */
+function wsConfig(port: number, plugins = ''): string {
+  return `
+_format_version: "3.0"
+services:
+  - name: ws
+    url: http://127.0.0.1:${port}/socket
+    routes: [{ name: ws, paths: [/ws] }]
+${plugins === '' ? '' : `plugins:\n${plugins}`}`
+}
+
 const thrower: PluginDefinition = {
   name: 'test-throw',
   priority: 900,
@@ -145,16 +156,7 @@ services:
     const port = (server.address() as AddressInfo).port
     const file = join(mkdtempSync(join(tmpdir(), 'portico-ws-log-')), 'access.log')
     const node = await gateway(
-      `
-_format_version: "3.0"
-services:
-  - name: ws
-    url: http://127.0.0.1:${port}/socket
-    routes: [{ name: ws, paths: [/ws] }]
-plugins:
-  - name: prometheus
-    config: { status_code_metrics: true }
-`,
+      wsConfig(port, '  - name: prometheus\n    config: { status_code_metrics: true }\n'),
       { accessLog: file },
     )
     let id = ''
@@ -201,16 +203,7 @@ plugins:
   test('a config swap during a handshake leaves the plugin instances under it open until it is done', async () => {
     const port = (server.address() as AddressInfo).port
     const { def, state } = gatePlugin()
-    const config = (tag: string) => `
-_format_version: "3.0"
-services:
-  - name: ws
-    url: http://127.0.0.1:${port}/socket
-    routes: [{ name: ws, paths: [/ws] }]
-plugins:
-  - name: test-gate
-    config: { tag: ${tag} }
-`
+    const config = (tag: string) => wsConfig(port, `  - name: test-gate\n    config: { tag: ${tag} }\n`)
     const node = await gateway(config('one'), {}, [def])
     try {
       const pending = connect(`ws://127.0.0.1:${node.proxy.port}/ws`)
@@ -238,19 +231,7 @@ plugins:
 
   test('a plugin that throws during the handshake gives a 500', async () => {
     const port = (server.address() as AddressInfo).port
-    const node = await gateway(
-      `
-_format_version: "3.0"
-services:
-  - name: ws
-    url: http://127.0.0.1:${port}/socket
-    routes: [{ name: ws, paths: [/ws] }]
-plugins:
-  - name: test-throw
-`,
-      {},
-      [thrower],
-    )
+    const node = await gateway(wsConfig(port, '  - name: test-throw\n'), {}, [thrower])
     try {
       const { status } = await connect(`ws://127.0.0.1:${node.proxy.port}/ws`)
       assert.equal(status, 500)
