@@ -96,6 +96,12 @@ export class Gateway {
    * Kong's nginx does: the request is answered as ordinary HTTP and nothing is tunnelled.
    */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // behind a request the gateway refused on this connection: never routed, and the socket,
+    // now ours rather than node:http's, ends after what was already written
+    if (isClosing(req.socket)) {
+      socket.end()
+      return
+    }
     const res = new ServerResponse(req)
     res.assignSocket(socket as Socket)
     res.shouldKeepAlive = false

@@ -44,6 +44,20 @@ describe('edges: connection reuse after the gateway refused a request', () => {
     })
   }
 
+  test('an upgrade pipelined behind a refused request is never routed either', async () => {
+    const c = await RawClient.open(gw.proxy.port)
+    const before = up.heads.length
+    c.send(
+      'GET /a%2Fb HTTP/1.1\r\nHost: a\r\n\r\n' +
+        'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    )
+    const r = await c.response()
+    assert.equal(r?.status, 400)
+    assert.equal(await c.closesWithin(2000), true)
+    assert.equal(c.pending, '')
+    assert.equal(up.heads.length, before)
+  })
+
   test('after a 404 the same connection carries the next request', async () => {
     const gw404 = await gateway(`_format_version: "3.0"
 services:
