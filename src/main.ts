@@ -25,7 +25,7 @@ import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/ent
 import type { Logger } from './core/logger.js'
 import type { PluginRegistry } from './core/plugin.js'
 import { Gateway, type Limits } from './data-plane/gateway.js'
-import { PoolRegistry } from './data-plane/pools.js'
+import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
 import {
   createPlainServer,
@@ -71,6 +71,8 @@ export interface NodeSettings {
   trustedIps: string | undefined
   limits: Limits
   server: ServerLimits
+  /** connections per upstream origin, and requests that may wait for one (beyond: 503) */
+  upstreamPool: Pick<PoolDefaults, 'connections' | 'queue'>
   /** how long SIGTERM waits for in-flight requests (ms) */
   drainTimeoutMs: number
   /** also answer /metrics and /cachez on the proxy listener */
@@ -107,6 +109,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
     underscoresInHeaders: false,
   },
   server: DEFAULT_SERVER_LIMITS,
+  upstreamPool: { connections: 128, queue: 1024 },
   drainTimeoutMs: 30_000,
   statusOnProxy: false,
   metrics: true,
@@ -210,7 +213,7 @@ async function startConfiguration(
     validator: `portico ${VERSION}; plugins ${registry.names().join(',')}`,
   })
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
-  const pools = new PoolRegistry()
+  const pools = new PoolRegistry(settings.upstreamPool)
   const health = new HealthRegistry()
   const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
     registry,
@@ -404,7 +407,7 @@ export async function startNode(
   const parts = await startConfiguration(settings, log, registry)
   const { gateway, services, controlPlane, health, pools } = parts
   const status = statusEndpoints(parts)
-  const proxyServer = createProxyServer(gateway, settings.server, log)
+  const proxyServer = createProxyServer(gateway, settings.server)
   const connections = countConnections(proxyServer, gateway)
   const observability = startObservability(parts, connections, status.mount)
   const analytics = startAnalytics(parts, observability)

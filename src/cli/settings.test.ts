@@ -28,3 +28,14 @@ test('observability settings from PORTICO_* variables, flags winning', () => {
     /OTLP endpoint: expected an http\(s\) URL/,
   )
 })
+
+test('upstream pool caps: defaults, then PORTICO_UPSTREAM_* with flags winning', () => {
+  assert.deepEqual(resolveSettings({}, {}, '/nonexistent').node.upstreamPool, {
+    connections: 128,
+    queue: 1024,
+  })
+  const env = { PORTICO_UPSTREAM_CONNECTIONS: '16', PORTICO_UPSTREAM_QUEUE: '0' }
+  assert.deepEqual(resolveSettings({}, env, '/nonexistent').node.upstreamPool, { connections: 16, queue: 0 })
+  const f = resolveSettings({ 'upstream-queue': '8' }, env, '/nonexistent')
+  assert.deepEqual(f.node.upstreamPool, { connections: 16, queue: 8 })
+})

@@ -58,6 +58,16 @@ export const START_OPTIONS = {
     env: 'PORTICO_MAX_BODY_SIZE',
     help: 'bytes, 0 = unlimited (default 128 MiB)',
   },
+  'upstream-connections': {
+    type: 'string',
+    env: 'PORTICO_UPSTREAM_CONNECTIONS',
+    help: 'connections per upstream origin at most (default 128)',
+  },
+  'upstream-queue': {
+    type: 'string',
+    env: 'PORTICO_UPSTREAM_QUEUE',
+    help: 'requests per upstream origin waiting for a connection at most, beyond: 503 (default 1024, 0 = no cap)',
+  },
   'drain-timeout': {
     type: 'string',
     env: 'PORTICO_DRAIN_TIMEOUT',
@@ -208,6 +218,14 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
       ...DEFAULT_SETTINGS.limits,
       maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
       underscoresInHeaders: onOff(get('underscores-in-headers'), 'underscores in headers', false),
+    },
+    upstreamPool: {
+      connections: int(
+        get('upstream-connections'),
+        'upstream connections',
+        DEFAULT_SETTINGS.upstreamPool.connections,
+      ),
+      queue: int(get('upstream-queue'), 'upstream queue', DEFAULT_SETTINGS.upstreamPool.queue),
     },
     drainTimeoutMs: int(get('drain-timeout'), 'drain timeout', DEFAULT_SETTINGS.drainTimeoutMs),
     statusOnProxy: bool('status-on-proxy'),

@@ -56,6 +56,8 @@ export const ERRORS = {
   NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
   UPSTREAM_DNS_FAILED: { status: 503, message: 'name resolution failed' },
   NO_SERVICE: { status: 503, message: 'no Service found with those values' },
+  // every connection to the upstream busy and its wait queue full (node setting `upstreamPool`)
+  UPSTREAM_BUSY: { status: 503, message: 'The upstream is busy: too many requests waiting for a connection' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   // proxy-cache: `Cache-Control: only-if-cached` and nothing cached (RFC 9111 §5.2.1.7)
   CACHE_ONLY_IF_CACHED: { status: 504, message: 'Gateway Timeout: not in cache (only-if-cached)' },

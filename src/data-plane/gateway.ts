@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { type BackgroundContinuation, RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { AccessResult, Reply } from '../core/plugin.js'
-import { DiscardedResponse } from './background.js'
+import { backgroundCopy } from './background.js'
 import { type Chain, resolve, runAccess, runLog } from './chain.js'
+import { Exchange, type UpgradeRequest } from './exchange.js'
 import { connectionTokens, type ForwardInfo } from './headers.js'
+import { closeAfter, isClosing } from './linger.js'
 import { ProxyCall } from './proxy.js'
 import { sendError, sendFailure, sendReply } from './respond.js'
 import { normalizePath } from './router/normalize.js'
-import type { CompiledRoute, Runtime } from './runtime.js'
+import type { Runtime } from './runtime.js'
 import { plainAddress, type TrustedProxies } from './trust.js'
 import { dropUnderscoreHeaders } from './underscores.js'
+import { isWebSocket, upgradeRefusal } from './websocket.js'
 
 /** Request limits (DESIGN §5); header size itself is Node's `maxHeaderSize` on the server. */
 export interface Limits {
@@ -28,15 +32,6 @@ export interface Limits {
 /** A built-in endpoint on the proxy listener (`/healthz`): answered before routing and plugins. */
 export type Builtin = (req: IncomingMessage, res: ServerResponse) => void
 
-/** What a request looks like after the checks every request passes (see {@link Gateway.prepare}). */
-interface Prepared {
-  ctx: RequestContext
-  hostHeader: string
-  contentLength: number
-  chunked: boolean
-  dropped: Set<string> | null
-}
-
 /** Called after every response (metrics, access log): must not throw. */
 export type RequestObserver = (ctx: RequestContext) => void
 
@@ -50,7 +45,8 @@ export class Gateway {
   #draining = false
   /** responses in progress: a drain must turn their keep-alive off */
   readonly #inflight = new Set<ServerResponse>()
-  readonly #upgraded = new Set<Duplex>()
+  /** connections that came in through 'upgrade' (WebSocket tunnels among them) */
+  readonly #upgrades = new Set<UpgradeRequest>()
   readonly builtins = new Map<string, Builtin>()
   readonly observers: RequestObserver[] = []
 
@@ -81,14 +77,8 @@ export class Gateway {
   startDraining(): void {
     this.#draining = true
     for (const res of this.#inflight) if (!res.headersSent) res.shouldKeepAlive = false
-    // upgraded connections (WebSockets) have no response to finish: end them now
-    for (const s of this.#upgraded) s.end()
-  }
-
-  /** An upgraded connection, ended when the gateway drains. */
-  trackUpgraded(socket: Duplex): void {
-    this.#upgraded.add(socket)
-    socket.once('close', () => this.#upgraded.delete(socket))
+    // tunnels (WebSockets) have no response to finish: end them now
+    for (const u of this.#upgrades) if (u.tunnelled) u.socket.end()
   }
 
   /** Swap to a new runtime; the old one is closed once its last request has finished. */
@@ -103,20 +93,58 @@ export class Gateway {
 
   /** node:http 'request' listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#walk(req, res, null)
+  }
+
+  /**
+   * node:http 'upgrade' listener. Node hands over the socket with no response object: one is
+   * attached by hand so that every answer before a 101 (a 404, a plugin's 401, an upstream that
+   * refused the upgrade) is written as on any request, then the connection ends. A WebSocket
+   * handshake then walks the same steps as a request; any other token (h2c…) is ignored, as
+   * Kong's nginx does: the request is answered as ordinary HTTP and nothing is tunnelled.
+   */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // behind a request the gateway refused on this connection: never routed, and the socket,
+    // now ours rather than node:http's, ends after what was already written
+    if (isClosing(req.socket)) {
+      socket.end()
+      return
+    }
+    const res = new ServerResponse(req)
+    res.assignSocket(socket as Socket)
+    res.shouldKeepAlive = false
+    const up: UpgradeRequest = { socket, head, websocket: isWebSocket(req), tunnelled: false }
+    this.#upgrades.add(up)
+    socket.once('close', () => this.#upgrades.delete(up))
+    // a ServerResponse made by hand has none of the server's finish handling: the answer ends
+    // the connection here (a tunnelled one is detached before this could fire)
+    res.once('finish', () => {
+      if (!up.tunnelled) socket.end()
+    })
+    this.#walk(req, res, up)
+  }
+
+  /**
+   * Every request's walk, HTTP or upgrade: bookkeeping (the runtime counted in `inflight`, the
+   * log phase and observers when the response closes), prepare, built-ins, route, the access
+   * phase, then the upstream. Kept as one function on the hot path: each step is a plain
+   * statement, and splitting it would cost the plain route a call and a closure per request.
+   */
+  #walk(req: IncomingMessage, res: ServerResponse, up: UpgradeRequest | null): void {
+    // a request parsed behind one the gateway refused on this connection is never routed
+    if (isClosing(req.socket)) return
     const rt = this.#runtime
     rt.inflight++
     const ctx = new RequestContext(req, res, randomUUID(), performance.now())
+    const x = new Exchange(rt, ctx, up)
     if (this.#draining) res.shouldKeepAlive = false
     this.#inflight.add(res)
-    // the close listener sees `chain` once a route matched: the log phase runs the route's chain
-    let chain: Chain = rt.unmatched
     // one 'close' listener per request (not `once`: close fires once, and once() wraps)
-    res.on('close', () => this.#finished(rt, ctx, chain))
-    let p: Prepared
+    res.on('close', () => this.#finished(x))
     try {
-      p = this.prepare(ctx)
+      this.prepare(x)
     } catch (err) {
-      res.shouldKeepAlive = false
+      closeAfter(res, false)
       return sendFailure(ctx, rt.unmatched, err)
     }
     const builtin = this.builtins.get(ctx.path)
@@ -124,7 +152,8 @@ export class Gateway {
     const match = rt.router.find(ctx.method, ctx.host, ctx.path, req)
     if (match === null) return sendError(ctx, rt.unmatched, new GatewayError('NO_ROUTE'))
     const route = match.value
-    chain = route.chain
+    x.route = route
+    x.chain = route.chain
     ctx.route = route.info
     ctx.captures = match.captures
     const service = route.service
@@ -137,41 +166,46 @@ export class Gateway {
         service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
     } else ctx.upstreamPath = stripped
     ctx.upstreamQuery = ctx.query
-    if (this.limits.maxBodySize > 0 && p.contentLength > this.limits.maxBodySize) {
-      res.shouldKeepAlive = false
+    if (up !== null) {
+      const refused = upgradeRefusal(x, route)
+      if (refused !== null) return sendError(ctx, route.chain, refused)
+    }
+    if (this.limits.maxBodySize > 0 && x.contentLength > this.limits.maxBodySize) {
+      closeAfter(res, true)
       return sendError(ctx, route.chain, new GatewayError('BODY_TOO_LARGE'))
     }
     // plugins may lower it (request-size-limiting) before the body is read or streamed
     ctx.maxBody = this.limits.maxBodySize
-    if (chain.access.length === 0) return this.#proxy(ctx, route, p)
-    this.#access(rt, ctx, route, p, 0)
+    if (route.chain.access.length === 0) return this.#proxy(x, ctx)
+    this.#access(x, 0)
   }
 
   /** The access phase from step `from` on, then the upstream or the reply. */
-  #access(rt: Runtime, ctx: RequestContext, route: CompiledRoute, p: Prepared, from: number): void {
-    const chain = route.chain
+  #access(x: Exchange, from: number): void {
+    const chain = x.chain
+    const ctx = x.ctx
     let r: AccessResult | Promise<AccessResult>
     try {
       r = runAccess(chain, ctx, from)
     } catch (err) {
       return this.#pluginFailed(ctx, chain, err)
     }
-    if (r === undefined) return this.#proxy(ctx, route, p)
-    if (typeof (r as Promise<AccessResult>).then !== 'function')
-      return this.#replied(rt, ctx, route, p, r as Reply)
+    if (r === undefined) return this.#proxy(x, ctx)
+    if (typeof (r as Promise<AccessResult>).then !== 'function') return this.#replied(x, r as Reply)
     ;(r as Promise<AccessResult>).then(
-      (v) => (v === undefined ? this.#proxy(ctx, route, p) : this.#replied(rt, ctx, route, p, v)),
+      (v) => (v === undefined ? this.#proxy(x, ctx) : this.#replied(x, v)),
       (err: unknown) => this.#pluginFailed(ctx, chain, err),
     )
   }
 
   /** A plugin answered: send its reply, then continue the request in the background if it asked. */
-  #replied(rt: Runtime, ctx: RequestContext, route: CompiledRoute, p: Prepared, reply: Reply): void {
-    sendReply(ctx, route.chain, reply)
+  #replied(x: Exchange, reply: Reply): void {
+    const ctx = x.ctx
+    sendReply(ctx, x.chain, reply)
     const next = ctx.afterReply
     if (next === null) return
     ctx.afterReply = null
-    this.#continue(rt, ctx, route, p, next)
+    this.#continue(x, next)
   }
 
   #pluginFailed(ctx: RequestContext, chain: Chain, err: unknown): void {
@@ -202,47 +236,17 @@ export class Gateway {
    * the same route on the same runtime (kept alive until the copy is done), the copy re-entering
    * the access phase at the plugin that asked, its response discarded, then its log phase.
    */
-  #continue(
-    rt: Runtime,
-    ctx: RequestContext,
-    route: CompiledRoute,
-    p: Prepared,
-    next: BackgroundContinuation,
-  ): void {
-    const method = next.method ?? ctx.method
-    const copy = new RequestContext(
-      ctx.req,
-      new DiscardedResponse() as unknown as ServerResponse,
-      randomUUID(),
-      performance.now(),
-      method,
-    )
+  #continue(x: Exchange, next: BackgroundContinuation): void {
+    const ctx = x.ctx
+    const copy = backgroundCopy(ctx, next.method)
     // a streamed client body is gone: only a body a plugin buffered can be sent again
-    if ((p.chunked || p.contentLength > 0) && ctx.upstreamBody === null) return this.#done(next, copy, false)
-    const chain = route.chain
+    if (x.hasBody && ctx.upstreamBody === null) return this.#done(next, copy, false)
+    const chain = x.chain
     const from = chain.access.findIndex((step) => resolve(step, ctx) === next.from)
     if (from === -1) return this.#done(next, copy, false)
-    copy.background = true
-    copy.upstreamMethod = next.method ?? ctx.upstreamMethod
-    copy.host = ctx.host
-    copy.path = ctx.path
-    copy.query = ctx.query
-    copy.clientIp = ctx.clientIp
-    copy.route = ctx.route
-    copy.service = ctx.service
-    copy.captures = ctx.captures
-    copy.consumer = ctx.consumer
-    copy.credential = ctx.credential
-    copy.anonymous = ctx.anonymous
-    copy.upstreamPath = ctx.upstreamPath
-    copy.upstreamQuery = ctx.upstreamQuery
-    copy.upstreamBody = ctx.upstreamBody
-    copy.maxBody = ctx.maxBody
-    copy.upstreamHeaderEdits = ctx.upstreamHeaderEdits === null ? null : new Map(ctx.upstreamHeaderEdits)
-    copy.responseHeaders = ctx.responseHeaders === null ? null : [...ctx.responseHeaders]
-    copy.slots = ctx.slots === null ? null : ctx.slots.slice()
     // read now: the client's socket may be gone by the time the copy goes upstream
-    const fwd = this.#forwardInfo(ctx, p)
+    const fwd = this.#forwardInfo(x)
+    const rt = x.rt
     rt.inflight++
     copy.res.on('close', () => {
       rt.release()
@@ -251,7 +255,7 @@ export class Gateway {
       this.#done(next, copy, true)
     })
     const proceed = (v: AccessResult): void => {
-      if (v === undefined) this.#proxy(copy, route, p, fwd)
+      if (v === undefined) this.#proxy(x, copy, fwd)
       else sendReply(copy, chain, v)
     }
     let r: AccessResult | Promise<AccessResult>
@@ -266,36 +270,32 @@ export class Gateway {
     ;(r as Promise<AccessResult>).then(proceed, (err: unknown) => this.#pluginFailed(copy, chain, err))
   }
 
-  #forwardInfo(ctx: RequestContext, p: Prepared): ForwardInfo {
+  #forwardInfo(x: Exchange): ForwardInfo {
+    const socket = x.ctx.req.socket
     return {
-      host: p.hostHeader,
+      host: x.hostHeader,
       proto: this.proto,
-      port: String(ctx.req.socket.localPort ?? ''),
-      forwardedHost: ctx.host,
-      trusted: this.trust.trusts(plainAddress(ctx.req.socket.remoteAddress)),
+      port: String(socket.localPort ?? ''),
+      forwardedHost: x.ctx.host,
+      trusted: this.trust.trusts(plainAddress(socket.remoteAddress)),
     }
   }
 
-  #proxy(ctx: RequestContext, route: CompiledRoute, p: Prepared, fwd?: ForwardInfo): void {
+  /** The upstream step: `ctx` is the client's request, or a background copy of it. */
+  #proxy(x: Exchange, ctx: RequestContext, fwd?: ForwardInfo): void {
     this.#noContinuation(ctx)
     if (ctx.res.destroyed) return
-    if (route.service === null) return sendError(ctx, route.chain, new GatewayError('NO_SERVICE'))
-    new ProxyCall({
-      ctx,
-      route,
-      service: route.service,
-      fwd: fwd ?? this.#forwardInfo(ctx, p),
-      dropped: p.dropped,
-      hasBody: p.chunked || p.contentLength > 0,
-      maxBody: ctx.maxBody,
-    }).start()
+    if (x.route?.service == null) return sendError(ctx, x.chain, new GatewayError('NO_SERVICE'))
+    new ProxyCall(ctx, x, fwd ?? this.#forwardInfo(x)).start()
   }
 
-  #finished(rt: Runtime, ctx: RequestContext, chain: Chain): void {
+  #finished(x: Exchange): void {
+    const ctx = x.ctx
     this.#inflight.delete(ctx.res)
     ctx.upstreamCall?.clientClosed()
-    rt.release()
+    x.rt.release()
     if (ctx.status === 0) ctx.status = ctx.res.statusCode
+    const chain = x.chain
     if (chain.log.length > 0)
       runLog(chain, ctx, (name, err) => this.log.error({ err, plugin: name }, 'log phase'))
     for (const o of this.observers) o(ctx)
@@ -307,7 +307,8 @@ export class Gateway {
    * targets that disagree with Host, and the path's normalisation (encoded `/` or `\` refused).
    * One pass over the raw headers; throws a {@link GatewayError} (400/414/431).
    */
-  prepare(ctx: RequestContext): Prepared {
+  prepare(x: Exchange): void {
+    const ctx = x.ctx
     const req = ctx.req
     if (this.limits.underscoresInHeaders !== true) dropUnderscoreHeaders(req)
     let url = req.url ?? '/'
@@ -377,13 +378,10 @@ export class Gateway {
       if (!Number.isSafeInteger(contentLength) || contentLength < 0)
         throw new GatewayError('AMBIGUOUS_FRAMING')
     }
-    return {
-      ctx,
-      hostHeader,
-      contentLength,
-      chunked: te !== undefined,
-      dropped: connectionTokens(connection),
-    }
+    x.hostHeader = hostHeader
+    x.contentLength = contentLength
+    x.chunked = te !== undefined
+    x.dropped = connectionTokens(connection)
   }
 }
 

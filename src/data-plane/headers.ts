@@ -17,6 +17,9 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // the gateway answers `Expect: 100-continue` itself (data-plane/server.ts); passed on, the
+  // upstream's own 100 would reach undici, which refuses it as a response
+  'expect',
 ])
 
 /** Headers Portico sets itself upstream; client copies are dropped (X-Forwarded-For is appended). */

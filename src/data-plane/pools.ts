@@ -8,13 +8,38 @@ export interface PoolOptions {
   tlsVerify: boolean
 }
 
-/** Keep-alive settings shared by every pool; the peer benchmark's floor uses the same. */
+/** Keep-alive settings and caps shared by every pool; the peer benchmark's floor uses the same. */
 export interface PoolDefaults {
+  /** connections per upstream origin at most */
   connections: number
   keepAliveTimeout: number
+  /**
+   * requests per upstream origin waiting for a free connection at most; one more is answered
+   * 503 at once (`UPSTREAM_BUSY`) instead of joining an unbounded queue. 0 = no cap.
+   */
+  queue: number
 }
 
-const DEFAULTS: PoolDefaults = { connections: 128, keepAliveTimeout: 60_000 }
+const DEFAULTS: PoolDefaults = { connections: 128, keepAliveTimeout: 60_000, queue: 1024 }
+
+// requests dispatched to a pool and not finished, kept on the pool itself: read and written
+// once per request, no map lookup
+const kBusy = Symbol('portico.busy')
+const kCap = Symbol('portico.cap')
+type Counted = Pool & { [kBusy]: number; [kCap]: number }
+
+/** Takes a place on the pool for one request; false when every connection and queue place is taken. */
+export function admit(pool: Pool): boolean {
+  const p = pool as Counted
+  if (p[kCap] > 0 && p[kBusy] >= p[kCap]) return false
+  p[kBusy]++
+  return true
+}
+
+/** Gives back the place {@link admit} took. */
+export function leave(pool: Pool): void {
+  ;(pool as Counted)[kBusy]--
+}
 
 /**
  * undici keep-alive pools, one per (origin, connect timeout, TLS verification), shared by every
@@ -53,6 +78,9 @@ export class PoolRegistry {
       bodyTimeout: 0,
       strictContentLength: true,
     })
+    const counted = pool as Counted
+    counted[kBusy] = 0
+    counted[kCap] = this.#defaults.queue > 0 ? this.#defaults.connections + this.#defaults.queue : 0
     this.#pools.set(key, { pool, generation })
     return pool
   }

@@ -1,35 +1,22 @@
-import { Transform, type TransformCallback } from 'node:stream'
-import type { Dispatcher } from 'undici'
+import type { Duplex } from 'node:stream'
+import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { ResponseHead } from '../core/plugin.js'
+import { BodyGuard } from './body-guard.js'
 import { runBody, runResponse } from './chain.js'
+import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
+import { closeAfter } from './linger.js'
+import { admit, leave } from './pools.js'
 import { sendError, writeHead } from './respond.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
 import type { PickInput, Target } from './upstream/types.js'
 import { classifyUpstreamError } from './upstream-errors.js'
+import { openTunnel } from './websocket.js'
 
 const NO_HASH: PickInput = { hashKey: undefined }
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
-
-/** Per-request settings the proxy needs from the gateway. */
-export interface ProxyRequest {
-  ctx: RequestContext
-  route: CompiledRoute
-  service: CompiledService
-  fwd: ForwardInfo
-  /** headers the client's `Connection` header declared hop-by-hop */
-  dropped: Set<string> | null
-  /** the client sends a body (Content-Length > 0 or chunked) */
-  hasBody: boolean
-  /** largest body accepted (bytes), 0 = no limit: `ctx.maxBody` after the access phase */
-  maxBody: number
-}
-
-class WriteTimeoutError extends Error {
-  readonly code = 'PORTICO_WRITE_TIMEOUT'
-}
 
 class ReadTimeoutError extends Error {
   readonly code = 'UND_ERR_HEADERS_TIMEOUT'
@@ -42,67 +29,35 @@ class ReadTimeoutError extends Error {
  */
 const PRECISE_READ_TIMEOUT_BELOW = 2000
 
-class BodyTooLargeError extends Error {
-  readonly code = 'PORTICO_BODY_TOO_LARGE'
+/** An upstream status line outside 100–599 (`000`, `099`): no answer a client could be given. */
+class BadStatusError extends Error {
+  readonly code = 'PORTICO_BAD_STATUS'
 }
 
-/**
- * Streams the client's body upstream while enforcing the service's write timeout (longest gap
- * between two chunks reaching the upstream) and the body size limit for bodies without a
- * Content-Length. Only requests with a body pay for it.
- */
-class BodyGuard extends Transform {
-  #bytes = 0
-  #timer: NodeJS.Timeout | null = null
-  constructor(
-    readonly writeTimeout: number,
-    readonly maxBody: number,
-  ) {
-    super()
-    this.#arm()
-  }
-  #arm(): void {
-    if (this.writeTimeout <= 0) return
-    if (this.#timer !== null) this.#timer.refresh()
-    else
-      this.#timer = setTimeout(
-        () => this.destroy(new WriteTimeoutError('upstream write timeout')),
-        this.writeTimeout,
-      )
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#bytes += chunk.length
-    if (this.maxBody > 0 && this.#bytes > this.maxBody)
-      return cb(new BodyTooLargeError('request body too large'))
-    this.#arm()
-    cb(null, chunk)
-  }
-  override _flush(cb: TransformCallback): void {
-    this.stop()
-    cb()
-  }
-  stop(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = null
-  }
-  override _destroy(err: Error | null, cb: (error: Error | null) => void): void {
-    this.stop()
-    cb(err)
-  }
-}
+const CLIENT_CLOSED = 'client closed the connection'
 
 /**
- * One proxied request: picks a target, dispatches through the target's undici pool with the
- * legacy handler interface (undici calls it directly: raw header buffers, no wrapper object),
- * streams the response with backpressure, retries when it is safe, and maps failures to
- * 502/503/504 through {@link classifyUpstreamError}.
+ * One proxied request: picks a target, dispatches through the target's undici pool with
+ * undici's handler API (the controller keeps undici's raw header buffers, which the response is
+ * built from), streams the response with backpressure, retries when it is safe, and maps
+ * failures to 502/503/504 through {@link classifyUpstreamError}. A WebSocket handshake is the
+ * same call with undici's `upgrade` option: a 101 opens the tunnel, any other answer is
+ * answered as on any request.
  */
 export class ProxyCall implements Dispatcher.DispatchHandler {
-  readonly #p: ProxyRequest
+  /** the request going upstream: the client's, or a background copy of it */
+  readonly #ctx: RequestContext
+  readonly #x: Exchange
+  readonly #route: CompiledRoute
+  readonly #service: CompiledService
+  readonly #fwd: ForwardInfo
+  /** largest body accepted (bytes), 0 = no limit: `ctx.maxBody` after the access phase */
+  readonly #maxBody: number
   #target: Target | null = null
+  /** the pool this attempt holds a place on (see `admit`) */
+  #pool: Pool | null = null
   #attempt = 0
-  #abort: ((err?: Error) => void) | null = null
-  #resume: (() => void) | null = null
+  #controller: Dispatcher.DispatchController | null = null
   #responded = false
   #done = false
   #status = 0
@@ -110,53 +65,59 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null
   #guard: BodyGuard | null = null
   #readTimer: NodeJS.Timeout | null = null
+
+  constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo) {
+    this.#ctx = ctx
+    this.#x = x
+    this.#route = x.route!
+    this.#service = x.route!.service!
+    this.#fwd = fwd
+    this.#maxBody = ctx.maxBody
+  }
+
   /** the response closed: when that happens before the upstream call is done, cancel it */
   clientClosed(): void {
     this.#clearReadTimer()
     if (!this.#done) {
       this.#done = true
-      this.#abort?.(new Error('client closed the connection'))
+      this.#controller?.abort(new Error(CLIENT_CLOSED))
       this.#finishTarget()
     }
   }
-  #onDrain = (): void => {
-    this.#resume?.()
-  }
 
-  constructor(p: ProxyRequest) {
-    this.#p = p
+  #onDrain = (): void => {
+    this.#controller?.resume()
   }
 
   start(): void {
-    this.#p.ctx.upstreamCall = this
+    this.#ctx.upstreamCall = this
     this.#dispatch(undefined)
   }
 
   #dispatch(exclude: Target | undefined): void {
-    const { ctx, service } = this.#p
+    const ctx = this.#ctx
+    const service = this.#service
     const target = service.balancer.pick(
       service.hashInput === null ? NO_HASH : service.hashInput(ctx),
       exclude,
     )
     if (target === undefined) {
       this.#done = true
-      sendError(ctx, this.#p.route.chain, new GatewayError('NO_HEALTHY_TARGET'))
+      sendError(ctx, this.#route.chain, new GatewayError('NO_HEALTHY_TARGET'))
       return
     }
+    const pool = service.pools.get(target)!
+    if (!admit(pool)) {
+      this.#done = true
+      sendError(ctx, this.#route.chain, new GatewayError('UPSTREAM_BUSY'))
+      return
+    }
+    this.#pool = pool
     this.#target = target
     ctx.target = target.address
     service.balancer.begin(target)
-    const pool = service.pools.get(target)!
-    let body: Dispatcher.DispatchOptions['body'] = null
-    if (ctx.upstreamBody !== null) body = ctx.upstreamBody
-    else if (this.#p.hasBody) {
-      const guard = new BodyGuard(service.writeTimeout, this.#p.maxBody)
-      this.#guard = guard
-      ctx.req.pipe(guard)
-      body = guard
-    }
-    const fwd = this.#p.fwd
-    if (!this.#p.route.preserveHost) fwd.host = service.hostHeaders.get(target)!
+    const fwd = this.#fwd
+    if (!this.#route.preserveHost) fwd.host = service.hostHeaders.get(target)!
     const path = ctx.upstreamQuery === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.upstreamQuery}`
     if (Number.isNaN(ctx.upstreamStart)) ctx.upstreamStart = performance.now()
     if (service.readTimeout < PRECISE_READ_TIMEOUT_BELOW) this.#armReadTimer(service.readTimeout)
@@ -164,13 +125,26 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       {
         path,
         method: ctx.upstreamMethod,
-        headers: upstreamHeaders(ctx, fwd, this.#p.dropped),
-        body,
+        headers: upstreamHeaders(ctx, fwd, this.#x.dropped),
+        body: this.#body(),
         headersTimeout: service.readTimeout,
         bodyTimeout: service.readTimeout,
+        // a background copy is never a handshake: its response goes nowhere
+        upgrade: this.#x.upgrade?.websocket === true && ctx === this.#x.ctx ? 'websocket' : null,
       },
       this,
     )
+  }
+
+  /** A body a plugin buffered (replayable), the client's streamed through the guard, or none. */
+  #body(): Dispatcher.DispatchOptions['body'] {
+    const ctx = this.#ctx
+    if (ctx.upstreamBody !== null) return ctx.upstreamBody
+    if (!this.#x.hasBody) return null
+    const guard = new BodyGuard(this.#service.writeTimeout, this.#maxBody)
+    this.#guard = guard
+    ctx.req.pipe(guard)
+    return guard
   }
 
   #armReadTimer(ms: number): void {
@@ -179,7 +153,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       this.#readTimer = setTimeout(() => {
         this.#readTimer = null
         const err = new ReadTimeoutError('upstream read timeout')
-        if (this.#abort !== null) this.#abort(err)
+        if (this.#controller !== null) this.#controller.abort(err)
         else this.#fail(err)
       }, ms)
     }
@@ -190,24 +164,32 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#readTimer = null
   }
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.#abort = abort
-    if (this.#done) abort(new Error('client closed the connection'))
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#done) controller.abort(new Error(CLIENT_CLOSED))
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    const { ctx, route } = this.#p
-    if (this.#done) return false
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (this.#done) return
+    if (statusCode < 200) {
+      // 1xx: interim (RFC 9110 §15.2; undici refuses 100 itself). The final answer follows on
+      // the same exchange, so an interim one is never the client's status; 000–099 is no status
+      if (statusCode < 100) controller.abort(new BadStatusError(`upstream status ${statusCode}`))
+      return
+    }
+    const ctx = this.#ctx
     ctx.upstreamHeadersAt = performance.now()
     this.#guard?.stop()
+    // the upstream answered before it read the whole body (an early 413): the rest of the
+    // client's body is never read, so this connection cannot carry another request
+    if (this.#guard !== null && !ctx.req.complete) closeAfter(ctx.res, true)
     this.#status = statusCode
-    this.#resume = resume
-    const flat = downstreamHeaders(rawHeaders)
-    const chain = route.chain
+    const flat = downstreamHeaders(controller.rawHeaders as Buffer[])
+    const chain = this.#route.chain
     if (chain.response.length === 0) {
       this.#responded = true
       writeHead(ctx, statusCode, flat)
-      return true
+      return
     }
     const head: ResponseHead = {
       status: statusCode,
@@ -218,55 +200,52 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     this.#head = head
     const r = runResponse(chain, ctx, head)
-    if (r === undefined) {
-      this.#afterResponsePhase(head)
-      return true
-    }
+    if (r === undefined) return this.#afterResponsePhase(head)
     // an async response handler: hold the upstream body until it has run
+    controller.pause()
     r.then(
       () => {
         if (this.#done) return
         this.#afterResponsePhase(head)
-        this.#onDrain()
+        controller.resume()
       },
       (err: unknown) => this.#fail(err),
     )
-    return false
   }
 
   #afterResponsePhase(head: ResponseHead): void {
-    if (head.buffer && this.#p.route.chain.body.length > 0) {
+    if (head.buffer && this.#route.chain.body.length > 0) {
       this.#chunks = []
       return
     }
     this.#responded = true
-    writeHead(this.#p.ctx, head.status, head.headers)
+    writeHead(this.#ctx, head.status, head.headers)
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.#done) return false
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return
     if (this.#readTimer !== null) this.#readTimer.refresh()
     if (this.#chunks !== null) {
       this.#chunks.push(chunk)
-      return true
+      return
     }
     const taps = this.#head?.taps
     if (taps) for (const t of taps) t.chunk(chunk)
-    const res = this.#p.ctx.res
-    if (res.write(chunk)) return true
+    const res = this.#ctx.res
+    if (res.write(chunk)) return
+    controller.pause()
     res.once('drain', this.#onDrain)
-    return false
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     this.#clearReadTimer()
     if (this.#done) return
     this.#done = true
-    const { ctx, route } = this.#p
+    const ctx = this.#ctx
     const head = this.#head
     if (this.#chunks !== null && head !== null) {
       let body: Buffer = Buffer.concat(this.#chunks)
-      body = runBody(route.chain, ctx, head, body)
+      body = runBody(this.#route.chain, ctx, head, body)
       if (head.headers['content-length'] !== undefined) head.headers['content-length'] = String(body.length)
       this.#responded = true
       writeHead(ctx, head.status, head.headers)
@@ -281,26 +260,60 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       if (head?.taps) for (const t of head.taps) t.end()
       ctx.res.end()
     }
+    this.#discardClientBody()
     this.#finishTarget()
     // any HTTP answer is reported as such; the balancer sorts the status against the passive lists
-    this.#p.service.balancer.report(this.#target!, 'success', this.#status)
+    this.#service.balancer.report(this.#target!, 'success', this.#status)
   }
 
-  onError(err: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.#fail(err)
   }
 
-  onUpgrade(): void {
-    this.#fail(new Error('unexpected upgrade'))
+  /** The upstream switched protocols: only a WebSocket handshake asked it to (undici refuses others). */
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    _statusCode: number,
+    _headers: unknown,
+    socket: Duplex,
+  ): void {
+    this.#clearReadTimer()
+    const up = this.#x.upgrade
+    if (this.#done || up === null) {
+      socket.destroy()
+      return
+    }
+    this.#done = true
+    this.#status = 101
+    this.#ctx.upstreamHeadersAt = performance.now()
+    this.#finishTarget()
+    this.#service.balancer.report(this.#target!, 'success', 101)
+    openTunnel(this.#ctx, up, controller.rawHeaders as Buffer[], socket)
+  }
+
+  /**
+   * The client is still sending a body nobody will read (the upstream answered early, or failed):
+   * stop feeding the upstream and let the bytes drain into nothing while the connection closes.
+   */
+  #discardClientBody(): void {
+    const guard = this.#guard
+    const req = this.#ctx.req
+    if (guard === null || req.complete) return
+    req.unpipe(guard)
+    req.resume()
   }
 
   #finishTarget(): void {
-    if (this.#target !== null) this.#p.service.balancer.end(this.#target)
+    if (this.#target !== null) this.#service.balancer.end(this.#target)
+    if (this.#pool !== null) leave(this.#pool)
+    this.#pool = null
   }
 
   #fail(err: unknown): void {
     this.#clearReadTimer()
-    const { ctx, route, service } = this.#p
+    const ctx = this.#ctx
+    const chain = this.#route.chain
+    const service = this.#service
     const head = this.#head
     if (head?.taps) for (const t of head.taps) t.abort()
     if (this.#done) return
@@ -310,8 +323,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if ((err as { code?: string }).code === 'PORTICO_BODY_TOO_LARGE') {
       this.#done = true
       if (!this.#responded) {
-        ctx.res.shouldKeepAlive = false
-        return sendError(ctx, route.chain, new GatewayError('BODY_TOO_LARGE'))
+        closeAfter(ctx.res, true)
+        this.#discardClientBody()
+        return sendError(ctx, chain, new GatewayError('BODY_TOO_LARGE'))
       }
       ctx.res.destroy()
       return
@@ -325,16 +339,20 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       return
     }
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
-    const replayable = !this.#p.hasBody || ctx.upstreamBody !== null
+    const replayable = !this.#x.hasBody || ctx.upstreamBody !== null
     const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
     if (safe && this.#attempt < service.retries && !ctx.res.destroyed) {
       this.#attempt++
       this.#head = null
-      this.#abort = null
+      this.#controller = null
       this.#dispatch(target ?? undefined)
       return
     }
     this.#done = true
-    sendError(ctx, route.chain, new GatewayError(f.code, undefined, { cause: err }))
+    if (this.#guard !== null && !ctx.req.complete) {
+      closeAfter(ctx.res, true)
+      this.#discardClientBody()
+    }
+    sendError(ctx, chain, new GatewayError(f.code, undefined, { cause: err }))
   }
 }

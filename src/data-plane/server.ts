@@ -1,8 +1,6 @@
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { Logger } from '../core/logger.js'
 import type { Gateway } from './gateway.js'
-import { handleUpgrade } from './websocket.js'
 
 /** Connection-level limits (DESIGN §5). Timeouts are checked every second so they fire on time. */
 export interface ServerLimits {
@@ -49,7 +47,7 @@ function onClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, so
  * The proxy listener: strict parsing (never `insecureHTTPParser`), limits, the gateway's
  * handler, WebSocket upgrades.
  */
-export function createProxyServer(gateway: Gateway, limits: ServerLimits, log: Logger): http.Server {
+export function createProxyServer(gateway: Gateway, limits: ServerLimits): http.Server {
   const server = http.createServer(
     {
       maxHeaderSize: limits.maxHeaderSize,
@@ -65,11 +63,15 @@ export function createProxyServer(gateway: Gateway, limits: ServerLimits, log: L
   // one more than the limit so the gateway can see the limit was passed and answer 431
   server.maxHeadersCount = gateway.limits.maxHeaders + 1
   server.on('clientError', onClientError)
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    handleUpgrade(gateway, req, socket, head).catch((err: unknown) => {
-      log.error({ err }, 'upgrade failed')
-      socket.destroy()
+  server.on('upgrade', gateway.handleUpgrade)
+  // `Expect: 100-continue` (RFC 9110 §10.1.1): the 100 goes out when something starts reading
+  // the body (the upstream stream, a plugin's reader); a request answered before that (a 401, a
+  // 413 on its Content-Length) is answered without it, and node:http closes that connection
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    req.once('resume', () => {
+      if (!res.headersSent) res.writeContinue()
     })
+    gateway.handle(req, res)
   })
   return server
 }

@@ -40,6 +40,7 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'UND_ERR_HEADERS_OVERFLOW':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'HPE_INVALID_CONSTANT':
+    case 'PORTICO_BAD_STATUS':
       return { code: 'UPSTREAM_BAD_RESPONSE', outcome: 'http_failure', notSent: false }
   }
   if (DNS_ERRNOS.has(errno)) return { code: 'UPSTREAM_DNS_FAILED', outcome: 'tcp_failure', notSent: true }

@@ -70,11 +70,8 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   if (queue.refs++ === 0) queue.open()
   const finish = (ctx: RequestContext): void => queue.finish(ctx, ticketKey)
   return {
-    access(ctx) {
-      // an upgrade (WebSocket) has no log phase: its slot is held until the connection closes
-      if ((ctx.req as { upgrade?: boolean }).upgrade === true) ctx.req.socket.once('close', () => finish(ctx))
-      return queue.enter(ctx, scope(ctx), ticketKey)
-    },
+    // a WebSocket's log phase runs when its tunnel closes: it holds the slot until then
+    access: (ctx) => queue.enter(ctx, scope(ctx), ticketKey),
     log: finish,
     close() {
       if (--queue.refs === 0) queue.close()

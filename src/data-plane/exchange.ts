@@ -1,0 +1,51 @@
+import type { Duplex } from 'node:stream'
+import type { RequestContext } from '../core/context.js'
+import type { Chain } from './chain.js'
+import type { CompiledRoute, Runtime } from './runtime.js'
+
+/**
+ * A request that came with `Upgrade` (Node hands its socket over on `'upgrade'`) and the bytes
+ * that arrived after its head. For a WebSocket handshake only the upstream dispatch and the 101
+ * differ from an ordinary request (see `ProxyCall`); everything before is the same walk. Any
+ * other token is answered as an ordinary request, then the connection ends.
+ */
+export interface UpgradeRequest {
+  readonly socket: Duplex
+  readonly head: Buffer
+  /** `Upgrade: websocket`: the only protocol tunnelled */
+  readonly websocket: boolean
+  /** set once the upstream answered 101 and the tunnel replaced the response */
+  tunnelled: boolean
+}
+
+/**
+ * One client request as the data plane walks it, HTTP or upgrade alike: the runtime it started
+ * on (counted in `rt.inflight` until it is finished), the chain whose log phase runs at the end,
+ * and what {@link Gateway.prepare} learnt from the head in its one pass over the raw headers.
+ * One object per request (it replaces the former `Prepared` record, so the walk allocates no
+ * more than before).
+ */
+export class Exchange {
+  /** the route's chain once one matched, else the runtime's chain of unmatched requests */
+  chain: Chain
+  route: CompiledRoute | null = null
+  /** Host header as the client sent it ('' when absent) */
+  hostHeader = ''
+  contentLength = 0
+  chunked = false
+  /** headers the client's `Connection` header declared hop-by-hop */
+  dropped: Set<string> | null = null
+
+  constructor(
+    readonly rt: Runtime,
+    readonly ctx: RequestContext,
+    readonly upgrade: UpgradeRequest | null,
+  ) {
+    this.chain = rt.unmatched
+  }
+
+  /** the client sends a body (Content-Length > 0 or chunked) */
+  get hasBody(): boolean {
+    return this.chunked || this.contentLength > 0
+  }
+}
