@@ -32,7 +32,7 @@ function PluginForm(props: { entity: Entity | null; onDone(): void; onCancel(): 
   useEffect(() => {
     setSchema(null)
     if (name === '') return
-    api<JsonSchema>('GET', `/schemas/plugins/${encodeURIComponent(name)}`).then((s) => {
+    api<JsonSchema>('GET', `/schemas/plugins/${encodeURIComponent(name)}?format=jsonschema`).then((s) => {
       setSchema(s)
       setValues(initialValues(s, (editing?.config as Record<string, unknown>) ?? {}))
     })

@@ -1,5 +1,5 @@
 /**
- * A form generated from a plugin's JSON schema (`GET /schemas/plugins/{name}`): one input per
+ * A form generated from a plugin's JSON schema (`GET /schemas/plugins/{name}?format=jsonschema`): one input per
  * property, defaults filled in, nested records as fieldsets, the server's validation message
  * under the field it names. Values stay strings while typed; {@link collect} turns them into
  * the config object sent to the Admin API.

@@ -14,6 +14,9 @@ import { RedisDeadlineError } from './link.js'
 
 export { RedisDeadlineError }
 
+/** The release behind a lock SET that missed its deadline waits for that SET to run. */
+const LOCK_DROP_DEADLINE_MS = 30_000
+
 /** Admin and status calls (flush, stats) walk the key space: they get far more time. */
 const ADMIN_DEADLINE_MS = 10_000
 /** stats() stops counting after this many keys: a status page must not scan forever */
@@ -92,7 +95,8 @@ export class RedisCacheStore implements RedisCache {
       // is dropped the moment it is taken, and any waiter is woken.
       if (err instanceof RedisDeadlineError) {
         this.#release
-          .run([`${k}:lock`, `${k}:wait`, token])
+          // background: sent even while the breaker is open (this deadline just opened it)
+          .run([`${k}:lock`, `${k}:wait`, token], { background: true, deadlineMs: LOCK_DROP_DEADLINE_MS })
           .then((waited) =>
             waited === 1 ? this.connection.publish(this.channel, `release:${key}`) : undefined,
           )
