@@ -97,7 +97,28 @@ function composes(env: PluginEnv): boolean {
   )
 }
 
+/** What one instance compiled from its config: shared by the local and the redis policy. */
+interface Compiled {
+  config: Config
+  env: PluginEnv
+  algo: Algorithm
+  limits: Limit[]
+  identify: (ctx: RequestContext) => string
+  composed: boolean
+  /** headers, composition and the reply for a verdict from either store */
+  decide: (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null) => AccessResult
+  /** the store failed: Kong's fault_tolerant (through, no headers) or 500 */
+  storeFailed: () => AccessResult
+  stats: RateLimitingStats
+}
+
 async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
+  const c = compile(config, env)
+  return config.policy === 'local' ? localInstance(c) : redisInstance(c)
+}
+
+/** The instance's limits, identity and verdict steps (config time; nothing here runs per request). */
+function compile(config: Config, env: PluginEnv): Compiled {
   const algo = ALGORITHMS[config.algorithm]
   const limits = compileLimits(config)
   const scope = config.scope_name ?? DEFAULT_SCOPE[config.limit_by]
@@ -148,30 +169,36 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
     throw new GatewayError('INTERNAL', undefined, { cause: new Error('rate-limiting store unavailable') })
   }
 
-  if (config.policy === 'local') {
-    // the table survives reloads; its layout depends on the algorithm, the windows and the cap
-    const layout = `${algo}:${limits.map((l) => l.code).join(',')}:${config.local_max_keys}`
-    const store = env.services.shared(
-      `${env.id}:rate-limiting:local:${layout}`,
-      () => new LocalCounters(algo, limits.length, config.local_max_keys),
-    )
-    store.refs++
-    const out = new Float64Array(2 + 2 * limits.length)
-    return {
-      // synchronous: no promise, no microtask
-      access(ctx) {
-        const key = identify(ctx)
-        const now = Date.now()
-        const ok = store.consume(key, limits, now, out)
-        return decide(ctx, out, ok && composed ? () => store.refund(key, limits, Date.now()) : null)
-      },
-      close() {
-        if (--store.refs === 0) store.clear()
-      },
-    }
-  }
+  return { config, env, algo, limits, identify, composed, decide, storeFailed, stats }
+}
 
-  // redis (and Kong's cluster): throws when no Redis is configured, so the plugin refuses to load
+/** The local policy: counters in this process, synchronous (no promise, no microtask). */
+function localInstance({ config, env, algo, limits, identify, composed, decide }: Compiled): PluginInstance {
+  // the table survives reloads; its layout depends on the algorithm, the windows and the cap
+  const layout = `${algo}:${limits.map((l) => l.code).join(',')}:${config.local_max_keys}`
+  const store = env.services.shared(
+    `${env.id}:rate-limiting:local:${layout}`,
+    () => new LocalCounters(algo, limits.length, config.local_max_keys),
+  )
+  store.refs++
+  const out = new Float64Array(2 + 2 * limits.length)
+  return {
+    // synchronous: no promise, no microtask
+    access(ctx) {
+      const key = identify(ctx)
+      const now = Date.now()
+      const ok = store.consume(key, limits, now, out)
+      return decide(ctx, out, ok && composed ? () => store.refund(key, limits, Date.now()) : null)
+    },
+    close() {
+      if (--store.refs === 0) store.clear()
+    },
+  }
+}
+
+/** The redis policy (and Kong's cluster): throws when no Redis is configured, so the plugin refuses to load. */
+async function redisInstance(c: Compiled): Promise<PluginInstance> {
+  const { config, env, algo, limits, identify, composed, decide, storeFailed, stats } = c
   const conn = env.services.redis(redisSettings(config.redis))
   const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
   // the first requests after a start are limited rather than let through
