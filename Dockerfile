@@ -15,6 +15,9 @@ COPY bin ./bin
 COPY src ./src
 COPY demo ./demo
 COPY bench ./bench
+# the admin UI: its sources and the esbuild step that bundles them into dist/ui
+COPY ui ./ui
+COPY scripts/build-ui.ts ./scripts/
 RUN npm run build && npm pack --silent && tar -xzf portico-*.tgz
 
 FROM node:20-bookworm-slim AS runtime

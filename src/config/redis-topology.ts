@@ -15,7 +15,12 @@ import { host, port } from './fields.js'
  */
 export const redisTopologyShape = {
   cluster_nodes: z
-    .array(z.strictObject({ ip: host.default('127.0.0.1'), port: port.default(6379) }))
+    .array(
+      z.strictObject({
+        ip: host.default('127.0.0.1').describe("a Cluster node's address"),
+        port: port.default(6379).describe('its port'),
+      }),
+    )
     .min(1)
     .optional()
     .describe('Redis Cluster seed nodes ({ ip, port }); set: the plugin talks to this Cluster'),
@@ -26,7 +31,12 @@ export const redisTopologyShape = {
     .optional()
     .describe('MOVED/ASK redirections followed per command (Kong: 5)'),
   sentinel_nodes: z
-    .array(z.strictObject({ host: host.default('127.0.0.1'), port: port.default(26379) }))
+    .array(
+      z.strictObject({
+        host: host.default('127.0.0.1').describe("a Sentinel's address"),
+        port: port.default(26379).describe('its port'),
+      }),
+    )
     .min(1)
     .optional()
     .describe('Sentinel nodes ({ host, port }); set: the plugin talks to the master they name'),
