@@ -6,9 +6,6 @@ import { SignJWT } from 'jose'
 import { gateway, type Upstream } from '../fixtures/helpers.js'
 import { kongEcho, send } from '../fixtures/kong-echo.js'
 
-const KIT = {
-  todo: 'plugin response bytes (jwt bodies without request_id, Kong wording): being fixed by "kit"',
-}
 const SECRET = 'a36c3049b36249a3c9f8891cb127243c'
 const KEY = 'jwt-key-1'
 let echo: Upstream
@@ -64,28 +61,28 @@ describe('Plugin: jwt (access) — refusals', () => {
     assert.equal(res.status, 401)
     assert.equal(res.headers['www-authenticate'], 'Bearer')
   })
-  it('returns 401 if the claims do not contain the key to identify a secret', KIT, async () => {
+  it('returns 401 if the claims do not contain the key to identify a secret', async () => {
     refused(
       await get(1, { authorization: `Bearer ${await sign({ name: 'x' }, 'foo')}` }),
       "No mandatory 'iss' in claims",
     )
   })
-  it('returns 401 if the claims do not contain a valid key to identify a secret', KIT, async () => {
+  it('returns 401 if the claims do not contain a valid key to identify a secret', async () => {
     refused(
       await get(1, { authorization: `Bearer ${await sign({ iss: '' }, 'foo')}` }),
       "Invalid 'iss' in claims",
     )
   })
-  it('returns 401 Unauthorized if the iss does not match a credential', KIT, async () => {
+  it('returns 401 Unauthorized if the iss does not match a credential', async () => {
     refused(
       await get(1, { authorization: `Bearer ${await sign({ iss: '123456789' })}` }),
       "No credentials found for given 'iss'",
     )
   })
-  it('returns 401 Unauthorized if the signature is invalid', KIT, async () => {
+  it('returns 401 Unauthorized if the signature is invalid', async () => {
     refused(await get(1, { authorization: `Bearer ${await sign({ iss: KEY }, 'foo')}` }), 'Invalid signature')
   })
-  it('returns 401 Unauthorized if the alg does not match the credential', KIT, async () => {
+  it('returns 401 Unauthorized if the alg does not match the credential', async () => {
     const token = await sign({ iss: KEY }, SECRET, { alg: 'HS256' })
     const [, payload, signature] = token.split('.')
     const forged = `${Buffer.from(JSON.stringify({ typ: 'JWT', alg: 'RS256' })).toString('base64url')}.${payload}.${signature}`
@@ -94,7 +91,7 @@ describe('Plugin: jwt (access) — refusals', () => {
   it('returns 200 on OPTIONS requests if run_on_preflight is false', async () => {
     assert.equal((await get(8, {}, '/request', 'OPTIONS')).status, 200)
   })
-  it('returns Unauthorized on OPTIONS requests if run_on_preflight is true', KIT, async () => {
+  it('returns Unauthorized on OPTIONS requests if run_on_preflight is true', async () => {
     const res = await get(1, {}, '/request', 'OPTIONS')
     assert.equal(res.status, 401)
     assert.equal(res.text, '{"message":"Unauthorized"}')
@@ -110,7 +107,7 @@ describe('Plugin: jwt (access) — refusals', () => {
     const jwt = await sign({ iss: KEY, exp: now() + 270, nbf: now() - 30 })
     assert.equal((await get(11, {}, `/request/?jwt=${jwt}`)).status, 200)
   })
-  it('reject if multiple different tokens found', KIT, async () => {
+  it('reject if multiple different tokens found', async () => {
     const jwt = await sign({ iss: KEY })
     const res = await get(1, { authorization: 'Bearer invalid.jwt.token' }, `/request?jwt=${jwt}`)
     assert.equal(res.status, 401)
@@ -178,10 +175,11 @@ describe('Plugin: jwt (access) — HS256', () => {
 })
 
 describe('Plugin: jwt (access) — JWT private claims checks', () => {
-  it('requires the checked fields to be in the claims', KIT, async () => {
+  it('requires the checked fields to be in the claims', async () => {
     const res = await get(3, { authorization: `Bearer ${await sign({ iss: KEY })}` })
     assert.equal(res.status, 401)
-    assert.equal(res.text, '{"nbf":"must be a number","exp":"must be a number"}')
+    // Kong's body is a Lua table serialised by cjson: its key order is not part of the contract
+    assert.deepEqual(JSON.parse(res.text), { nbf: 'must be a number', exp: 'must be a number' })
   })
   it('checks if the fields are valid: `exp` claim', async () => {
     const res = await get(3, {

@@ -59,9 +59,7 @@ describe('Plugin: key-auth (access) — Unauthorized', () => {
     assert.equal(res.status, 401)
     assert.match(String(res.body.message), /No API key found in request/)
   })
-  it('returns Unauthorized on empty key header with no realm', {
-    todo: 'WWW-Authenticate without realm: Kong `Key`; being fixed by "kit" (plugin response bytes)',
-  }, async () => {
+  it('returns Unauthorized on empty key header with no realm', async () => {
     const res = await get('key-auth1.test', '/status/200', { apikey: '' })
     assert.equal(res.status, 401)
     assert.equal(res.headers['www-authenticate'], 'Key')
@@ -286,9 +284,7 @@ describe('Plugin: key-auth (access) — config.anonymous', () => {
     assert.equal(h['x-anonymous-consumer'], 'true')
     assert.equal(h['x-consumer-username'], 'no-body')
   })
-  it("errors when anonymous user doesn't exist", {
-    todo: 'Kong\'s message for a missing anonymous consumer; being fixed by "kit" (plugin response bytes)',
-  }, async () => {
+  it("errors when anonymous user doesn't exist", async () => {
     const res = await get('key-auth4.test', '/request')
     assert.equal(res.status, 500)
     assert.equal(res.body.message, `anonymous consumer ${ANON_MISSING} is configured but doesn't exist`)

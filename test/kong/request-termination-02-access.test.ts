@@ -5,9 +5,6 @@ import { after, before, describe, it } from 'node:test'
 import { gateway, type Upstream } from '../fixtures/helpers.js'
 import { kongEcho, send } from '../fixtures/kong-echo.js'
 
-const KIT = {
-  todo: 'plugin response bytes (serviceless route, 204 framing, echo fields): being fixed by "kit"',
-}
 let echo: Upstream
 let gw: Awaited<ReturnType<typeof gateway>>
 const get = (n: number, path = '/status/200', headers: Record<string, string> = {}, body?: string) =>
@@ -43,7 +40,7 @@ describe('Plugin: request-termination (access) — status code and message', () 
     assert.equal(res.status, 503)
     assert.deepEqual(res.body, { message: 'Service unavailable' })
   })
-  it('default status code and message with serviceless route', KIT, async () => {
+  it('default status code and message with serviceless route', async () => {
     const res = await get(7)
     assert.equal(res.status, 503)
     assert.deepEqual(res.body, { message: 'Service unavailable' })
@@ -58,7 +55,7 @@ describe('Plugin: request-termination (access) — status code and message', () 
     assert.equal(res.status, 406)
     assert.deepEqual(res.body, { message: 'Invalid' })
   })
-  it('returns 204 without content length header', KIT, async () => {
+  it('returns 204 without content length header', async () => {
     const res = await get(8, '/status/204')
     assert.equal(res.status, 204)
     assert.equal(res.headers['content-length'], undefined)
@@ -94,12 +91,16 @@ describe('Plugin: request-termination (access) — echo & trigger', () => {
     raw_body: 'cool body',
     scheme: 'http',
   })
-  it('echos a request if no trigger is set', KIT, async () => {
+  it('echos a request if no trigger is set', {
+    todo: 'uri_captures.unnamed: Portico keeps only the named captures of a regex path (docs/kong-compatibility.md)',
+  }, async () => {
     const res = await get(9, '/status/200?hello=there', {}, 'cool body')
     assert.equal(res.status, 404)
     assert.equal((res.body.matched_route as { hosts: string[] }).hosts[0], 'api9.request-termination.test')
     const request = res.body.request as Record<string, unknown>
+    // what our test client adds on its own (Kong's spec client sends neither)
     delete (request.headers as Record<string, unknown>)['user-agent']
+    delete (request.headers as Record<string, unknown>).connection
     assert.deepEqual(request, {
       ...expected(9),
       uri_captures: { named: { parameter: 'status' }, unnamed: ['status'] },
@@ -108,12 +109,14 @@ describe('Plugin: request-termination (access) — echo & trigger', () => {
   it("doesn't echo a request if the trigger is set but not specified", async () => {
     assert.equal((await get(10)).status, 200)
   })
-  it('echos a request if the trigger is specified as a header', KIT, async () => {
+  it('echos a request if the trigger is specified as a header', async () => {
     const res = await get(10, '/status/200?hello=there', { 'gimme-an-echo': 'anything will do' }, 'cool body')
     assert.equal(res.status, 404)
     assert.equal((res.body.matched_route as { hosts: string[] }).hosts[0], 'api10.request-termination.test')
     const request = res.body.request as Record<string, unknown>
+    // what our test client adds on its own (Kong's spec client sends neither)
     delete (request.headers as Record<string, unknown>)['user-agent']
+    delete (request.headers as Record<string, unknown>).connection
     assert.deepEqual(request, {
       ...expected(10, { 'gimme-an-echo': 'anything will do' }),
       uri_captures: { named: {}, unnamed: [] },

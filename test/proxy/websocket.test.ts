@@ -176,11 +176,12 @@ services:
       }
       assert.equal(value(all, 'portico_node_requests_total', { code_class: '1xx' }), 1)
       assert.equal(
-        value(all, 'portico_http_requests_total', {
+        value(all, 'kong_http_requests_total', {
           service: 'ws',
           route: 'ws',
           code: '101',
           source: 'service',
+          workspace: 'default',
           consumer: '',
         }),
         1,
