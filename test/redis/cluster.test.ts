@@ -107,7 +107,8 @@ describe('every Redis feature on a Redis Cluster (3 masters, 3 replicas)', () =>
     // every node runs the route with its plugins (a node may see the route a version earlier)
     const limited = async (n: (typeof f.nodes)[number]) =>
       (await get(n, '/own', { 'x-client': 'probe' })).headers['x-ratelimit-limit-day'] === String(LIMIT)
-    for (const n of f.nodes) assert.ok(await eventually(() => limited(n), 30_000), 'the plugin limits on every node')
+    for (const n of f.nodes)
+      assert.ok(await eventually(() => limited(n), 30_000), 'the plugin limits on every node')
     const statuses = await burst(f, '/own', 'own-1')
     assert.equal(statuses.filter((s) => s === 200).length, LIMIT, statuses.join(','))
     for (const n of f.nodes) {
