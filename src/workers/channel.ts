@@ -30,6 +30,8 @@ export class Channel {
   #next = 0
   readonly #pending = new Map<number, Pending>()
   readonly #handlers = new Map<string, Set<PeerHandler>>()
+  /** questions and notices received, by topic (the primary reports them on `/metrics`) */
+  readonly received = new Map<string, number>()
 
   constructor(
     readonly send: (m: PeerMessage) => void,
@@ -82,6 +84,7 @@ export class Channel {
       else p.resolve(m.body)
       return
     }
+    this.received.set(m.topic, (this.received.get(m.topic) ?? 0) + 1)
     const handlers = this.#handlers.get(m.topic)
     if (m.kind === 'tell') {
       for (const h of handlers ?? []) h(m.body, this.peer)

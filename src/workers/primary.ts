@@ -58,6 +58,8 @@ export class Primary implements PrimaryHub {
   readonly #readyWaiters = new Map<number, () => void>()
   readonly config: NodeConfig
   readonly metrics = new MetricsMerger()
+  /** messages from workers gone, by topic */
+  readonly #retiredMessages = new Map<string, number>()
   #stopping = false
   #announced = false
   #rolling: Promise<void> | null = null
@@ -173,12 +175,24 @@ export class Primary implements PrimaryHub {
       }),
     )
     // a retiring worker's counters are summed; its gauges would clash with its successor's
-    return this.metrics.merge(
+    const merged = this.metrics.merge(
       live.flatMap((p) =>
         p.metrics === undefined || p.retiring ? [] : [{ slot: p.slot, parsed: p.metrics }],
       ),
       live.flatMap((p) => (p.metrics !== undefined && p.retiring ? [p.metrics] : [])),
     )
+    return merged + this.#messages(live)
+  }
+
+  /**
+   * What coordination costs: the messages workers sent the primary, by topic, since the node
+   * started. On the plain, key-auth, jwt and local-limit paths none is per request.
+   */
+  #messages(live: Proc[]): string {
+    const total = new Map(this.#retiredMessages)
+    for (const p of live) for (const [t, n] of p.channel.received) total.set(t, (total.get(t) ?? 0) + n)
+    const lines = [...total].sort().map(([t, n]) => `portico_workers_messages_total{topic="${t}"} ${n}`)
+    return `# HELP portico_workers_messages_total Messages the workers sent the primary, by topic\n# TYPE portico_workers_messages_total counter\n${lines.join('\n')}\n`
   }
 
   /** Forks every slot's worker and installs the signal handlers. */
@@ -216,6 +230,8 @@ export class Primary implements PrimaryHub {
     this.procs.delete(worker.id)
     p.channel.close(`worker ${p.slot} exited`)
     this.metrics.retire(p.metrics)
+    for (const [t, n] of p.channel.received)
+      this.#retiredMessages.set(t, (this.#retiredMessages.get(t) ?? 0) + n)
     this.config.exited(worker.id)
     for (const l of this.#exitListeners) l(p.slot, p.id)
     if (this.#stopping) {
