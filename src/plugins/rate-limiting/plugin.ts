@@ -6,6 +6,7 @@ import { slot } from '../../core/slot.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
+import { LeaseLimiter, leaseInstance } from './lease.js'
 import { LocalCounters } from './local-store.js'
 import { nodeLimitInstance } from './node-counters.js'
 import { rateLimitingPrimary } from './node-primary.js'
@@ -209,8 +210,13 @@ async function redisInstance(c: Compiled): Promise<PluginInstance> {
   const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
   // the first requests after a start are limited rather than let through
   await conn.whenReady(1000)
-  const limiter = new SharedLimiter(conn, algo, limits, deadlineMs, stats)
   const head = `${env.services.keyPrefix}rl:{${env.id}:`
+  if (config.lease) {
+    const leases = new LeaseLimiter(conn, algo, limits, deadlineMs, stats)
+    const key = (ctx: RequestContext) => `${head}${identify(ctx)}}`
+    return leaseInstance(leases, { key, composed, decide, storeFailed })
+  }
+  const limiter = new SharedLimiter(conn, algo, limits, deadlineMs, stats)
   return {
     access(ctx) {
       const key = `${head}${identify(ctx)}}`
@@ -231,7 +237,8 @@ async function redisInstance(c: Compiled): Promise<PluginInstance> {
 
 /**
  * Kong's rate-limiting plugin (priority 910) with Portico's algorithms, exact across nodes on
- * Redis (one script call per request, rejected requests not counted) and bounded in memory on
+ * Redis (quota leased in blocks and admitted locally, `lease.ts`; or with `lease: false` one
+ * script call per request; rejected requests not counted) and bounded in memory on
  * the local policy. See schema.ts for the fields and README.md beside this file for behaviour.
  *
  * @example
