@@ -4,6 +4,8 @@ import type { Gateway } from './gateway.js'
 /** What /healthz reports about shared stores (Redis connections and their states). */
 export interface StoreStatus {
   redisStatus(): Array<{ url: string; status: string }>
+  /** sections plugins added to /healthz (their breakers, …) */
+  readonly healthSections: ReadonlyMap<string, () => unknown>
 }
 
 export interface StatusDeps {
@@ -47,6 +49,8 @@ export function createStatusHandler(deps: StatusDeps): {
     const upstreams = [...rt.balancers.values()].map((b) => b.describe())
     const redis = deps.services.redisStatus()
     const ok = !deps.gateway.draining
+    const sections: Record<string, unknown> = {}
+    for (const [name, render] of deps.services.healthSections) sections[name] = render()
     sendJson(res, ok ? 200 : 503, {
       status: ok ? 'ok' : 'draining',
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
@@ -59,6 +63,7 @@ export function createStatusHandler(deps: StatusDeps): {
       },
       store: { config: 'memory', ...deps.configStore?.(), redis },
       upstreams,
+      ...sections,
     })
   }
   // The proxy listener's view (DESIGN §2.6): anyone on the internet can read it, so it says
