@@ -164,6 +164,20 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
       `| ${o.options.limit} | ${o.runs[0]!.result.targetRate} | ${r.acceptedPerSec.toFixed(1)} | ${r.rejectedPerSec.toFixed(1)} | ${(r.acceptedPerSec / o.options.limit).toFixed(2)} |`,
     )
   }
+  const outages = o.runs.filter((r) => r.outageOriginCalls !== null)
+  if (outages.length > 0) {
+    out.push(
+      '',
+      '## Outage',
+      '',
+      '| run | error rate | p95 (ms) | calls the failing instance received during the outage |',
+      '|---|---:|---:|---:|',
+    )
+    for (const r of outages)
+      out.push(
+        `| ${r.name} | ${pct(r.result.failureRate)} | ${ms(r.result.latency.p95)} | ${r.outageOriginCalls} |`,
+      )
+  }
   const redis = o.runs.filter((r) => r.redis !== null)
   if (redis.length > 0) {
     out.push(
@@ -253,6 +267,7 @@ export function json(o: ScenarioOutcome): object {
       cacheHitRatio: r.cacheHitRatio,
       cache: r.cache,
       originHits: r.originHits,
+      outageOriginCalls: r.outageOriginCalls,
       redis: r.redis,
       result: toJSON(r.result, r.verdicts),
     })),

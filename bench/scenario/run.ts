@@ -4,8 +4,8 @@ import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { type LoadResult, type ProgressSnapshot, runLoad } from '../load.js'
 import { evaluateThresholds, type Threshold, type ThresholdResult } from '../thresholds.js'
 import { type RedisDelta, RedisProbe } from './redis.js'
-import type { RunSpec, Scenario, ScenarioOptions } from './scenarios.js'
-import { startBackend, startGateway } from './stack.js'
+import type { Outage, RunSpec, Scenario, ScenarioOptions } from './scenarios.js'
+import { type DemoUrls, startBackend, startGateway } from './stack.js'
 
 /** What one run measured, with the figures the reports add to the load result. */
 export interface RunOutcome {
@@ -21,6 +21,8 @@ export interface RunOutcome {
   originHits: number | null
   /** Redis' own counters over the run, when a Redis URL is set */
   redis: RedisDelta | null
+  /** runs with an outage: calls the broken instance received while it was broken; else null */
+  outageOriginCalls: number | null
 }
 
 /** A scenario's outcome; `unavailable` says why it stopped before its last run. */
@@ -83,12 +85,15 @@ export async function runScenario(
         const cacheBefore = new Map(cacheCounts)
         const originBefore = await backend.slowHits()
         const redisBefore = await probe?.snapshot()
+        const outage =
+          spec.outage === undefined ? null : scheduleOutage(spec.outage, backend.urls, options.duration)
         const result = await runLoad({
           ...spec.load(gw.url, options),
           duration: options.duration,
           ...(onProgress && { onProgress }),
           ...(deps.signal && { signal: deps.signal }),
         })
+        const outageOriginCalls = outage === null ? null : await outage.done()
         const redis =
           probe === null || redisBefore === undefined
             ? null
@@ -105,6 +110,7 @@ export async function runScenario(
           cache,
           originHits: spec.measuresCache ? (await backend.slowHits()) - originBefore : null,
           redis,
+          outageOriginCalls,
         }
         outcome.runs.push(run)
         deps.onRunEnd?.(run)
@@ -117,4 +123,42 @@ export async function runScenario(
     await backend.close()
   }
   return outcome
+}
+
+/**
+ * Breaks an instance at `from` of the run and heals it at `to`, reading its call counter at
+ * both moments: `done()` (after the load) says how many calls it received while broken, and
+ * heals it if the run ended first.
+ */
+function scheduleOutage(o: Outage, urls: DemoUrls, durationS: number): { done(): Promise<number> } {
+  let atBreak: Promise<number> | null = null
+  let atHeal: Promise<number> | null = null
+  const brk = setTimeout(
+    () => {
+      atBreak = o.originCalls(urls).then(async (n) => {
+        await o.break(urls)
+        return n
+      })
+    },
+    o.from * durationS * 1000,
+  )
+  const heal = setTimeout(
+    () => {
+      atHeal = o.originCalls(urls).then(async (n) => {
+        await o.heal(urls)
+        return n
+      })
+    },
+    o.to * durationS * 1000,
+  )
+  return {
+    async done() {
+      clearTimeout(brk)
+      clearTimeout(heal)
+      const start = atBreak === null ? 0 : await atBreak
+      const end = atHeal ?? o.originCalls(urls)
+      await o.heal(urls)
+      return atBreak === null ? 0 : (await end) - start
+    },
+  }
 }

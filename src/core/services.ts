@@ -29,6 +29,12 @@ export interface PluginServices {
    */
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
   /**
+   * Adds a section to the status listener's `/healthz` (read at each request, synchronously, so
+   * it must be cheap): what a plugin knows that an operator checking the node's health needs,
+   * e.g. its breakers. The same name again replaces the section.
+   */
+  exposeHealth(section: string, render: () => unknown): void
+  /**
    * A new in-process LRU bounded by bytes, with per-entry expiry (a plugin's in-process store).
    * Keep it in {@link shared} to survive reloads. A `name` lists it among the node's memory
    * stores (`kong_memory_lua_shared_dict_bytes{shared_dict=name}`); the same name again
