@@ -105,13 +105,19 @@ function load(o: ScenarioOutcome): string {
   return `closed loop, ${o.options.vus} VUs for ${formatSpan(o.options.duration)} per run`
 }
 
+function target(o: ScenarioOutcome): string {
+  return o.gateway === null
+    ? 'an in-process gateway per run'
+    : `the running gateway at ${o.gateway.url} (configured through ${o.gateway.adminUrls[0]}${o.gateway.adminUrls.length > 1 ? `, cache counted on ${o.gateway.adminUrls.length} nodes` : ''})`
+}
+
 export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
   const rows = o.runs.map(rowOf)
   const s = o.scenario
   const out = [
     `# ${s.title}`,
     '',
-    `Scenario \`${s.name}\` · Portico ${VERSION} · ${load(o)} · generated ${o.startedAt.toISOString()}`,
+    `Scenario \`${s.name}\` · Portico ${VERSION} · ${load(o)} · ${target(o)} · generated ${o.startedAt.toISOString()}`,
     '',
     s.description,
     '',
@@ -260,6 +266,7 @@ export function json(o: ScenarioOutcome): object {
     portico: VERSION,
     generatedAt: o.startedAt.toISOString(),
     options: { ...o.options, redisUrl: o.options.redisUrl?.replace(/\/\/[^@]*@/, '//***@') ?? null },
+    gateway: o.gateway,
     runs: o.runs.map((r, i) => ({
       name: r.name,
       description: r.description,

@@ -1,11 +1,12 @@
 import type { LatencyOptions } from '../../demo/services/index.js'
 import type { PluginRegistry } from '../../src/core/plugin.js'
-import { CACHE_STATUS } from '../../src/plugins/proxy-cache/state.js'
 import { type LoadResult, type ProgressSnapshot, runLoad } from '../load.js'
 import { evaluateThresholds, type Threshold, type ThresholdResult } from '../thresholds.js'
+import type { ExternalGateway } from './external.js'
 import { type RedisDelta, RedisProbe } from './redis.js'
 import type { Outage, RunSpec, Scenario, ScenarioOptions } from './scenarios.js'
-import { type DemoUrls, startBackend, startGateway } from './stack.js'
+import type { DemoUrls } from './stack.js'
+import { openTarget } from './target.js'
 
 /** What one run measured, with the figures the reports add to the load result. */
 export interface RunOutcome {
@@ -32,12 +33,16 @@ export interface ScenarioOutcome {
   runs: RunOutcome[]
   unavailable: { run: string; plugins: string[] } | null
   startedAt: Date
+  /** the running gateway that was driven (no token), null for the scenario's own in-process gateways */
+  gateway: { url: string; adminUrls: string[] } | null
 }
 
 export interface ScenarioDeps {
   registry: PluginRegistry
   thresholds: readonly Threshold[]
   latency?: LatencyOptions
+  /** a running gateway to drive instead of the scenario's own stack (`--gateway`, `--admin-url`) */
+  gateway?: ExternalGateway
   /** called when a run starts, with a progress callback for its load (or undefined) */
   onRunStart?(spec: RunSpec, index: number, total: number): ((s: ProgressSnapshot) => void) | undefined
   onRunEnd?(outcome: RunOutcome): void
@@ -46,7 +51,8 @@ export interface ScenarioDeps {
 
 /**
  * Runs a scenario: the demo backend once, then per run a fresh in-process gateway with the
- * run's configuration, the same load, and the counters around it. A run whose configuration
+ * run's configuration (or, with `deps.gateway`, the running gateway given the run's
+ * configuration through its Admin API), the same load, and the counters around it. A run whose configuration
  * needs a plugin this build lacks is not faked: the scenario stops there and says which.
  *
  * @example
@@ -58,13 +64,20 @@ export async function runScenario(
   deps: ScenarioDeps,
 ): Promise<ScenarioOutcome> {
   const specs = scenario.runs(options)
-  const outcome: ScenarioOutcome = { scenario, options, runs: [], unavailable: null, startedAt: new Date() }
+  const outcome: ScenarioOutcome = {
+    scenario,
+    options,
+    runs: [],
+    unavailable: null,
+    startedAt: new Date(),
+    gateway: deps.gateway === undefined ? null : { url: deps.gateway.url, adminUrls: deps.gateway.adminUrls },
+  }
   const missingFor = (spec: RunSpec) => spec.needs.filter((p) => deps.registry.get(p) === undefined)
   if (missingFor(specs[0]!).length > 0) {
     outcome.unavailable = { run: specs[0]!.name, plugins: missingFor(specs[0]!) }
     return outcome
   }
-  const backend = await startBackend(deps.latency)
+  const target = await openTarget(deps)
   const probe = options.redisUrl === undefined ? null : await RedisProbe.connect(options.redisUrl)
   try {
     for (const [index, spec] of specs.entries()) {
@@ -74,19 +87,15 @@ export async function runScenario(
         break
       }
       if (deps.signal?.aborted) break
-      const gw = await startGateway(spec.config(backend.urls), deps.registry, options.redisUrl)
+      const gw = await target.start(spec.config(target.urls), options.redisUrl)
       try {
         await spec.warmup?.(gw.url)
         const onProgress = deps.onRunStart?.(spec, index, specs.length)
-        // the gateway's own counters (it runs in this process): what its cache did, not what a header claims
-        const cacheCounts = gw.node.observability.telemetry.outcomes.find(
-          (o) => o.slot === CACHE_STATUS,
-        )?.counts
-        const cacheBefore = new Map(cacheCounts)
-        const originBefore = await backend.slowHits()
+        const cacheBefore = await gw.cacheCounts()
+        const originBefore = await target.slowHits()
         const redisBefore = await probe?.snapshot()
         const outage =
-          spec.outage === undefined ? null : scheduleOutage(spec.outage, backend.urls, options.duration)
+          spec.outage === undefined ? null : scheduleOutage(spec.outage, target.urls, options.duration)
         const result = await runLoad({
           ...spec.load(gw.url, options),
           duration: options.duration,
@@ -99,8 +108,9 @@ export async function runScenario(
             ? null
             : probe.delta(redisBefore, await probe.snapshot(), result.requests)
         const cache: Record<string, number> = {}
-        for (const [k, v] of cacheCounts ?? [])
+        for (const [k, v] of await gw.cacheCounts())
           if (v > (cacheBefore.get(k) ?? 0)) cache[k] = v - (cacheBefore.get(k) ?? 0)
+        const originAfter = spec.measuresCache ? await target.slowHits() : null
         const run: RunOutcome = {
           name: spec.name,
           description: spec.description,
@@ -108,7 +118,7 @@ export async function runScenario(
           verdicts: evaluateThresholds(deps.thresholds, result),
           cacheHitRatio: spec.measuresCache ? (cache.Hit ?? 0) / Math.max(1, result.completed) : null,
           cache,
-          originHits: spec.measuresCache ? (await backend.slowHits()) - originBefore : null,
+          originHits: originAfter === null || originBefore === null ? null : originAfter - originBefore,
           redis,
           outageOriginCalls,
         }
@@ -120,7 +130,7 @@ export async function runScenario(
     }
   } finally {
     await probe?.close()
-    await backend.close()
+    await target.close()
   }
   return outcome
 }
