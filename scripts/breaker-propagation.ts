@@ -1,8 +1,9 @@
 /**
  * How fast a failing service is cut off across a cluster: three gateway nodes on one Redis
  * (in this process, each with its own Redis connections and subscriber), one upstream, the same
- * open-loop load on every node. The upstream is healthy for a second, then answers 503 to
- * everything. Printed per policy (redis, then local): the time from the upstream's first
+ * open-loop load on every node. The load warms up for a second on a route without a breaker,
+ * then goes to the guarded route, whose upstream answers 503 to everything (so the breaker's
+ * window holds only the outage: `minimum_calls` decides, not earlier successes). Printed per policy (redis, then local): the time from the upstream's first
  * failure until every node fails fast (its first answer from the breaker), each node's time,
  * and the calls the failing upstream received in that time.
  *
@@ -42,7 +43,7 @@ async function upstream(): Promise<Upstream> {
   }
   const server = http.createServer((req, res) => {
     req.resume()
-    if (!u.failing) {
+    if (!u.failing || req.url?.startsWith('/warm')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
       return
     }
@@ -67,7 +68,10 @@ services:
     name: origin
     url: ${url}
     retries: 0
-    routes: [{ name: origin, paths: [/] }]
+    routes: [{ name: origin, paths: [/origin] }]
+  - name: warm
+    url: ${url}/warm
+    routes: [{ name: warm, paths: [/warm] }]
 plugins:
   - id: 0b7d3c1e-5d1a-4f4e-9c1a-0000000000c1
     name: circuit-breaker
@@ -111,11 +115,12 @@ async function run(policy: 'redis' | 'local'): Promise<Result> {
   const fastAt: number[] = nodes.map(() => Number.NaN)
   let sent = 0
   let inflight = 0
+  let path = '/warm'
   const send = (i: number) => {
     if (inflight > 200) return
     inflight++
     sent++
-    pools[i]!.request({ path: '/', method: 'GET' }).then(
+    pools[i]!.request({ path, method: 'GET' }).then(
       async (r) => {
         await r.body.dump()
         inflight--
@@ -138,6 +143,7 @@ async function run(policy: 'redis' | 'local'): Promise<Result> {
   }, 10)
   await new Promise((r) => setTimeout(r, 1000))
   up.failing = true
+  path = '/origin'
   const deadline = performance.now() + 15_000
   while (fastAt.some(Number.isNaN) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5))
   clearInterval(timer)

@@ -282,7 +282,7 @@ ${
   breaker
     ? `    plugins:
       - name: circuit-breaker
-        config: { scope: target, policy: ${o.redisUrl === undefined ? 'local' : 'redis'}, window_seconds: 10, minimum_calls: 10, open_seconds: 2, max_open_seconds: 8, half_open_calls: 3 }
+        config: { scope: target, policy: ${o.redisUrl === undefined ? 'local' : 'redis'}, window_seconds: 2, minimum_calls: 10, open_seconds: 2, max_open_seconds: 8, half_open_calls: 3 }
 `
     : ''
 }upstreams:
@@ -307,7 +307,7 @@ const resilience: Scenario = {
       description:
         name === 'breaker-off'
           ? 'no circuit breaker: round-robin keeps sending to the failing instance'
-          : `circuit-breaker scope target (${o.redisUrl === undefined ? 'local' : 'redis'} policy), minimum_calls 10, open 2 s doubling to 8 s, 3 trial calls`,
+          : `circuit-breaker scope target (${o.redisUrl === undefined ? 'local' : 'redis'} policy), a 2 s window (the healthy calls before the outage age out of it fast), minimum_calls 10, open 2 s doubling to 8 s, 3 trial calls`,
       needs: name === 'breaker-on' ? ['prometheus', 'circuit-breaker'] : ['prometheus'],
       config: resilienceConfig(o, name === 'breaker-on'),
       load: (base: string) => ({
