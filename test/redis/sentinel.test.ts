@@ -37,6 +37,13 @@ async function failedOver(s: RedisSentinel, f: Fleet, old: number): Promise<numb
     }, 45_000),
     'sentinel promoted the replica',
   )
+  const statuses = () =>
+    f.nodes.map((n) =>
+      n.node.services
+        .redisStatus()
+        .map((r) => r.status)
+        .join(','),
+    )
   assert.ok(
     await eventually(
       async () =>
@@ -44,6 +51,7 @@ async function failedOver(s: RedisSentinel, f: Fleet, old: number): Promise<numb
         (await cli(now, 'role')).startsWith('master'),
       20_000,
     ),
+    `every node ready on the new master ${now}: ${statuses().join(' | ')}; its role: ${(await cli(now, 'role').catch((e: Error) => e.message)).split('\n')[0]}`,
   )
   return now
 }

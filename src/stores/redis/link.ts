@@ -11,7 +11,7 @@ import type {
 } from '../../core/services.js'
 import { Breaker } from './breaker.js'
 import { writeCoalescer } from './coalesce.js'
-import { connectTarget, describeTarget, type RedisTarget } from './connect.js'
+import { connectTarget, describeTarget, type RedisTarget, reconnectOnEnd } from './connect.js'
 import { DeadlineQueue, type Pending } from './deadline.js'
 import { type Resync, Subscriber } from './subscriber.js'
 
@@ -92,6 +92,7 @@ export class RedisLink implements RedisConnection {
   #subscriber: Subscriber | null = null
   /** features' resyncs waiting for this connection to be ready (see {@link listen}) */
   readonly #pendingResyncs = new Map<Resync, boolean>()
+  #closing = false
 
   constructor(
     readonly target: RedisTarget,
@@ -103,6 +104,7 @@ export class RedisLink implements RedisConnection {
     this.client = connectTarget(target)
     // state is read from `status`; errors surface per call
     this.client.on('error', () => {})
+    reconnectOnEnd(this.client, () => this.#closing)
     this.client.on('ready', () => {
       const due = [...this.#pendingResyncs]
       this.#pendingResyncs.clear()
@@ -254,6 +256,7 @@ export class RedisLink implements RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.#closing = true
     for (const q of this.#queues.values()) q.clear()
     const sub = this.#subscriber
     this.#subscriber = null

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { connectTarget, type RedisTarget } from './connect.js'
+import { connectTarget, type RedisTarget, reconnectOnEnd } from './connect.js'
 
 type Handler = (message: string) => void
 
@@ -33,6 +33,7 @@ export class Subscriber {
   readonly #sharded: boolean
   /** set once the first connection was ready: every later 'ready' is a reconnection */
   #connected = false
+  #closing = false
 
   constructor(target: RedisTarget, mode: RedisTarget['mode']) {
     this.#sharded = mode === 'cluster'
@@ -49,6 +50,7 @@ export class Subscriber {
       { shardedSubscribers: true, enableOfflineQueue: true },
     )
     this.#client.on('error', () => {})
+    reconnectOnEnd(this.#client, () => this.#closing)
     const dispatch = (channel: string, message: string): void => {
       const set = this.#channels.get(channel)
       if (set !== undefined) for (const h of set) h(message)
@@ -121,6 +123,7 @@ export class Subscriber {
   }
 
   async close(): Promise<void> {
+    this.#closing = true
     this.#channels.clear()
     this.#resyncs.clear()
     this.#client.disconnect()
