@@ -6,6 +6,7 @@ import type { PluginInstance, PluginRegistry } from '../core/plugin.js'
 import type { PluginServices } from '../core/services.js'
 import { buildChain, type Chain } from './chain.js'
 import type { PoolRegistry } from './pools.js'
+import type { RetryBudget, RetryBudgets } from './retry.js'
 import { buildRouter } from './router/router.js'
 import type { Router } from './router/types.js'
 import { createBalancer, singleTargetBalancer } from './upstream/balancer.js'
@@ -25,6 +26,8 @@ export interface CompiledService {
   /** Host header sent upstream when the route does not preserve the client's */
   readonly hostHeaders: ReadonlyMap<Target, string>
   readonly retries: number
+  /** the retry budget of the upstream (or plain host) this service sends to, node-wide */
+  readonly retryBudget: RetryBudget
   readonly readTimeout: number
   readonly writeTimeout: number
   /** computes the consistent-hashing input, or null when the balancer does not hash */
@@ -44,6 +47,7 @@ export interface RuntimeDeps {
   services: PluginServices
   pools: PoolRegistry
   health: HealthRegistry
+  retries: RetryBudgets
   log: Logger
 }
 
@@ -203,6 +207,7 @@ function compileService(
     pools,
     hostHeaders,
     retries: s.retries,
+    retryBudget: deps.retries.of(balancer.upstream.name),
     readTimeout: s.read_timeout,
     writeTimeout: s.write_timeout,
     hashInput: upstream && upstream.algorithm === 'consistent-hashing' ? compileHashInput(upstream) : null,

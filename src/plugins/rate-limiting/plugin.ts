@@ -8,6 +8,8 @@ import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.
 import { HeaderSet, seconds } from './headers.js'
 import { LeaseLimiter, leaseInstance } from './lease.js'
 import { LocalCounters } from './local-store.js'
+import { nodeLimitInstance } from './node-counters.js'
+import { rateLimitingPrimary } from './node-primary.js'
 import { SharedLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
 import {
@@ -174,9 +176,13 @@ function compile(config: Config, env: PluginEnv): Compiled {
 }
 
 /** The local policy: counters in this process, synchronous (no promise, no microtask). */
-function localInstance({ config, env, algo, limits, identify, composed, decide }: Compiled): PluginInstance {
+function localInstance(c: Compiled): PluginInstance {
+  const { config, env, algo, limits, identify, composed, decide } = c
   // the table survives reloads; its layout depends on the algorithm, the windows and the cap
   const layout = `${algo}:${limits.map((l) => l.code).join(',')}:${config.local_max_keys}`
+  // a node with workers counts in its primary (node-counters.ts)
+  const peers = env.services.peers
+  if (peers !== undefined) return nodeLimitInstance(peers, c, layout)
   const store = env.services.shared(
     `${env.id}:rate-limiting:local:${layout}`,
     () => new LocalCounters(algo, limits.length, config.local_max_keys),
@@ -246,4 +252,5 @@ export const plugin: PluginDefinition<Config> = {
   schema,
   create,
   telemetry,
+  primary: rateLimitingPrimary,
 }
