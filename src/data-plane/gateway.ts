@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -6,6 +5,7 @@ import { type BackgroundContinuation, RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { AccessResult, Reply } from '../core/plugin.js'
+import { newTraceId } from '../observability/trace.js'
 import { backgroundCopy } from './background.js'
 import { type Chain, resolve, runAccess, runLog } from './chain.js'
 import { Exchange, type UpgradeRequest } from './exchange.js'
@@ -31,6 +31,13 @@ export interface Limits {
 
 /** A built-in endpoint on the proxy listener (`/healthz`): answered before routing and plugins. */
 export type Builtin = (req: IncomingMessage, res: ServerResponse) => void
+
+/** What the forwarded headers take from a connection, kept on its socket (see `#forwardInfo`). */
+interface PeerFacts {
+  port: string
+  trusted: boolean
+}
+const kPeer = Symbol('portico.peer')
 
 /** Called after every response (metrics, access log): must not throw. */
 export type RequestObserver = (ctx: RequestContext) => void
@@ -135,7 +142,10 @@ export class Gateway {
     if (isClosing(req.socket)) return
     const rt = this.#runtime
     rt.inflight++
-    const ctx = new RequestContext(req, res, randomUUID(), performance.now())
+    // the request id: 32 random hex digits, nginx's $request_id as Kong sends it, sliced from a
+    // pool of random hex (trace.ts) rather than a UUID formatted per request; no plugin needs a
+    // UUID here (correlation-id makes its own)
+    const ctx = new RequestContext(req, res, newTraceId(), performance.now())
     const x = new Exchange(rt, ctx, up)
     if (this.#draining) res.shouldKeepAlive = false
     this.#inflight.add(res)
@@ -271,13 +281,23 @@ export class Gateway {
   }
 
   #forwardInfo(x: Exchange): ForwardInfo {
-    const socket = x.ctx.req.socket
+    const socket = x.ctx.req.socket as Socket & { [kPeer]?: PeerFacts }
+    // the listener port's string and whether the peer is a trusted proxy are the connection's:
+    // worked out on its first request, not on every one of a keep-alive connection
+    let peer = socket[kPeer]
+    if (peer === undefined) {
+      peer = {
+        port: String(socket.localPort ?? ''),
+        trusted: this.trust.trusts(plainAddress(socket.remoteAddress)),
+      }
+      socket[kPeer] = peer
+    }
     return {
       host: x.hostHeader,
       proto: this.proto,
-      port: String(socket.localPort ?? ''),
+      port: peer.port,
       forwardedHost: x.ctx.host,
-      trusted: this.trust.trusts(plainAddress(socket.remoteAddress)),
+      trusted: peer.trusted,
     }
   }
 
