@@ -25,7 +25,7 @@ import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/ent
 import type { Logger } from './core/logger.js'
 import type { NodePeers } from './core/peers.js'
 import type { PluginRegistry } from './core/plugin.js'
-import { Gateway, type Limits } from './data-plane/gateway.js'
+import { BODY_BUFFER_DEFAULTS, Gateway, type Limits } from './data-plane/gateway.js'
 import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
 import { RetryBudgets } from './data-plane/retry.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
@@ -112,6 +112,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
     maxHeaders: 100,
     maxBodySize: 128 * 1024 * 1024,
     underscoresInHeaders: false,
+    ...BODY_BUFFER_DEFAULTS,
   },
   server: DEFAULT_SERVER_LIMITS,
   upstreamPool: { connections: 128, queue: 1024 },

@@ -81,14 +81,18 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
   #attemptEnded = false
   /** the failure a retry was meant to get past: answered if the retry finds no target */
   #lastFailure: GatewayError | null = null
+  /** see #readAhead: -1 until worked out */
+  #aheadBound = -1
+  readonly #bufferSize: number
 
-  constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo) {
+  constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo, bufferSize: number) {
     this.#ctx = ctx
     this.#x = x
     this.#route = x.route!
     this.#service = x.route!.service!
     this.#fwd = fwd
     this.#maxBody = ctx.maxBody
+    this.#bufferSize = bufferSize
   }
 
   /** the response closed: when that happens before the upstream call is done, cancel it */
@@ -173,10 +177,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
     )
   }
 
-  /** A body a plugin buffered (replayable), the client's streamed through the guard, or none. */
+  /**
+   * A body in memory (a plugin's, or the route's `request_buffering`), one in a temporary file
+   * (read anew per attempt), both replayable; else the client's streamed through the guard, or none.
+   */
   #body(): Dispatcher.DispatchOptions['body'] {
     const ctx = this.#ctx
     if (ctx.upstreamBody !== null) return ctx.upstreamBody
+    const buffered = this.#x.body
+    if (buffered !== null && ctx === this.#x.ctx) return buffered.stream()
     if (!this.#x.hasBody) return null
     const guard = new BodyGuard(this.#service.writeTimeout, this.#maxBody)
     this.#guard = guard
@@ -209,8 +218,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
     if (this.#done) return
     if (statusCode < 200) {
-      // 1xx: interim (RFC 9110 §15.2; undici refuses 100 itself). The final answer follows on
-      // the same exchange, so an interim one is never the client's status; 000–099 is no status
+      // 1xx: interim (RFC 9110 §15.2; an unsolicited 100 never gets this far, see
+      // upstream/interim.ts). The final answer follows on the same exchange, so an interim one
+      // is never the client's status; 000–099 is no status
       if (statusCode < 100) controller.abort(new BadStatusError(`upstream status ${statusCode}`))
       return
     }
@@ -271,8 +281,32 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
     if (taps) for (const t of taps) t.chunk(chunk)
     const res = this.#ctx.res
     if (res.write(chunk)) return
+    // a slow client: with the route's response_buffering the upstream is read on, up to the
+    // bound, so it is done (and its connection free) without waiting for the client
+    if (res.writableLength < this.#readAhead()) return
     controller.pause()
     res.once('drain', this.#onDrain)
+  }
+
+  /**
+   * How far the response may be read ahead of the client (bytes): the node's buffer bound with
+   * `response_buffering` unless the upstream said `X-Accel-Buffering: no` (as to nginx), else
+   * nothing. Worked out once per response, and only once a client is slower than its upstream.
+   */
+  #readAhead(): number {
+    if (this.#aheadBound >= 0) return this.#aheadBound
+    let bound = this.#route.responseBuffering ? this.#bufferSize : 0
+    const raw = this.#controller?.rawHeaders as Buffer[] | undefined
+    if (bound > 0 && raw !== undefined)
+      for (let i = 0; i < raw.length; i += 2)
+        if (
+          raw[i]!.length === 17 &&
+          raw[i]!.toString('latin1').toLowerCase() === 'x-accel-buffering' &&
+          raw[i + 1]!.toString('latin1').trim().toLowerCase() === 'no'
+        )
+          bound = 0
+    this.#aheadBound = bound
+    return bound
   }
 
   onResponseEnd(): void {
@@ -400,7 +434,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
       return
     }
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
-    const replayable = !this.#x.hasBody || ctx.upstreamBody !== null
+    const replayable = !this.#x.hasBody || ctx.upstreamBody !== null || this.#x.body !== null
     const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
     if (safe && this.#attempt < service.retries && !ctx.res.destroyed && service.retryBudget.tryRetry()) {
       this.#attempt++

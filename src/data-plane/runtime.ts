@@ -40,6 +40,10 @@ export interface CompiledRoute {
   readonly service: CompiledService | null
   readonly chain: Chain
   readonly preserveHost: boolean
+  /** Kong's `request_buffering`: a request body is read completely before the upstream is called */
+  readonly requestBuffering: boolean
+  /** Kong's `response_buffering`: the upstream's answer is read without waiting for a slow client */
+  readonly responseBuffering: boolean
 }
 
 export interface RuntimeDeps {
@@ -144,6 +148,8 @@ export async function compileRuntime(
       service,
       chain: buildChain(built, route.id, route.service?.id ?? null),
       preserveHost: route.preserve_host,
+      requestBuffering: route.request_buffering !== false,
+      responseBuffering: route.response_buffering !== false,
     }
     return { route, value }
   })
