@@ -35,6 +35,10 @@ export class Exchange {
   chunked = false
   /** headers the client's `Connection` header declared hop-by-hop */
   dropped: Set<string> | null = null
+  /** the client's connection is TLS (a TLS listener): X-Forwarded-Proto, route protocols */
+  readonly scheme: 'http' | 'https'
+  /** the request came over HTTP/2 (one stream of a shared connection) */
+  readonly h2: boolean
 
   constructor(
     readonly rt: Runtime,
@@ -42,6 +46,9 @@ export class Exchange {
     readonly upgrade: UpgradeRequest | null,
   ) {
     this.chain = rt.unmatched
+    // read through HTTP/2's socket proxy too: `encrypted` is the TLS socket's own
+    this.scheme = (ctx.req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http'
+    this.h2 = ctx.req.httpVersionMajor === 2
   }
 
   /** the client sends a body (Content-Length > 0 or chunked) */
