@@ -5,13 +5,13 @@ import type { Logger } from '../core/logger.js'
 import { defaultKeyPair } from '../data-plane/default-cert.js'
 import { type PorticoNode, startNode } from '../main.js'
 import { createLogger, type LogLevel } from '../observability/logger.js'
+import { createRegistry } from '../plugins/index.js'
+import { Primary } from '../workers/primary.js'
+import { connectToPrimary } from '../workers/worker.js'
 import { resolveSettings, type StartFlags, type StartSettings } from './settings.js'
 
 /** Reload on SIGHUP and, with --watch, when the declarative file changes (debounced). */
-function reloadTriggers(node: PorticoNode, settings: StartSettings, log: Logger): () => void {
-  const reload = () => {
-    node.reload().catch((err: unknown) => log.error({ err }, 'reload failed'))
-  }
+function reloadTriggers(reload: () => void, settings: StartSettings, log: Logger): () => void {
   process.on('SIGHUP', reload)
   const file = settings.node.declarativeConfig
   if (!settings.watch || file === undefined) return () => process.off('SIGHUP', reload)
@@ -42,10 +42,35 @@ function reloadTriggers(node: PorticoNode, settings: StartSettings, log: Logger)
   }
 }
 
+/**
+ * A worker leaves SIGHUP and SIGUSR2 to its primary (a signal to the whole process group must
+ * not end it: both end a process by default).
+ */
+function ignoreNodeSignals(): () => void {
+  const ignore = () => {}
+  process.on('SIGHUP', ignore)
+  process.on('SIGUSR2', ignore)
+  return () => {
+    process.off('SIGHUP', ignore)
+    process.off('SIGUSR2', ignore)
+  }
+}
+
 /** Run one node in this process until SIGTERM/SIGINT, then drain and exit 0. */
 export async function runNode(settings: StartSettings, log: Logger): Promise<PorticoNode> {
-  const node = await startNode(settings.node, log)
-  const unwatch = reloadTriggers(node, settings, log)
+  const peers = cluster.isWorker ? connectToPrimary() : null
+  const node = await startNode(settings.node, log, createRegistry(), peers)
+  // a worker reloads when its primary says so (the primary owns SIGHUP and --watch)
+  const unwatch =
+    peers === null
+      ? reloadTriggers(
+          () => {
+            node.reload().catch((err: unknown) => log.error({ err }, 'reload failed'))
+          },
+          settings,
+          log,
+        )
+      : ignoreNodeSignals()
   const shutdown = (signal: string) => {
     log.info({ signal }, 'draining')
     unwatch()
@@ -59,13 +84,15 @@ export async function runNode(settings: StartSettings, log: Logger): Promise<Por
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
+  // a worker whose primary is gone drains and leaves (no orphan holding the ports)
+  if (peers !== null) process.once('disconnect', () => shutdown('primary gone'))
   return node
 }
 
 /**
  * What every worker must share on TLS listeners: one default certificate (a self-signed one is
  * made once, here) and one set of session-ticket keys, so a client resumes its session whichever
- * worker takes its next connection.
+ * worker takes its next connection. Workers inherit them through the environment.
  */
 async function sharedTls(settings: StartSettings): Promise<Record<string, string>> {
   const n = settings.node
@@ -80,24 +107,26 @@ async function sharedTls(settings: StartSettings): Promise<Record<string, string
 }
 
 /**
- * `portico start`: one node, or `PORTICO_WORKERS` processes sharing the listeners through
- * node:cluster (signals are forwarded to every worker).
+ * `portico start`: one node in this process, or with `--workers N|auto` a primary process and
+ * N workers sharing the listeners through node:cluster, acting as one node (`src/workers/`):
+ * one configuration, node-wide limits, one `/metrics`. SIGTERM drains every worker, SIGHUP
+ * reloads them, SIGUSR2 replaces them one at a time.
  */
 export async function startCommand(flags: StartFlags): Promise<void> {
   const settings = resolveSettings(flags, process.env, process.cwd())
   const log = createLogger({ level: settings.logLevel as LogLevel })
   if (settings.workers > 1 && cluster.isPrimary) {
-    const env = await sharedTls(settings)
-    for (let i = 0; i < settings.workers; i++) cluster.fork(env)
-    for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
-      process.on(sig, () => {
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig)
-      })
-    }
-    let alive = settings.workers
-    cluster.on('exit', () => {
-      if (--alive === 0) process.exit(0)
+    // cluster.fork passes the primary's environment on: the shared TLS pieces go there
+    Object.assign(process.env, await sharedTls(settings))
+    const primary = new Primary({
+      workers: settings.workers,
+      configStore: settings.node.configStore,
+      registry: createRegistry(),
+      log: log.child({ part: 'primary' }),
     })
+    primary.start()
+    // SIGHUP is the primary's (installed by start); --watch triggers the same reload
+    if (settings.watch) reloadTriggers(() => primary.reload(), { ...settings }, log)
     return
   }
   await runNode(settings, log)

@@ -2,17 +2,18 @@ import type { Duplex } from 'node:stream'
 import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
-import type { ResponseHead } from '../core/plugin.js'
+import type { ResponseHead, UpstreamAttempt } from '../core/plugin.js'
 import { BodyGuard } from './body-guard.js'
-import { runBody, runResponse } from './chain.js'
+import { resolve, runBody, runResponse } from './chain.js'
 import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
 import { closeAfter } from './linger.js'
 import { admit, leave } from './pools.js'
 import { sendError, writeHead } from './respond.js'
+import { backoffMs } from './retry.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
-import type { PickInput, Target } from './upstream/types.js'
-import { classifyUpstreamError } from './upstream-errors.js'
+import type { PickInput, Target, TargetVeto } from './upstream/types.js'
+import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { openTunnel } from './websocket.js'
 
 const NO_HASH: PickInput = { hashKey: undefined }
@@ -36,6 +37,13 @@ class BadStatusError extends Error {
 
 const CLIENT_CLOSED = 'client closed the connection'
 
+const FAILURE_OF: Record<UpstreamFailure['outcome'], UpstreamAttempt['failure']> = {
+  success: '',
+  tcp_failure: 'connect',
+  timeout: 'timeout',
+  http_failure: 'bad_response',
+}
+
 /**
  * One proxied request: picks a target, dispatches through the target's undici pool with
  * undici's handler API (the controller keeps undici's raw header buffers, which the response is
@@ -44,7 +52,7 @@ const CLIENT_CLOSED = 'client closed the connection'
  * same call with undici's `upgrade` option: a 101 opens the tunnel, any other answer is
  * answered as on any request.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler {
+export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
   /** the request going upstream: the client's, or a background copy of it */
   readonly #ctx: RequestContext
   readonly #x: Exchange
@@ -65,6 +73,14 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null
   #guard: BodyGuard | null = null
   #readTimer: NodeJS.Timeout | null = null
+  /** the pause before a retry (cleared if the client leaves during it) */
+  #backoff: NodeJS.Timeout | null = null
+  /** `performance.now()` when the current attempt was sent */
+  #attemptAt = 0
+  /** the plugins watching attempts were told how this attempt ended (once per attempt) */
+  #attemptEnded = false
+  /** the failure a retry was meant to get past: answered if the retry finds no target */
+  #lastFailure: GatewayError | null = null
 
   constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo) {
     this.#ctx = ctx
@@ -78,6 +94,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   /** the response closed: when that happens before the upstream call is done, cancel it */
   clientClosed(): void {
     this.#clearReadTimer()
+    if (this.#backoff !== null) clearTimeout(this.#backoff)
+    this.#backoff = null
     if (!this.#done) {
       this.#done = true
       this.#controller?.abort(new Error(CLIENT_CLOSED))
@@ -91,19 +109,35 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   start(): void {
     this.#ctx.upstreamCall = this
+    this.#service.retryBudget.request()
     this.#dispatch(undefined)
+  }
+
+  /** {@link TargetVeto}: a plugin watching attempts (a per-target breaker) refuses this target */
+  refuses(address: string): boolean {
+    for (const step of this.#route.chain.upstream) {
+      const inst = resolve(step, this.#ctx)
+      if (inst?.admits !== undefined && !inst.admits(this.#ctx, address)) return true
+    }
+    return false
   }
 
   #dispatch(exclude: Target | undefined): void {
     const ctx = this.#ctx
     const service = this.#service
+    const watched = this.#route.chain.upstream.length > 0
     const target = service.balancer.pick(
       service.hashInput === null ? NO_HASH : service.hashInput(ctx),
       exclude,
+      watched ? this : undefined,
     )
     if (target === undefined) {
       this.#done = true
-      sendError(ctx, this.#route.chain, new GatewayError('NO_HEALTHY_TARGET'))
+      const last = this.#lastFailure
+      // a retry with nowhere to go (every other target refused by a breaker): the failure it
+      // was meant to get past is the answer
+      if (last !== null && watched) service.retryBudget.vetoed++
+      sendError(ctx, this.#route.chain, last ?? new GatewayError('NO_HEALTHY_TARGET'))
       return
     }
     const pool = service.pools.get(target)!
@@ -116,6 +150,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#target = target
     ctx.target = target.address
     service.balancer.begin(target)
+    this.#attemptAt = performance.now()
+    this.#attemptEnded = false
+    if (watched) this.#attemptStart(target.address)
     const fwd = this.#fwd
     if (!this.#route.preserveHost) fwd.host = service.hostHeaders.get(target)!
     const path = ctx.upstreamQuery === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.upstreamQuery}`
@@ -179,6 +216,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     const ctx = this.#ctx
     ctx.upstreamHeadersAt = performance.now()
+    if (this.#route.chain.upstream.length > 0) this.#attemptEnd(statusCode, '')
     this.#guard?.stop()
     // the upstream answered before it read the whole body (an early 413): the rest of the
     // client's body is never read, so this connection cannot carry another request
@@ -286,6 +324,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#done = true
     this.#status = 101
     this.#ctx.upstreamHeadersAt = performance.now()
+    if (this.#route.chain.upstream.length > 0) this.#attemptEnd(101, '')
     this.#finishTarget()
     this.#service.balancer.report(this.#target!, 'success', 101)
     openTunnel(this.#ctx, up, controller.rawHeaders as Buffer[], socket)
@@ -301,6 +340,27 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (guard === null || req.complete) return
     req.unpipe(guard)
     req.resume()
+  }
+
+  #attemptStart(address: string): void {
+    for (const step of this.#route.chain.upstream)
+      resolve(step, this.#ctx)?.attemptStart?.(this.#ctx, address)
+  }
+
+  /** tells the plugins watching attempts how this one ended */
+  #attemptEnd(status: number, failure: UpstreamAttempt['failure']): void {
+    // an answer whose body then failed was already reported by its status
+    if (this.#attemptEnded) return
+    this.#attemptEnded = true
+    const ctx = this.#ctx
+    const attempt: UpstreamAttempt = {
+      target: this.#target?.address ?? '',
+      status,
+      failure,
+      ms: performance.now() - this.#attemptAt,
+      retry: this.#attempt,
+    }
+    for (const step of this.#route.chain.upstream) resolve(step, ctx)?.attemptEnd?.(ctx, attempt)
   }
 
   #finishTarget(): void {
@@ -332,6 +392,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     const f = classifyUpstreamError(err)
     if (target !== null) service.balancer.report(target, f.outcome)
+    if (target !== null && chain.upstream.length > 0) this.#attemptEnd(0, FAILURE_OF[f.outcome])
     if (this.#responded) {
       // headers are out: the only honest signal left is cutting the connection
       this.#done = true
@@ -341,11 +402,18 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
     const replayable = !this.#x.hasBody || ctx.upstreamBody !== null
     const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
-    if (safe && this.#attempt < service.retries && !ctx.res.destroyed) {
+    if (safe && this.#attempt < service.retries && !ctx.res.destroyed && service.retryBudget.tryRetry()) {
       this.#attempt++
       this.#head = null
       this.#controller = null
-      this.#dispatch(target ?? undefined)
+      this.#lastFailure = new GatewayError(f.code, undefined, { cause: err })
+      // its place is given back already: the pause must not give it back twice
+      this.#target = null
+      // a jittered, growing pause: retries of many requests that failed together spread out
+      this.#backoff = setTimeout(() => {
+        this.#backoff = null
+        if (!this.#done) this.#dispatch(target ?? undefined)
+      }, backoffMs(this.#attempt))
       return
     }
     this.#done = true

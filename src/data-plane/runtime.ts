@@ -7,6 +7,7 @@ import type { PluginInstance, PluginRegistry } from '../core/plugin.js'
 import type { PluginServices } from '../core/services.js'
 import { buildChain, type Chain } from './chain.js'
 import type { PoolRegistry, UpstreamTls } from './pools.js'
+import type { RetryBudget, RetryBudgets } from './retry.js'
 import { buildRouter } from './router/router.js'
 import type { Router } from './router/types.js'
 import { CertificateTable, compileCertificates, type SecureContexts } from './tls.js'
@@ -27,6 +28,8 @@ export interface CompiledService {
   /** Host header sent upstream when the route does not preserve the client's */
   readonly hostHeaders: ReadonlyMap<Target, string>
   readonly retries: number
+  /** the retry budget of the upstream (or plain host) this service sends to, node-wide */
+  readonly retryBudget: RetryBudget
   readonly readTimeout: number
   readonly writeTimeout: number
   /** computes the consistent-hashing input, or null when the balancer does not hash */
@@ -51,6 +54,7 @@ export interface RuntimeDeps {
   services: PluginServices
   pools: PoolRegistry
   health: HealthRegistry
+  retries: RetryBudgets
   log: Logger
   /** the node's secure contexts (TLS listeners); absent: no certificate table is built */
   tls?: SecureContexts | undefined
@@ -239,6 +243,7 @@ function compileService(
     pools,
     hostHeaders,
     retries: s.retries,
+    retryBudget: deps.retries.of(balancer.upstream.name),
     readTimeout: s.read_timeout,
     writeTimeout: s.write_timeout,
     hashInput: upstream && upstream.algorithm === 'consistent-hashing' ? compileHashInput(upstream) : null,

@@ -13,7 +13,7 @@ import { Breaker } from './breaker.js'
 import { writeCoalescer } from './coalesce.js'
 import { connectTarget, describeTarget, type RedisTarget } from './connect.js'
 import { DeadlineQueue, type Pending } from './deadline.js'
-import { Subscriber } from './subscriber.js'
+import { type Resync, Subscriber } from './subscriber.js'
 
 type Client = Redis | Cluster
 type Raw = (err: Error | null, res: unknown) => void
@@ -90,6 +90,8 @@ export class RedisLink implements RedisConnection {
   readonly #queues = new Map<number, DeadlineQueue>()
   readonly #scripts = new Map<string, LinkScript<unknown>>()
   #subscriber: Subscriber | null = null
+  /** features' resyncs waiting for this connection to be ready (see {@link listen}) */
+  readonly #pendingResyncs = new Map<Resync, boolean>()
 
   constructor(
     readonly target: RedisTarget,
@@ -101,6 +103,11 @@ export class RedisLink implements RedisConnection {
     this.client = connectTarget(target)
     // state is read from `status`; errors surface per call
     this.client.on('error', () => {})
+    this.client.on('ready', () => {
+      const due = [...this.#pendingResyncs]
+      this.#pendingResyncs.clear()
+      for (const [resync, reconnected] of due) resync(reconnected)
+    })
     this.breakerOf = new Breaker(this.name, log)
     this.#coalesce = writeCoalescer(this.client)
   }
@@ -198,9 +205,20 @@ export class RedisLink implements RedisConnection {
     return s as LinkScript<R>
   }
 
-  listen(channel: string, handler: (message: string) => void, resync?: () => void): () => void {
+  listen(channel: string, handler: (message: string) => void, resync?: Resync): () => void {
     this.#subscriber ??= new Subscriber(this.target, this.mode)
-    return this.#subscriber.add(channel, handler, resync)
+    if (resync === undefined) return this.#subscriber.add(channel, handler)
+    // a feature catches up with calls on this connection, which may come back after the
+    // subscriber did (after a failover both reconnect on their own schedule): run it once both are
+    const run: Resync = (reconnected) => {
+      if (this.client.status === 'ready') return resync(reconnected)
+      this.#pendingResyncs.set(resync, (this.#pendingResyncs.get(resync) ?? false) || reconnected)
+    }
+    const off = this.#subscriber.add(channel, handler, run)
+    return () => {
+      this.#pendingResyncs.delete(resync)
+      off()
+    }
   }
 
   publish(channel: string, message: string, options?: RedisCallOptions): Promise<void> {
