@@ -16,6 +16,10 @@
  *                    to $PEER_ACCESS_LOG (the access log is node-wide in Portico; here it is limited
  *                    to this row so the other rows of the same process measure a node without one)
  *
+ * TLS rows: with `TLS_PORT` set, a second listener `127.0.0.1:$TLS_PORT ssl http2` serves the same
+ * routes over TLS with `PORTICO_SSL_CERT` / `PORTICO_SSL_CERT_KEY` (a self-signed certificate made
+ * at start when unset); see bench/tls-peers.sh.
+ *
  * The jwt row's token is fixed (same secret and claims every run, exp in 2100):
  * `node dist/bench/peer-gateway.js --print-jwt` prints it; every start also writes it to
  * /tmp/portico-peer-jwt.txt.
@@ -123,6 +127,18 @@ async function gateway(): Promise<void> {
     {
       ...DEFAULT_SETTINGS,
       proxy: { host: '127.0.0.1', port },
+      proxyListen:
+        process.env.TLS_PORT === undefined
+          ? undefined
+          : [
+              { host: '127.0.0.1', port, ssl: false, http2: false },
+              { host: '127.0.0.1', port: Number(process.env.TLS_PORT), ssl: true, http2: true },
+            ],
+      ssl: {
+        ...DEFAULT_SETTINGS.ssl,
+        cert: process.env.PORTICO_SSL_CERT || undefined,
+        key: process.env.PORTICO_SSL_CERT_KEY || undefined,
+      },
       // a status listener, as a default node has: it is what serves (and so turns on) /metrics
       status: { host: '127.0.0.1', port: 0 },
       // an admin listener, as a default node has: it is what serves (and so turns on) /analytics

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
+import type net from 'node:net'
 import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -25,19 +26,38 @@ import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/ent
 import type { Logger } from './core/logger.js'
 import type { NodePeers } from './core/peers.js'
 import type { PluginRegistry } from './core/plugin.js'
+import { defaultKeyPair } from './data-plane/default-cert.js'
+import { createEdge, type EdgeTls, type ListenSpec } from './data-plane/edge.js'
 import { BODY_BUFFER_DEFAULTS, Gateway, type Limits } from './data-plane/gateway.js'
+import {
+  createH2Server,
+  DEFAULT_H2_LIMITS,
+  drainH2,
+  type H2Limits,
+  type H2Server,
+  type H2Stats,
+} from './data-plane/h2.js'
+import { OcspStapler } from './data-plane/ocsp.js'
 import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
 import { RetryBudgets } from './data-plane/retry.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
 import {
   createPlainServer,
   createProxyServer,
+  createTlsServer,
   DEFAULT_SERVER_LIMITS,
   drain,
   listen,
   type ServerLimits,
 } from './data-plane/server.js'
 import { createStatusHandler, type StatusRoute, sendJson } from './data-plane/status.js'
+import {
+  contextOptions,
+  DEFAULT_CIPHERS,
+  defaultTlsOptions,
+  type KeyPair,
+  SecureContexts,
+} from './data-plane/tls.js'
 import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
 import type { AccessLogTarget } from './observability/access-log.js'
@@ -54,11 +74,29 @@ type WorkerLink = ReturnType<typeof joinNode>
 export interface Address {
   host: string
   port: number
+  /** TLS on this address (admin and status listeners; proxy listeners say it in `proxyListen`) */
+  ssl?: boolean
+}
+
+/** The TLS side of the node: the listeners' default certificate and their cipher list. */
+export interface SslSettings {
+  /** PEM text or file (`PORTICO_SSL_CERT`); unset: a self-signed certificate made at start */
+  cert: string | undefined
+  key: string | undefined
+  ciphers: string
+  /** session-ticket keys (48 bytes) shared by a node's workers; unset: random per process */
+  ticketKeys?: Buffer | undefined
 }
 
 /** Node-level settings (flags and `PORTICO_*`; DESIGN §2.1). Entities never come from here. */
 export interface NodeSettings {
+  /** the first proxy listener (embedded nodes give only this: plain HTTP/1.1) */
   proxy: Address
+  /** every proxy listener in Kong's syntax (`PORTICO_PROXY_LISTEN`); absent: `proxy` alone */
+  proxyListen?: ListenSpec[] | undefined
+  ssl: SslSettings
+  /** HTTP/2 limits of the proxy listeners */
+  h2: H2Limits
   status: Address | null
   /** the Admin API's address; null for none (the control plane still runs) */
   admin: Address | null
@@ -96,6 +134,8 @@ export interface NodeSettings {
 
 export const DEFAULT_SETTINGS: NodeSettings = {
   proxy: { host: '0.0.0.0', port: 8000 },
+  ssl: { cert: undefined, key: undefined, ciphers: DEFAULT_CIPHERS },
+  h2: DEFAULT_H2_LIMITS,
   status: { host: '127.0.0.1', port: 8100 },
   // the CLI listens on 127.0.0.1:8001; embedded nodes (tests, benchmarks) only when asked
   admin: null,
@@ -130,7 +170,14 @@ export type LoadResult = { ok: true; runtime: Runtime } | { ok: false; issues: C
 /** A running gateway node. */
 export interface PorticoNode {
   readonly gateway: Gateway
+  /** the first proxy listener's bound address */
   readonly proxy: Address
+  /** every proxy listener, bound (port 0 resolved), in the order of `proxyListen` */
+  readonly listeners: ReadonlyArray<ListenSpec>
+  /** HTTP/2 sessions served and cut by the rapid-reset guard, failed TLS handshakes */
+  readonly h2: H2Stats
+  /** OCSP stapling of the TLS listeners (`fetches`: responder lookups so far) */
+  readonly ocsp: OcspStapler
   readonly status: Address | null
   /** the Admin API's bound address, when it listens */
   readonly admin: Address | null
@@ -181,6 +228,10 @@ interface Parts {
   controlPlane: ControlPlane
   policy: UpstreamPolicy
   gateway: Gateway
+  /** secure contexts by content, shared by runtimes (the TLS listeners' SNI table) */
+  contexts: SecureContexts
+  /** OCSP responses stapled on the TLS listeners */
+  ocsp: OcspStapler
   nodeId: string
   /** when the running configuration was applied (ms since the epoch) */
   loadedAt: number
@@ -232,6 +283,7 @@ async function startConfiguration(
   const pools = new PoolRegistry(settings.upstreamPool)
   const health = new HealthRegistry(peers === null ? {} : { share: healthShare(peers) })
   const retries = new RetryBudgets()
+  const contexts = new SecureContexts(defaultTlsOptions(settings.ssl.ciphers, settings.ssl.ticketKeys))
   const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
     registry,
     services,
@@ -239,6 +291,7 @@ async function startConfiguration(
     health,
     retries,
     log,
+    tls: contexts,
   })
   const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
   const parts: Parts = {
@@ -252,6 +305,8 @@ async function startConfiguration(
     controlPlane,
     policy,
     gateway,
+    contexts,
+    ocsp: new OcspStapler(),
     nodeId: randomUUID(),
     loadedAt: Date.now(),
     generation: 1,
@@ -267,7 +322,7 @@ async function startConfiguration(
 
 /** Compiles a document into the next runtime and swaps it in; the old one drains. */
 async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
-  const { gateway, registry, services, pools, health, retries, log } = parts
+  const { gateway, registry, services, pools, health, retries, log, contexts } = parts
   const rt = await compileRuntime(doc, hash, ++parts.generation, {
     registry,
     services,
@@ -275,8 +330,12 @@ async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHas
     health,
     retries,
     log,
+    tls: contexts,
   })
-  gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
+  gateway.swap(rt, (old) => {
+    pools.sweep(old.generation + 1)
+    contexts.sweep(old.generation + 1)
+  })
   parts.loadedAt = Date.now()
   parts.reportRuntime(rt.generation, rt.hash)
   log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
@@ -468,22 +527,30 @@ export async function startNode(
   }
   const status = statusEndpoints(parts, worker)
   const proxyServer = createProxyServer(gateway, settings.server)
+  const h2 = createH2Server(gateway, settings.server, settings.h2)
   const connections = countConnections(proxyServer, gateway)
   const observability = startObservability(parts, connections, status.mount, worker)
   const prometheus = observability.prometheus
   if (prometheus !== null) render = () => prometheus.render()
   const analytics = startAnalytics(parts, observability)
 
-  const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
+  const specs = settings.proxyListen ?? [{ ...settings.proxy, ssl: false, http2: false }]
+  const usesTls = specs.some((l) => l.ssl) || settings.admin?.ssl === true || settings.status?.ssl === true
+  const pair = usesTls ? await defaultKeyPair(settings.ssl.cert, settings.ssl.key) : null
+  const edges = await proxyListeners(parts, specs, proxyServer, h2, pair)
+  const proxy: Address = { host: edges.bound[0]!.host, port: edges.bound[0]!.port }
   const statusServer =
-    settings.status === null ? null : createPlainServer(status.handler.handle, settings.server)
+    settings.status === null
+      ? null
+      : sideServer(settings.status, status.handler.handle, settings, pair, parts)
   const statusAt =
     statusServer === null ? null : await listen(statusServer, settings.status!.host, settings.status!.port)
   let admin: Address | null = null
   const adminServer =
     settings.admin === null
       ? null
-      : createPlainServer(
+      : sideServer(
+          settings.admin,
           adminListener(
             parts,
             connections,
@@ -492,7 +559,9 @@ export async function startNode(
             () => ({ proxy, status: statusAt, admin }),
             worker,
           ),
-          settings.server,
+          settings,
+          pair,
+          parts,
         )
   if (adminServer !== null) admin = await listen(adminServer, settings.admin!.host, settings.admin!.port)
   log.info(
@@ -510,8 +579,10 @@ export async function startNode(
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      for (const front of edges.fronts) front.close()
       await Promise.all([
         drain(proxyServer, gateway, settings.drainTimeoutMs),
+        drainH2(h2, settings.drainTimeoutMs),
         statusServer ? drain(statusServer, null, 1000) : undefined,
         adminServer ? drain(adminServer, null, 1000) : undefined,
       ])
@@ -526,6 +597,9 @@ export async function startNode(
   return {
     gateway,
     proxy,
+    listeners: edges.bound,
+    h2: h2.stats,
+    ocsp: parts.ocsp,
     status: statusAt,
     admin,
     services,
@@ -538,6 +612,65 @@ export async function startNode(
     stop,
     mountStatus: status.mount,
   }
+}
+
+/**
+ * The proxy listeners: the first plain HTTP/1.1 one is the HTTP/1.1 server itself (as before
+ * TLS existed); every other one is a front ({@link createEdge}) that hands its connections to
+ * that server or to the HTTP/2 one. The SNI callback reads the current runtime's certificates.
+ */
+async function proxyListeners(
+  parts: Parts,
+  specs: ListenSpec[],
+  http1: http.Server,
+  h2: H2Server,
+  pair: KeyPair | null,
+): Promise<{ bound: ListenSpec[]; fronts: net.Server[] }> {
+  const { gateway, settings, log } = parts
+  const edgeTls: EdgeTls | null =
+    pair === null
+      ? null
+      : {
+          options: parts.contexts.options,
+          defaultPair: pair,
+          select: (name) => gateway.runtime.certificates.select(name),
+          onHandshakeError: () => {
+            h2.stats.tlsHandshakeErrors++
+          },
+          ocsp: parts.ocsp,
+        }
+  const bound: ListenSpec[] = []
+  const fronts: net.Server[] = []
+  let direct = false
+  for (const spec of specs) {
+    if (!spec.ssl && !spec.http2 && !direct) {
+      direct = true
+      const at = await listen(http1, spec.host, spec.port)
+      bound.push({ ...spec, ...at })
+      continue
+    }
+    const front = createEdge(spec, http1, h2, edgeTls, settings.server.headersTimeout)
+    fronts.push(front)
+    const at = await listen(front, spec.host, spec.port)
+    bound.push({ ...spec, ...at })
+  }
+  // node:http starts its timeout checks (headers, request, idle) when it listens: a server that
+  // only receives connections from fronts starts them here
+  if (!direct) http1.emit('listening')
+  log.debug({ listeners: bound }, 'proxy listeners')
+  return { bound, fronts }
+}
+
+/** The status or admin listener: plain, or TLS with the node's default certificate. */
+function sideServer(
+  at: Address,
+  handler: http.RequestListener,
+  settings: NodeSettings,
+  pair: KeyPair | null,
+  parts: Parts,
+): http.Server {
+  if (at.ssl !== true || pair === null) return createPlainServer(handler, settings.server)
+  return createTlsServer(handler, settings.server, contextOptions(pair, parts.contexts.options))
 }
 
 /** The version Portico reports (`GET /`, `portico_node_info`, spans): package.json's. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
+import type { ListenSpec } from '../data-plane/edge.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
 
 /** Flags of `portico start` (each also a `PORTICO_*` variable; a flag wins over the env). */
@@ -9,17 +10,32 @@ export const START_OPTIONS = {
   'proxy-listen': {
     type: 'string',
     env: 'PORTICO_PROXY_LISTEN',
-    help: 'proxy address (default 0.0.0.0:8000)',
+    help: "proxy addresses, Kong's syntax: '0.0.0.0:8000, 0.0.0.0:8443 ssl http2' (default 0.0.0.0:8000)",
   },
   'admin-listen': {
     type: 'string',
     env: 'PORTICO_ADMIN_LISTEN',
-    help: "admin address (default 127.0.0.1:8001, 'off' to disable)",
+    help: "admin address, 'ssl' for TLS (default 127.0.0.1:8001, 'off' to disable)",
   },
   'status-listen': {
     type: 'string',
     env: 'PORTICO_STATUS_LISTEN',
-    help: "status address (default 127.0.0.1:8100, 'off' to disable)",
+    help: "status address, 'ssl' for TLS (default 127.0.0.1:8100, 'off' to disable)",
+  },
+  'ssl-cert': {
+    type: 'string',
+    env: 'PORTICO_SSL_CERT',
+    help: 'default certificate of the TLS listeners, a PEM file or PEM text (default: a self-signed one made at start)',
+  },
+  'ssl-cert-key': {
+    type: 'string',
+    env: 'PORTICO_SSL_CERT_KEY',
+    help: 'private key of PORTICO_SSL_CERT, a PEM file or PEM text',
+  },
+  'ssl-ciphers': {
+    type: 'string',
+    env: 'PORTICO_SSL_CIPHERS',
+    help: 'OpenSSL cipher list of the TLS listeners (default: TLS 1.3 suites, then ECDHE with AES-GCM or ChaCha20)',
   },
   config: {
     type: 'string',
@@ -147,6 +163,40 @@ export const START_OPTIONS = {
 
 export type StartFlags = { [K in keyof typeof START_OPTIONS]?: string | boolean }
 
+/**
+ * Kong's listen syntax: comma-separated `host:port` entries, each with optional flags `ssl`
+ * and `http2`. Other Kong flags (`reuseport`, `backlog=`, `proxy_protocol`…) are refused, not
+ * ignored.
+ *
+ * @example
+ *   parseListen('0.0.0.0:8000, 0.0.0.0:8443 ssl http2', 'proxy listen')
+ *   // → [{ host: '0.0.0.0', port: 8000, ssl: false, http2: false }, { host: '0.0.0.0', port: 8443, ssl: true, http2: true }]
+ */
+export function parseListen(value: string, what: string): ListenSpec[] {
+  const out: ListenSpec[] = []
+  for (const entry of value.split(',')) {
+    const [address, ...flags] = entry.trim().split(/\s+/)
+    if (address === undefined || address === '') throw new Error(`${what}: empty entry in '${value}'`)
+    const spec: ListenSpec = { ...parseAddress(address, what), ssl: false, http2: false }
+    for (const flag of flags) {
+      if (flag === 'ssl') spec.ssl = true
+      else if (flag === 'http2') spec.http2 = true
+      else throw new Error(`${what}: unsupported flag '${flag}' (Portico knows ssl and http2)`)
+    }
+    out.push(spec)
+  }
+  return out
+}
+
+/** An admin or status address: one entry, `ssl` allowed, `http2` not (those listeners speak HTTP/1.1). */
+function parseSingle(value: string, what: string): Address {
+  const specs = parseListen(value, what)
+  if (specs.length !== 1) throw new Error(`${what}: expected one address, got '${value}'`)
+  const [spec] = specs as [ListenSpec]
+  if (spec.http2) throw new Error(`${what}: http2 is only for proxy listeners`)
+  return spec.ssl ? { host: spec.host, port: spec.port, ssl: true } : { host: spec.host, port: spec.port }
+}
+
 export function parseAddress(value: string, what: string): Address {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value.trim())
   if (m === null) throw new Error(`${what}: expected host:port, got '${value}'`)
@@ -229,11 +279,23 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
   if (store !== 'memory' && store !== 'redis') {
     throw new Error(`config store: expected memory or redis, got '${store}'`)
   }
+  const proxyListen = parseListen(get('proxy-listen') ?? '0.0.0.0:8000', 'proxy listen')
+  const first = proxyListen[0] as ListenSpec
   const node: NodeSettings = {
     ...DEFAULT_SETTINGS,
-    proxy: parseAddress(get('proxy-listen') ?? '0.0.0.0:8000', 'proxy listen'),
-    status: status === 'off' ? null : parseAddress(status ?? '127.0.0.1:8100', 'status listen'),
-    admin: admin === 'off' ? null : parseAddress(admin ?? '127.0.0.1:8001', 'admin listen'),
+    proxy: { host: first.host, port: first.port },
+    proxyListen,
+    status: status === 'off' ? null : parseSingle(status ?? '127.0.0.1:8100', 'status listen'),
+    admin: admin === 'off' ? null : parseSingle(admin ?? '127.0.0.1:8001', 'admin listen'),
+    ssl: {
+      cert: get('ssl-cert') || undefined,
+      key: get('ssl-cert-key') || undefined,
+      ciphers: get('ssl-ciphers') || DEFAULT_SETTINGS.ssl.ciphers,
+      // set by `portico start` for its workers (one key set for all), never by hand
+      ticketKeys: /^[0-9a-f]{96}$/.test(env.PORTICO_SSL_TICKET_KEYS ?? '')
+        ? Buffer.from(env.PORTICO_SSL_TICKET_KEYS as string, 'hex')
+        : undefined,
+    },
     adminToken: get('admin-token'),
     adminAllowedUpstreams: get('admin-allowed-upstreams'),
     configStore: store,

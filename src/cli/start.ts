@@ -1,6 +1,8 @@
 import cluster from 'node:cluster'
+import { randomBytes } from 'node:crypto'
 import { watch } from 'node:fs'
 import type { Logger } from '../core/logger.js'
+import { defaultKeyPair } from '../data-plane/default-cert.js'
 import { type PorticoNode, startNode } from '../main.js'
 import { createLogger, type LogLevel } from '../observability/logger.js'
 import { createRegistry } from '../plugins/index.js'
@@ -88,6 +90,23 @@ export async function runNode(settings: StartSettings, log: Logger): Promise<Por
 }
 
 /**
+ * What every worker must share on TLS listeners: one default certificate (a self-signed one is
+ * made once, here) and one set of session-ticket keys, so a client resumes its session whichever
+ * worker takes its next connection. Workers inherit them through the environment.
+ */
+async function sharedTls(settings: StartSettings): Promise<Record<string, string>> {
+  const n = settings.node
+  const tls = (n.proxyListen ?? []).some((l) => l.ssl) || n.admin?.ssl === true || n.status?.ssl === true
+  if (!tls) return {}
+  const pair = await defaultKeyPair(n.ssl.cert, n.ssl.key)
+  return {
+    PORTICO_SSL_CERT: pair.cert,
+    PORTICO_SSL_CERT_KEY: pair.key,
+    PORTICO_SSL_TICKET_KEYS: randomBytes(48).toString('hex'),
+  }
+}
+
+/**
  * `portico start`: one node in this process, or with `--workers N|auto` a primary process and
  * N workers sharing the listeners through node:cluster, acting as one node (`src/workers/`):
  * one configuration, node-wide limits, one `/metrics`. SIGTERM drains every worker, SIGHUP
@@ -97,6 +116,8 @@ export async function startCommand(flags: StartFlags): Promise<void> {
   const settings = resolveSettings(flags, process.env, process.cwd())
   const log = createLogger({ level: settings.logLevel as LogLevel })
   if (settings.workers > 1 && cluster.isPrimary) {
+    // cluster.fork passes the primary's environment on: the shared TLS pieces go there
+    Object.assign(process.env, await sharedTls(settings))
     const primary = new Primary({
       workers: settings.workers,
       configStore: settings.node.configStore,

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { ConfigDocument, ConfigIssue } from '../core/entities.js'
+import { caCertificateSchema, certificateSchema, sniSchema } from './certificate-schema.js'
 import {
   aclSchema,
   basicAuthSchema,
@@ -34,7 +35,12 @@ const credential = (schema: z.ZodType): KindSpec => ({
 })
 
 export const SPECS: Record<Kind, KindSpec> = {
-  services: { schema: serviceSchema, refs: {}, requiredRefs: [], nested: ['plugins', 'routes'] },
+  services: {
+    schema: serviceSchema,
+    refs: { client_certificate: 'certificates' },
+    requiredRefs: [],
+    nested: ['plugins', 'routes'],
+  },
   routes: { schema: routeSchema, refs: { service: 'services' }, requiredRefs: [], nested: ['plugins'] },
   consumers: {
     schema: consumerSchema,
@@ -54,6 +60,14 @@ export const SPECS: Record<Kind, KindSpec> = {
   jwt_secrets: credential(jwtSecretSchema),
   basicauth_credentials: credential(basicAuthSchema),
   acls: credential(aclSchema),
+  certificates: { schema: certificateSchema, refs: {}, requiredRefs: [], nested: ['snis'] },
+  snis: {
+    schema: sniSchema,
+    refs: { certificate: 'certificates' },
+    requiredRefs: ['certificate'],
+    nested: [],
+  },
+  ca_certificates: { schema: caCertificateSchema, refs: {}, requiredRefs: [], nested: [] },
 }
 
 /**
@@ -71,6 +85,9 @@ export const KINDS: readonly Kind[] = [
   'jwt_secrets',
   'basicauth_credentials',
   'acls',
+  'certificates',
+  'snis',
+  'ca_certificates',
 ]
 
 /** One entity found in the input, nested or not, before its references are resolved. */

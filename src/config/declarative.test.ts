@@ -222,6 +222,9 @@ test('a Kong DB-less file loads into the flat document, nested entities first, d
     ],
     basicauth_credentials: [],
     acls: [{ group: 'admins', consumer: 'alice' }],
+    certificates: [],
+    snis: [],
+    ca_certificates: [],
     plugins: [
       {
         ...PLUGIN,

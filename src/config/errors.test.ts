@@ -27,7 +27,7 @@ const route = (extra: object = {}) => ({ paths: ['/'], ...extra })
 /** [what, document entities, the path of the issue, a pattern of its message] */
 const CASES: Array<[string, Record<string, unknown>, string, RegExp]> = [
   ['unknown top-level key', { foo: [] }, 'foo', /unknown field/],
-  ['Kong entity Portico lacks', { certificates: [] }, 'certificates', /not supported by Portico/],
+  ['Kong entity Portico lacks', { vaults: [] }, 'vaults', /not supported by Portico/],
   ['entity list not a list', { services: { name: 's' } }, 'services', /expected a list/],
   ['entity not an object', { services: ['s'] }, 'services[0]', /expected an object/],
   ['unknown entity field', { services: [svc({ ws_id: 'x' })] }, 'services[0].ws_id', /unknown field/],

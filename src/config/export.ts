@@ -123,6 +123,20 @@ export function toDeclarative(doc: ConfigDocument, shape?: Shape): Entry {
   for (const kind of ['keyauth_credentials', 'jwt_secrets', 'basicauth_credentials', 'acls'] as const) {
     place(out, kind, doc[kind], (c) => [consumerAt.get(refId(c, 'consumer') ?? '')], consumerSlots, shape)
   }
+  const certificates = doc.certificates.map((c) => toEntry('certificates', c, undefined, shape))
+  if (certificates.length > 0) out.certificates = certificates
+  const certificateAt = new Map(doc.certificates.map((c, i) => [c.id, i]))
+  const certificateSlots = certificates.map((entry) => ({ entry, implied: 'certificate' }))
+  place(
+    out,
+    'snis',
+    doc.snis,
+    (s) => [certificateAt.get(refId(s, 'certificate') ?? '')],
+    certificateSlots,
+    shape,
+  )
+  const cas = doc.ca_certificates.map((c) => toEntry('ca_certificates', c, undefined, shape))
+  if (cas.length > 0) out.ca_certificates = cas
   // stable key order (the walk order) whatever order the lists were filled in
   const ordered: Entry = { _format_version: out._format_version, _transform: out._transform }
   for (const kind of KINDS) if (out[kind] !== undefined) ordered[kind] = out[kind]

@@ -5,6 +5,9 @@ export { hashPassword, isPasswordHash, verifyPassword } from './password.js'
 export {
   aclSchema,
   basicAuthSchema,
+  caCertificateSchema,
+  certificateSchema,
+  checkSniName,
   consumerSchema,
   healthchecksSchema,
   jwtSecretSchema,
@@ -12,6 +15,7 @@ export {
   pluginSchema,
   routeSchema,
   serviceSchema,
+  sniSchema,
   targetSchema,
   upstreamSchema,
 } from './schemas.js'

@@ -9,6 +9,7 @@ const NAME_FIELD: Partial<Record<Kind, string>> = {
   routes: 'name',
   upstreams: 'name',
   consumers: 'username',
+  snis: 'name',
 }
 
 function text(value: unknown): string | undefined {
@@ -98,7 +99,7 @@ export function link(items: Item[], issues: ConfigIssue[]): void {
     if (list) list.push(item)
     else byKind.set(item.kind, [item])
   }
-  const referenced: Kind[] = ['services', 'routes', 'consumers', 'upstreams']
+  const referenced: Kind[] = ['certificates', 'services', 'routes', 'consumers', 'upstreams']
   for (const kind of referenced) for (const item of byKind.get(kind) ?? []) assignId(item)
   const lookups = new Map(referenced.map((kind) => [kind, buildLookup(byKind.get(kind) ?? [])]))
   const jwtSeen = new Map<string, number>()

@@ -100,9 +100,10 @@ test('service rules: ports, timeouts, hosts, tls_verify, Kong-only features, str
       "x.tls_verify: value must be null: tls_verify only applies when protocol is 'https' or 'wss'",
     ],
     [
-      { client_certificate: { id: 'c' } },
-      'x.client_certificate: client_certificate is not supported by Portico',
+      { tls_verify_depth: 2 },
+      "x.tls_verify_depth: value must be null: tls_verify_depth only applies when protocol is 'https' or 'wss'",
     ],
+    [{ client_certificate: { id: 'c' } }, 'x.client_certificate: unknown field'],
     [{ ws_id: 'default' }, 'x.ws_id: unknown field'],
     [
       { name: 'has space' },

@@ -2,6 +2,8 @@ import type { z } from 'zod'
 import type {
   AclEntity,
   BasicAuthCredentialEntity,
+  CaCertificateEntity,
+  CertificateEntity,
   ConsumerEntity,
   JwtSecretEntity,
   KeyAuthCredentialEntity,
@@ -9,9 +11,11 @@ import type {
   Ref,
   RouteEntity,
   ServiceEntity,
+  SniEntity,
   TargetEntity,
   UpstreamEntity,
 } from '../core/entities.js'
+import type { caCertificateSchema, certificateSchema, sniSchema } from './certificate-schema.js'
 import type {
   aclSchema,
   basicAuthSchema,
@@ -24,6 +28,7 @@ import type { routeSchema } from './route-schema.js'
 import type { serviceSchema } from './service-schema.js'
 import type { targetSchema, upstreamSchema } from './upstream-schema.js'
 
+export { caCertificateSchema, certificateSchema, checkSniName, sniSchema } from './certificate-schema.js'
 /**
  * The entity schemas, one per Kong entity, in the form a declarative file or an Admin API body
  * writes them (Kong 3.x fields and defaults; strict: unknown fields are errors; `null` means
@@ -65,7 +70,7 @@ type Check<T extends { id: string }> = T
  * exactly the core entity type: a field added to one side and not the other fails `tsc`.
  */
 export type SchemasProduceCoreEntities = [
-  Check<Same<Loaded<typeof serviceSchema>, ServiceEntity>>,
+  Check<Same<Loaded<typeof serviceSchema, { client_certificate?: Ref }>, ServiceEntity>>,
   Check<Same<Loaded<typeof routeSchema, { service?: Ref }>, RouteEntity>>,
   Check<Same<Loaded<typeof consumerSchema>, ConsumerEntity>>,
   Check<Same<Loaded<typeof keyAuthSchema, { consumer: Ref }>, KeyAuthCredentialEntity>>,
@@ -75,4 +80,7 @@ export type SchemasProduceCoreEntities = [
   Check<Same<Loaded<typeof pluginSchema, { service?: Ref; route?: Ref; consumer?: Ref }>, PluginEntity>>,
   Check<Same<Loaded<typeof upstreamSchema>, UpstreamEntity>>,
   Check<Same<Loaded<typeof targetSchema, { upstream: Ref }>, TargetEntity>>,
+  Check<Same<Loaded<typeof certificateSchema>, CertificateEntity>>,
+  Check<Same<Loaded<typeof sniSchema, { certificate: Ref }>, SniEntity>>,
+  Check<Same<Loaded<typeof caCertificateSchema>, CaCertificateEntity>>,
 ]

@@ -9,7 +9,6 @@ import {
   tags,
   timeout,
   timestamp,
-  unsupported,
   uuid,
   withoutNulls,
 } from './fields.js'
@@ -48,20 +47,22 @@ const serviceObject = z
     read_timeout: timeout.default(60000),
     enabled: z.boolean().default(true),
     tls_verify: z.boolean().optional(),
-    tls_verify_depth: unsupported('tls_verify_depth'),
-    client_certificate: unsupported('client_certificate'),
-    ca_certificates: unsupported('ca_certificates'),
+    tls_verify_depth: integer(0, 64).optional(),
+    ca_certificates: z.array(uuid).optional(),
     tags: tags.optional(),
     created_at: timestamp.optional(),
     updated_at: timestamp.optional(),
     ...kongComments,
   })
   .superRefine((service, ctx) => {
-    if (service.tls_verify !== undefined && service.protocol !== 'https' && service.protocol !== 'wss') {
+    if (service.protocol === 'https' || service.protocol === 'wss') return
+    // Kong: the upstream TLS fields only mean something on a TLS service
+    for (const field of ['tls_verify', 'tls_verify_depth', 'ca_certificates'] as const) {
+      if (service[field] === undefined) continue
       ctx.addIssue({
         code: 'custom',
-        path: ['tls_verify'],
-        message: "value must be null: tls_verify only applies when protocol is 'https' or 'wss'",
+        path: [field],
+        message: `value must be null: ${field} only applies when protocol is 'https' or 'wss'`,
       })
     }
   })

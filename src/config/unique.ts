@@ -53,6 +53,8 @@ const RULES: Rule[] = [
       `uniqueness violation: kid '${String(value.kid)}' is already used under key '${String(value.key)}' at ${first.path}`,
   },
   field('basicauth_credentials', 'username'),
+  field('snis', 'name'),
+  field('ca_certificates', 'cert_digest'),
   field('plugins', 'instance_name'),
   {
     kind: 'plugins',

@@ -18,9 +18,6 @@ export interface ValidationResult {
 
 // Kong entities a Kong file may hold that Portico does not implement: say so rather than "unknown".
 const KONG_ONLY = new Set([
-  'certificates',
-  'ca_certificates',
-  'snis',
   'vaults',
   'keys',
   'key_sets',
@@ -131,6 +128,22 @@ function checkPluginScopes(items: Item[], registry: PluginRegistry, issues: Conf
   }
 }
 
+/** A service's `ca_certificates` name CA certificates of the document (Kong checks them on use). */
+function checkCaReferences(items: Item[], issues: ConfigIssue[]): void {
+  const cas = new Set(items.filter((i) => i.kind === 'ca_certificates').map((i) => i.id.toLowerCase()))
+  for (const item of items) {
+    const list = item.kind === 'services' ? item.value?.ca_certificates : undefined
+    if (!Array.isArray(list)) continue
+    list.forEach((id, n) => {
+      if (!cas.has(String(id).toLowerCase()))
+        issues.push({
+          path: joinPath(joinPath(item.path, 'ca_certificates'), n),
+          message: `invalid reference '${String(id)}': no such entry in 'ca_certificates'`,
+        })
+    })
+  }
+}
+
 function checkPasswords(items: Item[], transform: boolean, issues: ConfigIssue[]): void {
   if (transform) return
   for (const item of items) {
@@ -204,6 +217,7 @@ export function validateDocument(input: unknown, registry: PluginRegistry): Vali
   link(items, issues)
   checkUniqueness(items, issues)
   checkPluginScopes(items, registry, issues)
+  checkCaReferences(items, issues)
   checkPasswords(items, transform, issues)
   if (issues.length > 0) return { document: null, issues }
   return { document: assemble(items, transform, registry), issues }

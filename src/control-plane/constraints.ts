@@ -35,6 +35,12 @@ export function findEntity(
     const byId = list.find((e) => e.id.toLowerCase() === lower && inScope(e))
     if (byId !== undefined) return byId
   }
+  // Kong: a certificate is also addressed by any of its SNI names
+  if (kind === 'certificates') {
+    const sni = doc.snis.find((s) => s.name === key.toLowerCase())
+    const id = sni?.certificate.id
+    return id === undefined ? undefined : list.find((e) => e.id === id && inScope(e))
+  }
   const field = SPECS[kind].endpointKey
   if (field === undefined) return undefined
   let value = key
@@ -151,6 +157,7 @@ const RULES: Partial<Record<Kind, Rule[]>> = {
   ],
   targets: [(e) => ({ target: e.target, upstream: ref(e, 'upstream') })],
   acls: [(e) => ({ consumer: ref(e, 'consumer'), group: e.group })],
+  snis: [(e) => (typeof e.name === 'string' ? { name: e.name.toLowerCase() } : undefined)],
 }
 
 function only(e: Entity, field: string): Record<string, unknown> | undefined {

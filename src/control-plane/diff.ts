@@ -23,6 +23,9 @@ const ORDER: Kind[] = [
   'jwt_secrets',
   'basicauth_credentials',
   'acls',
+  'certificates',
+  'snis',
+  'ca_certificates',
 ]
 // ids and timestamps differ between any two loads; basic-auth hashes are salted by id
 const IGNORED = new Set(['id', 'created_at', 'updated_at', 'password'])
@@ -63,6 +66,12 @@ function namer(doc: ConfigDocument): (kind: Kind, e: Entity) => string {
         return `${ref(e, 'consumer')}: basic-auth ${e.username}`
       case 'acls':
         return `${ref(e, 'consumer')}: group ${e.group}`
+      case 'certificates':
+        return `certificate ${e.id}`
+      case 'snis':
+        return `sni ${e.name}`
+      case 'ca_certificates':
+        return `ca certificate ${String(e.cert_digest ?? e.id).slice(0, 16)}`
     }
   }
   for (const kind of ['services', 'routes', 'consumers', 'upstreams'] as Kind[]) {

@@ -6,6 +6,7 @@ import type { PluginServices } from '../core/services.js'
 import type { ControlPlane } from './control-plane.js'
 import { type AdminHandler, createAdminListener } from './http.js'
 import { Router } from './router.js'
+import { mountCertificates } from './routes/certificates.js'
 import { exportConfig, importConfig } from './routes/config.js'
 import type { AdminContext } from './routes/context.js'
 import { mountEntities } from './routes/entities.js'
@@ -101,6 +102,7 @@ export function buildAdminRouter(options: AdminApiOptions): Router<AdminHandler>
   router.add('GET', '/config', (call) => exportConfig(ctx, call))
   router.add('POST', '/config', (call) => importConfig(ctx, call))
   mountEntities(ctx)
+  mountCertificates(ctx)
   mountRegistry(ctx, options.node)
   mountRoutes(ctx, options.log, 'node', options.routes ?? [])
   mountPluginRoutes(ctx, options)

@@ -2,12 +2,15 @@ import type { z } from 'zod'
 import {
   aclSchema,
   basicAuthSchema,
+  caCertificateSchema,
+  certificateSchema,
   consumerSchema,
   jwtSecretSchema,
   keyAuthSchema,
   pluginSchema,
   routeSchema,
   serviceSchema,
+  sniSchema,
   targetSchema,
   upstreamSchema,
 } from '../config/index.js'
@@ -62,7 +65,7 @@ function spec(
 const CREDENTIALS: Kind[] = ['keyauth_credentials', 'jwt_secrets', 'basicauth_credentials', 'acls']
 
 export const SPECS: Readonly<Record<Kind, KindSpec>> = {
-  services: spec('services', serviceSchema, 'name', {}, [
+  services: spec('services', serviceSchema, 'name', { client_certificate: 'certificates' }, [
     { kind: 'routes', field: 'service' },
     { kind: 'plugins', field: 'service' },
   ]),
@@ -84,6 +87,11 @@ export const SPECS: Readonly<Record<Kind, KindSpec>> = {
     consumer: 'consumers',
   }),
   acls: spec('acls', aclSchema, 'group', { consumer: 'consumers' }),
+  certificates: spec('certificates', certificateSchema, undefined, {}, [
+    { kind: 'snis', field: 'certificate' },
+  ]),
+  snis: spec('snis', sniSchema, 'name', { certificate: 'certificates' }),
+  ca_certificates: spec('ca_certificates', caCertificateSchema, undefined, {}),
 }
 
 /** Credential kinds: Admin API name under a consumer, and the top-level collection. */

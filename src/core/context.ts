@@ -63,6 +63,11 @@ export interface BackgroundContinuation {
  *   }
  */
 export class RequestContext {
+  /**
+   * The client's request and response: node:http's objects for HTTP/1.1, node:http2's
+   * compatibility objects (same API: headers, rawHeaders, url, socket, writeHead, write, end,
+   * 'close') for HTTP/2. Plugins read and answer through the context; nothing depends on which.
+   */
   readonly req: IncomingMessage
   readonly res: ServerResponse
   /** request id (`X-Request-Id` / `Kong-Request-ID` style), also in every error body */

@@ -25,6 +25,45 @@ export interface ServiceEntity {
   read_timeout: number
   enabled: boolean
   tls_verify?: boolean | null | undefined
+  /** longest certificate chain accepted from the upstream (Kong's `tls_verify_depth`) */
+  tls_verify_depth?: number | null | undefined
+  /** the certificate (and key) presented to an upstream that asks for one (mTLS) */
+  client_certificate?: Ref | null | undefined
+  /** ids of `ca_certificates` that verify the upstream instead of the system store */
+  ca_certificates?: string[] | null | undefined
+  tags?: string[] | null | undefined
+  created_at?: number | undefined
+  updated_at?: number | undefined
+}
+
+/** A certificate and its private key (PEM), with an optional second pair of the other key type. */
+export interface CertificateEntity {
+  id: string
+  cert: string
+  key: string
+  cert_alt?: string | null | undefined
+  key_alt?: string | null | undefined
+  tags?: string[] | null | undefined
+  created_at?: number | undefined
+  updated_at?: number | undefined
+}
+
+/** A server name (exact, `*.example.com` or `example.*`) served with a certificate. */
+export interface SniEntity {
+  id: string
+  name: string
+  certificate: Ref
+  tags?: string[] | null | undefined
+  created_at?: number | undefined
+  updated_at?: number | undefined
+}
+
+/** A trusted CA certificate (PEM) that services name to verify their upstreams. */
+export interface CaCertificateEntity {
+  id: string
+  cert: string
+  /** sha256 of the certificate's DER, hex (Kong's unique `cert_digest`) */
+  cert_digest?: string | undefined
   tags?: string[] | null | undefined
   created_at?: number | undefined
   updated_at?: number | undefined
@@ -207,6 +246,9 @@ export interface ConfigDocument {
   plugins: PluginEntity[]
   upstreams: UpstreamEntity[]
   targets: TargetEntity[]
+  certificates: CertificateEntity[]
+  snis: SniEntity[]
+  ca_certificates: CaCertificateEntity[]
 }
 
 export function emptyDocument(): ConfigDocument {
@@ -221,6 +263,9 @@ export function emptyDocument(): ConfigDocument {
     plugins: [],
     upstreams: [],
     targets: [],
+    certificates: [],
+    snis: [],
+    ca_certificates: [],
   }
 }
 

@@ -24,6 +24,8 @@ export const ERRORS = {
   URI_TOO_LONG: { status: 414, message: 'Request-URI too long' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request header fields too large' },
   NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
+  /** an `https`-only route asked over plain HTTP (Kong's `https_redirect_status_code` 426) */
+  HTTPS_REQUIRED: { status: 426, message: 'Please use HTTPS protocol' },
   NOT_FOUND: { status: 404, message: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
   // authentication and authorisation (key-auth, basic-auth, jwt, acl): Kong's wording

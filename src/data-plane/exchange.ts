@@ -38,6 +38,10 @@ export class Exchange {
   dropped: Set<string> | null = null
   /** the client's body as the route's `request_buffering` read it (released when the request ends) */
   body: BufferedBody | null = null
+  /** the client's connection is TLS (a TLS listener): X-Forwarded-Proto, route protocols */
+  readonly scheme: 'http' | 'https'
+  /** the request came over HTTP/2 (one stream of a shared connection) */
+  readonly h2: boolean
 
   constructor(
     readonly rt: Runtime,
@@ -45,6 +49,9 @@ export class Exchange {
     readonly upgrade: UpgradeRequest | null,
   ) {
     this.chain = rt.unmatched
+    // read through HTTP/2's socket proxy too: `encrypted` is the TLS socket's own
+    this.scheme = (ctx.req.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http'
+    this.h2 = ctx.req.httpVersionMajor === 2
   }
 
   /** the client sends a body (Content-Length > 0 or chunked) */

@@ -83,7 +83,6 @@ export class Gateway {
     readonly limits: Limits,
     readonly trust: TrustedProxies,
     readonly log: Logger,
-    readonly proto: 'http' | 'https' = 'http',
   ) {
     this.#runtime = runtime
     this.buffers = new BodyBuffers({
@@ -203,6 +202,7 @@ export class Gateway {
         service.basePath === '' ? stripped : stripped === '/' ? service.basePath : service.basePath + stripped
     } else ctx.upstreamPath = stripped
     ctx.upstreamQuery = ctx.query
+    if (route.httpsOnly && this.#plainHttp(x)) return this.#requireHttps(x)
     if (up !== null) {
       const refused = upgradeRefusal(x, route)
       if (refused !== null) return sendError(ctx, route.chain, refused)
@@ -307,6 +307,29 @@ export class Gateway {
     ;(r as Promise<AccessResult>).then(proceed, (err: unknown) => this.#pluginFailed(copy, chain, err))
   }
 
+  /** The request reached the gateway over plain HTTP (a trusted proxy's X-Forwarded-Proto counts, as in Kong). */
+  #plainHttp(x: Exchange): boolean {
+    if (x.scheme === 'https') return false
+    const forwarded = x.ctx.req.headers['x-forwarded-proto']
+    if (typeof forwarded !== 'string' || !this.trust.trusts(plainAddress(x.ctx.req.socket.remoteAddress)))
+      return true
+    return forwarded.toLowerCase() !== 'https'
+  }
+
+  /** Kong's answer to an https-only route asked over HTTP: 426 with `Upgrade`, or a redirect. */
+  #requireHttps(x: Exchange): void {
+    const ctx = x.ctx
+    const code = x.route!.entity.https_redirect_status_code
+    if (code === 426) {
+      const headers = { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' }
+      return sendError(ctx, x.chain, new GatewayError('HTTPS_REQUIRED', undefined, { headers }))
+    }
+    const raw = ctx.req.url ?? '/'
+    const uri = raw.startsWith('/') ? raw : ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`
+    const location = `https://${x.hostHeader || ctx.host}${uri}`
+    sendReply(ctx, x.chain, { status: code, headers: { location } })
+  }
+
   #forwardInfo(x: Exchange): ForwardInfo {
     const socket = x.ctx.req.socket as Socket & { [kPeer]?: PeerFacts }
     // the listener port's string and whether the peer is a trusted proxy are the connection's:
@@ -321,7 +344,7 @@ export class Gateway {
     }
     return {
       host: x.hostHeader,
-      proto: this.proto,
+      proto: x.scheme,
       port: peer.port,
       forwardedHost: x.ctx.host,
       trusted: peer.trusted,
@@ -397,6 +420,8 @@ export class Gateway {
     if (raw.length > this.limits.maxHeaders * 2) throw new GatewayError('HEADERS_TOO_LARGE')
     let host: string | undefined
     let hosts = 0
+    // HTTP/2: the authority is the `:authority` pseudo-header (a `host` beside it must agree)
+    let authority: string | undefined
     let te: string | undefined
     let cl: string | undefined
     let connection: string | undefined
@@ -412,7 +437,8 @@ export class Gateway {
           }
           break
         case 10:
-          if (name.toLowerCase() === 'connection') connection = raw[i + 1]
+          if (name === ':authority') authority = raw[i + 1]
+          else if (name.toLowerCase() === 'connection') connection = raw[i + 1]
           break
         case 14:
           if (name.toLowerCase() === 'content-length') {
@@ -430,7 +456,12 @@ export class Gateway {
       }
     }
     if (hosts > 1) throw new GatewayError('DUPLICATE_HOST')
-    if (te !== undefined && (cl !== undefined || req.httpVersionMinor === 0))
+    if (authority !== undefined) {
+      if (host !== undefined && host.toLowerCase() !== authority.toLowerCase())
+        throw new GatewayError('HOST_MISMATCH')
+      host = authority
+    }
+    if (te !== undefined && (cl !== undefined || (req.httpVersionMajor === 1 && req.httpVersionMinor === 0)))
       throw new GatewayError('AMBIGUOUS_FRAMING')
     if (url.charCodeAt(0) !== 47 /* / */) {
       // absolute-form (RFC 9112 §3.2.2): its authority must agree with Host
@@ -460,7 +491,13 @@ export class Gateway {
     }
     x.hostHeader = hostHeader
     x.contentLength = contentLength
-    x.chunked = te !== undefined
+    // HTTP/2 frames the body itself: without a Content-Length, a body of unknown length follows
+    // unless the headers ended the stream (it goes upstream chunked)
+    x.chunked =
+      te !== undefined ||
+      (cl === undefined &&
+        req.httpVersionMajor === 2 &&
+        (req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders === false)
     x.dropped = connectionTokens(connection)
   }
 }

@@ -36,6 +36,18 @@ const SET_BY_GATEWAY = new Set([
   'traceparent',
 ])
 
+/**
+ * Connection-specific headers HTTP/2 forbids in a response (RFC 9113 §8.2.2): node:http2 throws
+ * on them, so an answer on an HTTP/2 stream goes out without them.
+ */
+export const H2_FORBIDDEN = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+])
+
 export function isHopByHop(lowerName: string): boolean {
   return HOP_BY_HOP.has(lowerName)
 }
@@ -87,6 +99,8 @@ export function upstreamHeaders(
   let traceparent: string | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!
+    // HTTP/2 pseudo-headers (`:method`, `:authority`…): the upstream request is HTTP/1.1
+    if (name.charCodeAt(0) === 58 /* : */) continue
     const lower = name.toLowerCase()
     if (HOP_BY_HOP.has(lower) || dropped?.has(lower)) continue
     if (SET_BY_GATEWAY.has(lower)) {

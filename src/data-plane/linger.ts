@@ -20,6 +20,9 @@ type Marked = Socket & { [kClosing]?: true }
  * reading goes on until the client closes or {@link LINGER_MS} pass.
  */
 export function closeAfter(res: ServerResponse, linger: boolean): void {
+  // HTTP/2: the refusal ends its own stream; the connection and its other streams go on (the
+  // stream's framing cannot desync the connection, so nothing behind it needs ignoring)
+  if ((res as { stream?: unknown }).stream !== undefined) return
   res.shouldKeepAlive = false
   const socket = res.socket as Marked | null
   if (socket === null) return

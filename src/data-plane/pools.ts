@@ -1,5 +1,20 @@
-import { Pool } from 'undici'
+import { createHash } from 'node:crypto'
+import type { TLSSocket } from 'node:tls'
+import { type buildConnector, Pool } from 'undici'
 import { interimAwareConnector } from './upstream/interim.js'
+
+/** A TLS service's side of the handshake (Kong's `ca_certificates`, `client_certificate`, `tls_verify_depth`). */
+export interface UpstreamTls {
+  /** trusted CAs (PEM) instead of the system store */
+  ca?: string[] | undefined
+  /** client certificate and key (PEM) for an upstream that asks for one */
+  cert?: string | undefined
+  key?: string | undefined
+  /** the server name sent (SNI); undefined for an address */
+  servername?: string | undefined
+  /** longest chain accepted below the leaf (the leaf is depth 0) */
+  verifyDepth?: number | undefined
+}
 
 export interface PoolOptions {
   protocol: 'http' | 'https'
@@ -7,6 +22,83 @@ export interface PoolOptions {
   port: number
   connectTimeout: number
   tlsVerify: boolean
+  tls?: UpstreamTls | null
+}
+
+/** Certificates in the peer's chain, leaf first (a self-issued certificate ends it). */
+function chainLength(socket: TLSSocket): number {
+  let cert = socket.getPeerCertificate(true)
+  let n = 0
+  const seen = new Set<string>()
+  while (
+    cert !== undefined &&
+    cert !== null &&
+    Object.keys(cert).length > 0 &&
+    !seen.has(cert.fingerprint256)
+  ) {
+    seen.add(cert.fingerprint256)
+    n++
+    cert = cert.issuerCertificate
+  }
+  return n
+}
+
+class ChainTooLongError extends Error {
+  readonly code = 'PORTICO_CHAIN_TOO_LONG'
+}
+
+/**
+ * undici's connector with the TLS options of a service, and its `tls_verify_depth` checked once
+ * per connection (OpenSSL's depth: the leaf is 0, so a chain may hold depth + 1 certificates).
+ */
+/**
+ * undici's connector with the service's TLS options, minus the unsolicited 100s it would take
+ * for a broken response (`upstream/interim.ts`), and the chain-depth check when one is set.
+ */
+function connector(o: PoolOptions): buildConnector.connector {
+  const t = o.tls
+  const base = {
+    timeout: o.connectTimeout,
+    rejectUnauthorized: o.tlsVerify,
+    ...(t?.ca === undefined ? {} : { ca: t.ca }),
+    ...(t?.cert === undefined ? {} : { cert: t.cert, key: t.key }),
+    ...(t?.servername === undefined ? {} : { servername: t.servername }),
+  }
+  const depth = t?.verifyDepth
+  const connect = interimAwareConnector(base)
+  if (depth === undefined || !o.tlsVerify) return connect
+  return (opts, callback) =>
+    connect(opts, (err, socket) => {
+      if (err !== null) return callback(err, null)
+      if (chainLength(socket as TLSSocket) > depth + 1) {
+        socket.destroy()
+        return callback(
+          new ChainTooLongError(`certificate chain longer than tls_verify_depth ${depth}`),
+          null,
+        )
+      }
+      callback(null, socket)
+    })
+}
+
+/** What tells two pools apart besides the origin: timeouts and every TLS option. */
+function poolKey(o: PoolOptions): string {
+  const t = o.tls
+  const tls =
+    t === undefined || t === null
+      ? ''
+      : createHash('sha256')
+          .update(
+            JSON.stringify([
+              t.ca ?? null,
+              t.cert ?? null,
+              t.key ?? null,
+              t.servername ?? null,
+              t.verifyDepth ?? null,
+            ]),
+          )
+          .digest('base64')
+  return `${o.protocol}://${o.host}:${o.port}|${o.connectTimeout}|${o.tlsVerify ? 1 : 0}|${tls}`
 }
 
 /** Keep-alive settings and caps shared by every pool; the peer benchmark's floor uses the same. */
@@ -61,7 +153,7 @@ export class PoolRegistry {
   }
 
   use(o: PoolOptions, generation: number): Pool {
-    const key = `${o.protocol}://${o.host}:${o.port}|${o.connectTimeout}|${o.tlsVerify ? 1 : 0}`
+    const key = poolKey(o)
     const found = this.#pools.get(key)
     if (found !== undefined) {
       found.generation = Math.max(found.generation, generation)
@@ -73,8 +165,7 @@ export class PoolRegistry {
       pipelining: 1,
       keepAliveTimeout: this.#defaults.keepAliveTimeout,
       keepAliveMaxTimeout: Math.max(this.#defaults.keepAliveTimeout, 600_000),
-      // undici's connector, minus the unsolicited 100s it would take for a broken response
-      connect: interimAwareConnector({ timeout: o.connectTimeout, rejectUnauthorized: o.tlsVerify }),
+      connect: connector(o),
       // timeouts are set per request from the service; these are only the outer bounds
       headersTimeout: 0,
       bodyTimeout: 0,

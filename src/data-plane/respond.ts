@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js'
 import { errorBody, GatewayError } from '../core/errors.js'
 import type { Reply, ResponseHead } from '../core/plugin.js'
 import { type Chain, runBody, runResponse } from './chain.js'
+import { H2_FORBIDDEN } from './headers.js'
 
 /** Response header carrying the request id (the id is also in every error body). */
 export const REQUEST_ID_HEADER = 'x-request-id'
@@ -20,6 +21,7 @@ export function writeHead(
   if (res.headersSent || res.destroyed) return
   ctx.status = status
   const extra = ctx.responseHeaders
+  if (ctx.req.httpVersionMajor === 2) return writeHeadH2(ctx, status, headers)
   if (Array.isArray(headers)) {
     if (extra !== null) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!)
     headers.push(REQUEST_ID_HEADER, ctx.id)
@@ -36,6 +38,31 @@ export function writeHead(
   }
   obj[REQUEST_ID_HEADER] = ctx.id
   res.writeHead(status, obj)
+}
+
+/**
+ * The same head on an HTTP/2 stream: every header as an object (node:http2's compatibility
+ * response), minus the connection-specific ones HTTP/2 forbids (a 426's `Connection: Upgrade`,
+ * a plugin's `Connection: close`).
+ */
+function writeHeadH2(
+  ctx: RequestContext,
+  status: number,
+  headers: string[] | Record<string, string | string[]>,
+): void {
+  const obj: Record<string, string | string[]> = {}
+  const add = (name: string, value: string | string[]): void => {
+    const k = name.toLowerCase()
+    if (H2_FORBIDDEN.has(k)) return
+    const prev = obj[k]
+    obj[k] = prev === undefined ? value : ([] as string[]).concat(prev, value)
+  }
+  if (Array.isArray(headers)) for (let i = 0; i < headers.length; i += 2) add(headers[i]!, headers[i + 1]!)
+  else for (const k of Object.keys(headers)) add(k, headers[k]!)
+  const extra = ctx.responseHeaders
+  if (extra !== null) for (let i = 0; i < extra.length; i += 2) add(extra[i]!, extra[i + 1]!)
+  obj[REQUEST_ID_HEADER] = ctx.id
+  ctx.res.writeHead(status, obj)
 }
 
 function bodyOf(reply: Reply): { data: Buffer | string; type: string | null } {

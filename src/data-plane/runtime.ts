@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import type { Pool } from 'undici'
 import type { EntityInfo, RequestContext } from '../core/context.js'
 import type { ConfigDocument, RouteEntity, ServiceEntity, UpstreamEntity } from '../core/entities.js'
@@ -5,10 +6,11 @@ import type { Logger } from '../core/logger.js'
 import type { PluginInstance, PluginRegistry } from '../core/plugin.js'
 import type { PluginServices } from '../core/services.js'
 import { buildChain, type Chain } from './chain.js'
-import type { PoolRegistry } from './pools.js'
+import type { PoolRegistry, UpstreamTls } from './pools.js'
 import type { RetryBudget, RetryBudgets } from './retry.js'
 import { buildRouter } from './router/router.js'
 import type { Router } from './router/types.js'
+import { CertificateTable, compileCertificates, type SecureContexts } from './tls.js'
 import { createBalancer, singleTargetBalancer } from './upstream/balancer.js'
 import { compileHashInput } from './upstream/hash-key.js'
 import type { HealthRegistry } from './upstream/health-registry.js'
@@ -44,6 +46,11 @@ export interface CompiledRoute {
   readonly requestBuffering: boolean
   /** Kong's `response_buffering`: the upstream's answer is read without waiting for a slow client */
   readonly responseBuffering: boolean
+  /**
+   * `protocols` has `https` and not `http`: a plain-HTTP request is answered with
+   * `https_redirect_status_code` (426, or a redirect to the https URL), as Kong does
+   */
+  readonly httpsOnly: boolean
 }
 
 export interface RuntimeDeps {
@@ -53,6 +60,8 @@ export interface RuntimeDeps {
   health: HealthRegistry
   retries: RetryBudgets
   log: Logger
+  /** the node's secure contexts (TLS listeners); absent: no certificate table is built */
+  tls?: SecureContexts | undefined
 }
 
 /**
@@ -75,6 +84,8 @@ export class Runtime {
     readonly unmatched: Chain,
     readonly balancers: ReadonlyMap<string, Balancer>,
     readonly instances: readonly PluginInstance[],
+    /** certificates by server name, read by the TLS listeners' SNI callback on every handshake */
+    readonly certificates: CertificateTable = CertificateTable.EMPTY,
   ) {}
 
   /** Mark replaced; `onDrained` runs once no request uses it any more. */
@@ -137,7 +148,7 @@ export async function compileRuntime(
   const services = new Map<string, CompiledService>()
   for (const s of doc.services) {
     if (!s.enabled) continue
-    services.set(s.id, compileService(s, upstreamsByName.get(s.host), balancers, generation, deps))
+    services.set(s.id, compileService(s, doc, upstreamsByName.get(s.host), balancers, generation, deps))
   }
 
   const entries = doc.routes.map((route) => {
@@ -150,6 +161,7 @@ export async function compileRuntime(
       preserveHost: route.preserve_host,
       requestBuffering: route.request_buffering !== false,
       responseBuffering: route.response_buffering !== false,
+      httpsOnly: route.protocols.includes('https') && !route.protocols.includes('http'),
     }
     return { route, value }
   })
@@ -167,11 +179,32 @@ export async function compileRuntime(
     unmatched,
     balancers,
     built.map((b) => b.instance),
+    compileCertificates(doc, deps.tls, generation),
   )
+}
+
+/**
+ * What a TLS service presents and trusts: its CA certificates (PEM, instead of the system
+ * store), its client certificate (mTLS), the chain depth it accepts. Null for a plain service.
+ */
+function upstreamTls(s: ServiceEntity, doc: ConfigDocument): UpstreamTls | null {
+  if (s.protocol !== 'https' && s.protocol !== 'wss') return null
+  const cas = s.ca_certificates ?? []
+  const ca =
+    cas.length === 0 ? undefined : doc.ca_certificates.filter((c) => cas.includes(c.id)).map((c) => c.cert)
+  const client =
+    s.client_certificate == null ? undefined : doc.certificates.find((c) => c.id === s.client_certificate!.id)
+  return {
+    ca,
+    cert: client?.cert,
+    key: client?.key,
+    verifyDepth: s.tls_verify_depth ?? undefined,
+  }
 }
 
 function compileService(
   s: ServiceEntity,
+  doc: ConfigDocument,
   upstream: UpstreamEntity | undefined,
   balancers: Map<string, Balancer>,
   generation: number,
@@ -184,7 +217,12 @@ function compileService(
   const pools = new Map<Target, Pool>()
   const hostHeaders = new Map<Target, string>()
   const defaultPort = protocol === 'https' ? 443 : 80
+  const tls = upstreamTls(s, doc)
   for (const t of balancer.targets) {
+    // Kong: the upstream's host_header, else the target's host (with the port when not default)
+    const h = upstream?.host_header ?? (upstream ? t.host : s.host)
+    const port = upstream?.host_header ? defaultPort : t.port
+    hostHeaders.set(t, port === defaultPort ? h : `${h.includes(':') ? `[${h}]` : h}:${port}`)
     pools.set(
       t,
       deps.pools.use(
@@ -194,14 +232,12 @@ function compileService(
           port: t.port,
           connectTimeout: s.connect_timeout,
           tlsVerify: s.tls_verify !== false,
+          // SNI is the name the upstream is asked for (its Host), never an address
+          tls: tls === null ? null : { ...tls, servername: isIP(h) === 0 ? h : undefined },
         },
         generation,
       ),
     )
-    // Kong: the upstream's host_header, else the target's host (with the port when not default)
-    const h = upstream?.host_header ?? (upstream ? t.host : s.host)
-    const port = upstream?.host_header ? defaultPort : t.port
-    hostHeaders.set(t, port === defaultPort ? h : `${h.includes(':') ? `[${h}]` : h}:${port}`)
   }
   const path = s.path ?? ''
   return {

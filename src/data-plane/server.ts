@@ -1,4 +1,6 @@
 import http from 'node:http'
+import https from 'node:https'
+import type net from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { Gateway } from './gateway.js'
 
@@ -92,9 +94,30 @@ export function createPlainServer(handler: http.RequestListener, limits: ServerL
   return server
 }
 
+/** The same listener over TLS (admin and status with `ssl`): the node's default certificate. */
+export function createTlsServer(
+  handler: http.RequestListener,
+  limits: ServerLimits,
+  tlsOptions: https.ServerOptions,
+): http.Server {
+  const server = https.createServer(
+    {
+      ...tlsOptions,
+      maxHeaderSize: limits.maxHeaderSize,
+      headersTimeout: limits.headersTimeout,
+      requestTimeout: limits.requestTimeout,
+      keepAliveTimeout: limits.keepAliveTimeout,
+      connectionsCheckingInterval: 1000,
+    },
+    handler,
+  )
+  server.on('clientError', onClientError)
+  return server
+}
+
 /** Listen and resolve with the bound address (port 0 → a free port). */
 export function listen(
-  server: http.Server,
+  server: net.Server,
   host: string,
   port: number,
 ): Promise<{ host: string; port: number }> {
@@ -119,16 +142,29 @@ export function drain(server: http.Server, gateway: Gateway | null, deadlineMs: 
   return new Promise((resolve) => {
     // a connection whose response just finished is idle now: close it before the client reuses it
     const sweep = setInterval(() => server.closeIdleConnections(), 100)
+    let poll: NodeJS.Timeout | undefined
     const timer = setTimeout(() => {
       server.closeAllConnections()
+      clearInterval(poll)
       resolve()
     }, deadlineMs)
     timer.unref()
-    server.close(() => {
+    const done = (): void => {
       clearTimeout(timer)
       clearInterval(sweep)
+      clearInterval(poll)
       resolve()
-    })
+    }
+    // a server that never listened (its connections come from TLS or HTTP/2-capable fronts)
+    // has nothing to close: it is drained once its last response is done
+    if (server.listening) server.close(done)
+    else {
+      poll = setInterval(() => {
+        if ((gateway?.inProgress ?? 0) > 0) return
+        server.closeAllConnections()
+        done()
+      }, 100)
+    }
     server.closeIdleConnections()
   })
 }

@@ -29,6 +29,13 @@ export function dropUnderscoreHeaders(req: IncomingMessage): void {
   for (; i < raw.length; i += 2) {
     if (raw[i]!.indexOf('_') === -1) kept.push(raw[i]!, raw[i + 1]!)
   }
+  if (req.httpVersionMajor === 2) {
+    // node:http2's request keeps its lists behind getters: edit them in place
+    for (const name of Object.keys(req.headers)) if (name.indexOf('_') !== -1) delete req.headers[name]
+    raw.length = 0
+    for (const v of kept) raw.push(v)
+    return
+  }
   const lines = req as unknown as HeaderLines
   const headers: IncomingHttpHeaders = {}
   const distinct: NodeJS.Dict<string[]> = {}

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { z } from 'zod'
 import { DEMO_CONFIG } from '../../src/cli/demo.js'
@@ -9,8 +12,48 @@ import type { PluginRegistry } from '../../src/core/plugin.js'
 import { createRegistry } from '../../src/plugins/index.js'
 
 // Every entity kind and every built-in plugin, on top of the demo's configuration.
+/** A self-signed CA certificate made for this run: a certificate (with an SNI) and a CA certificate. */
+function selfSignedCa(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-revalidate-'))
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=revalidate.test',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+      ],
+      { stdio: 'ignore' },
+    )
+    return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+const PEM = selfSignedCa()
+
 const EXTRA = `
 _format_version: "3.0"
+certificates:
+  - cert: ${JSON.stringify(PEM.cert)}
+    key: ${JSON.stringify(PEM.key)}
+    snis: [{ name: revalidate.test }]
+ca_certificates:
+  - cert: ${JSON.stringify(PEM.cert)}
 services:
   - name: extra
     url: https://extra.test:8443/v1

@@ -7,11 +7,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { WebSocket, WebSocketServer } from 'ws'
 import { z } from 'zod'
-import { silentLogger } from '../../src/core/logger.js'
 import type { PluginDefinition } from '../../src/core/plugin.js'
-import { Gateway } from '../../src/data-plane/gateway.js'
-import { createProxyServer, DEFAULT_SERVER_LIMITS, listen } from '../../src/data-plane/server.js'
-import { TrustedProxies } from '../../src/data-plane/trust.js'
 import { gateway } from '../fixtures/helpers.js'
 import { parseExposition, value } from '../fixtures/metrics-text.js'
 
@@ -241,28 +237,31 @@ services:
     }
   })
 
-  test("the upstream's X-Forwarded-Proto on a handshake is the listener's protocol", async () => {
+  test("the upstream's X-Forwarded-Proto on a handshake is the listener's protocol (wss on a TLS listener)", async () => {
     let proto: string | undefined
     wss.once('connection', (_socket, req) => {
       proto = String(req.headers['x-forwarded-proto'])
     })
-    const g = new Gateway(
-      gw.gateway.runtime,
-      gw.gateway.limits,
-      TrustedProxies.parse(undefined),
-      silentLogger,
-      'https',
-    )
-    const s = createProxyServer(g, DEFAULT_SERVER_LIMITS)
-    const addr = await listen(s, '127.0.0.1', 0)
+    const port = (server.address() as AddressInfo).port
+    const tlsNode = await gateway(wsConfig(port), {
+      proxyListen: [
+        { host: '127.0.0.1', port: 0, ssl: false, http2: false },
+        { host: '127.0.0.1', port: 0, ssl: true, http2: true },
+      ],
+    })
     try {
-      const { status, ws } = await connect(`ws://127.0.0.1:${addr.port}/ws`)
-      assert.equal(status, 101)
+      const ws = new WebSocket(`wss://127.0.0.1:${tlsNode.listeners[1]!.port}/ws`, {
+        rejectUnauthorized: false,
+      })
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve())
+        ws.once('error', reject)
+      })
+      assert.equal(await echo(ws, 'over tls'), 'echo:over tls')
       await closed(ws)
       assert.equal(proto, 'https')
     } finally {
-      s.closeAllConnections()
-      await new Promise<void>((r) => s.close(() => r()))
+      await tlsNode.stop()
     }
   })
 })

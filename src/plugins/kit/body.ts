@@ -13,8 +13,13 @@ export function hasRequestBody(ctx: RequestContext): boolean {
   const h = ctx.req.headers
   if (h['transfer-encoding'] !== undefined) return true
   const cl = h['content-length']
-  return cl !== undefined && cl !== '0'
+  if (cl !== undefined) return cl !== '0'
+  // HTTP/2 frames the body itself: there is one unless the headers ended the stream
+  return ctx.req.httpVersionMajor === 2 && !streamEnded(ctx)
 }
+
+const streamEnded = (ctx: RequestContext): boolean =>
+  (ctx.req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders !== false
 
 /**
  * The client's body, read once per request (Kong's `kong.request.get_raw_body`). The first
