@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
@@ -27,7 +28,11 @@ export const START_OPTIONS = {
   },
   watch: { type: 'boolean', env: 'PORTICO_WATCH', help: 'reload the declarative file when it changes' },
   'redis-url': { type: 'string', env: 'PORTICO_REDIS_URL', help: 'shared Redis (also REDIS_URL)' },
-  workers: { type: 'string', env: 'PORTICO_WORKERS', help: 'worker processes (default 1)' },
+  workers: {
+    type: 'string',
+    env: 'PORTICO_WORKERS',
+    help: "worker processes acting as one node: a number or 'auto' (one per core; production) (default 1)",
+  },
   'log-level': {
     type: 'string',
     env: 'PORTICO_LOG_LEVEL',
@@ -191,6 +196,12 @@ function analyticsSettings(get: (k: keyof typeof START_OPTIONS) => string | unde
   }
 }
 
+/** `--workers`: a number, or `auto` for one per core the process may use (nginx's `worker_processes auto`). */
+export function workerCount(value: string | undefined): number {
+  if (value !== undefined && value.trim().toLowerCase() === 'auto') return availableParallelism()
+  return Math.max(1, int(value, 'workers', 1))
+}
+
 export interface StartSettings {
   node: NodeSettings
   watch: boolean
@@ -263,7 +274,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
   return {
     node,
     watch: bool('watch'),
-    workers: Math.max(1, int(get('workers'), 'workers', 1)),
+    workers: workerCount(get('workers')),
     logLevel: get('log-level') ?? 'info',
   }
 }

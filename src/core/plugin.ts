@@ -3,6 +3,7 @@ import type { AdminRoutesFactory } from './admin.js'
 import type { RequestContext } from './context.js'
 import type { ConfigDocument } from './entities.js'
 import type { Logger } from './logger.js'
+import type { PrimaryPart } from './peers.js'
 import type { PluginServices } from './services.js'
 import type { Telemetry } from './telemetry.js'
 
@@ -107,6 +108,11 @@ export interface PluginDefinition<C = unknown> {
    * `services.shared(…)`, where the instances find the same object.
    */
   telemetry?(t: Telemetry, services: PluginServices): void
+  /**
+   * The plugin's node-wide part on a node with workers: runs once in the primary process
+   * (node-wide counters a plugin's workers share; see `core/peers.ts`).
+   */
+  primary?: PrimaryPart
 }
 
 /** The registry the runtime compiler and the validators receive (plugins/index.ts builds it). */

@@ -1,3 +1,5 @@
+import type { NodePeers } from './peers.js'
+
 /**
  * The node's shared services, injected into plugins at build time (plugins never import a
  * store or the metrics registry). They outlive any one runtime: state kept here survives a
@@ -14,6 +16,11 @@ export interface PluginServices {
   readonly keyPrefix: string
   /** node-level event bus (runtime swaps, purges): name → payload */
   readonly events: NodeEvents
+  /**
+   * The node's primary process when this process is one of several workers of the node
+   * (`--workers`), undefined when the process is the whole node.
+   */
+  readonly peers?: NodePeers | undefined
   /** a per-plugin-instance bag that survives reloads (keyed by plugin id) */
   shared<T>(key: string, init: () => T): T
   /**

@@ -13,6 +13,8 @@ export interface StatusDeps {
   loadedAt: () => number
   /** where entities live and whether that store is reachable (the control plane's view) */
   configStore?: () => { config: string; config_store_status: string } & Record<string, unknown>
+  /** a node with workers: what every worker runs (asked of the primary on each call) */
+  workers?: () => Promise<unknown[]>
 }
 
 /** Extra endpoints later parts mount on the status listener (`/metrics`, `/cachez`). */
@@ -42,7 +44,15 @@ export function createStatusHandler(deps: StatusDeps): {
   handle: RequestListener
   routes: Map<string, StatusRoute>
 } {
-  const healthz: StatusRoute = (_req, res) => {
+  const healthz: StatusRoute = (req, res) => {
+    if (deps.workers !== undefined) {
+      deps.workers().then(
+        (workers) => healthzOf(req, res, workers),
+        (err: unknown) => healthzOf(req, res, [{ error: (err as Error).message }]),
+      )
+    } else healthzOf(req, res, undefined)
+  }
+  const healthzOf = (_req: IncomingMessage, res: ServerResponse, workers: unknown[] | undefined) => {
     const rt = deps.gateway.runtime
     const upstreams = [...rt.balancers.values()].map((b) => b.describe())
     const redis = deps.services.redisStatus()
@@ -59,6 +69,8 @@ export function createStatusHandler(deps: StatusDeps): {
       },
       store: { config: 'memory', ...deps.configStore?.(), redis },
       upstreams,
+      // per worker: the stored configuration's version it runs (the node's generation) and its runtime's hash
+      ...(workers === undefined ? {} : { workers }),
     })
   }
   // The proxy listener's view (DESIGN §2.6): anyone on the internet can read it, so it says

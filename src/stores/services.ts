@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { type Logger, silentLogger } from '../core/logger.js'
+import type { NodePeers } from '../core/peers.js'
 import type { MemoryCache, NodeEvents, PluginServices, RedisCache, RedisSettings } from '../core/services.js'
 import type { MemoryStoreView } from '../core/telemetry.js'
 import { ByteLru } from './memory/lru.js'
@@ -16,6 +17,8 @@ export interface ServicesOptions {
   redisDeadlineMs: number
   /** where breakers log that a Redis fails and answers again */
   log?: Logger
+  /** the node's primary, when this process is one of its workers */
+  peers?: NodePeers | undefined
 }
 
 /**
@@ -25,6 +28,7 @@ export interface ServicesOptions {
 export class NodeServices implements PluginServices {
   readonly keyPrefix: string
   readonly events: NodeEvents
+  readonly peers: NodePeers | undefined
   readonly #emitter = new EventEmitter()
   readonly #links: SharedConnections
   readonly #shared = new Map<string, unknown>()
@@ -34,6 +38,7 @@ export class NodeServices implements PluginServices {
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
+    this.peers = options.peers
     this.#links = new SharedConnections(
       options.redisUrl,
       options.redisDeadlineMs,

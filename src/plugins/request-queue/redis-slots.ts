@@ -9,6 +9,12 @@ function isDeadline(err: Error): boolean {
 }
 
 /**
+ * Where a queue's slots are counted beyond this process: Redis ({@link LeaseStore}), or the
+ * node's primary on a node with workers (`node-slots.ts`). Same calls, same lease semantics.
+ */
+export type SlotStore = Pick<LeaseStore, 'listen' | 'available' | 'acquire' | 'release' | 'renew' | 'close'>
+
+/**
  * The redis policy's slots: acquire, release and renew leases in one sorted set per scope (see
  * lua.ts). The Redis layer races each call against the deadline and keeps the connection's
  * breaker: a disconnected Redis fails at once (no offline queue); one that stalls costs at most

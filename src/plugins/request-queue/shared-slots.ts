@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import { BATCH, type LeaseStore } from './redis-slots.js'
+import { BATCH, type SlotStore } from './redis-slots.js'
 import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 import { DONE, HOLDING, type Scope, type Ticket } from './ticket.js'
 
@@ -31,7 +31,7 @@ export class SharedSlots {
 
   constructor(
     readonly q: Waiters,
-    readonly redis: LeaseStore,
+    readonly redis: SlotStore,
     /** the scopes of the queue (for renewal) */
     readonly scopes: ReadonlyMap<string, Scope>,
   ) {}
