@@ -25,8 +25,9 @@ import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/ent
 import type { Logger } from './core/logger.js'
 import type { NodePeers } from './core/peers.js'
 import type { PluginRegistry } from './core/plugin.js'
-import { Gateway, type Limits } from './data-plane/gateway.js'
+import { BODY_BUFFER_DEFAULTS, Gateway, type Limits } from './data-plane/gateway.js'
 import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
+import { RetryBudgets } from './data-plane/retry.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
 import {
   createPlainServer,
@@ -111,6 +112,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
     maxHeaders: 100,
     maxBodySize: 128 * 1024 * 1024,
     underscoresInHeaders: false,
+    ...BODY_BUFFER_DEFAULTS,
   },
   server: DEFAULT_SERVER_LIMITS,
   upstreamPool: { connections: 128, queue: 1024 },
@@ -174,6 +176,8 @@ interface Parts {
   services: NodeServices
   pools: PoolRegistry
   health: HealthRegistry
+  /** retry budgets per upstream, kept across reloads like health */
+  retries: RetryBudgets
   controlPlane: ControlPlane
   policy: UpstreamPolicy
   gateway: Gateway
@@ -227,11 +231,13 @@ async function startConfiguration(
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
   const pools = new PoolRegistry(settings.upstreamPool)
   const health = new HealthRegistry(peers === null ? {} : { share: healthShare(peers) })
+  const retries = new RetryBudgets()
   const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
     registry,
     services,
     pools,
     health,
+    retries,
     log,
   })
   const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
@@ -242,6 +248,7 @@ async function startConfiguration(
     services,
     pools,
     health,
+    retries,
     controlPlane,
     policy,
     gateway,
@@ -260,8 +267,15 @@ async function startConfiguration(
 
 /** Compiles a document into the next runtime and swaps it in; the old one drains. */
 async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
-  const { gateway, registry, services, pools, health, log } = parts
-  const rt = await compileRuntime(doc, hash, ++parts.generation, { registry, services, pools, health, log })
+  const { gateway, registry, services, pools, health, retries, log } = parts
+  const rt = await compileRuntime(doc, hash, ++parts.generation, {
+    registry,
+    services,
+    pools,
+    health,
+    retries,
+    log,
+  })
   gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
   parts.loadedAt = Date.now()
   parts.reportRuntime(rt.generation, rt.hash)
@@ -616,6 +630,15 @@ function nodeView(
     datastoreReachable: async () => controlPlane.status().config_store_status === 'ok',
     memoryStores: () => services.memoryStores(),
     redis: () => services.redisStatus(),
+    retries: () =>
+      parts.retries.entries().map(([upstream, b]) => ({
+        upstream,
+        requests: b.requests,
+        retries: b.retries,
+        exhausted: b.exhausted,
+        vetoed: b.vetoed,
+        remaining: b.remaining(),
+      })),
     ping: own === null ? null : { url: own.name, run: () => own.ping(PING_BOUND_MS) },
   }
 }

@@ -63,6 +63,21 @@ export const START_OPTIONS = {
     env: 'PORTICO_MAX_BODY_SIZE',
     help: 'bytes, 0 = unlimited (default 128 MiB)',
   },
+  'body-buffer-size': {
+    type: 'string',
+    env: 'PORTICO_BODY_BUFFER_SIZE',
+    help: "bytes of one buffered request body kept in memory, beyond: a temporary file; also how far a response is read ahead of a slow client (routes' request_buffering, response_buffering; default 1 MiB)",
+  },
+  'body-buffer-total': {
+    type: 'string',
+    env: 'PORTICO_BODY_BUFFER_TOTAL',
+    help: 'bytes of buffered request bodies in memory on the node, beyond: temporary files (default 64 MiB)',
+  },
+  'temp-dir': {
+    type: 'string',
+    env: 'PORTICO_TEMP_DIR',
+    help: "directory of buffered request bodies' temporary files, removed as soon as they are open (default the OS's)",
+  },
   'upstream-connections': {
     type: 'string',
     env: 'PORTICO_UPSTREAM_CONNECTIONS',
@@ -229,6 +244,17 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
       ...DEFAULT_SETTINGS.limits,
       maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
       underscoresInHeaders: onOff(get('underscores-in-headers'), 'underscores in headers', false),
+      bodyBufferSize: int(
+        get('body-buffer-size'),
+        'body buffer size',
+        DEFAULT_SETTINGS.limits.bodyBufferSize!,
+      ),
+      bodyBufferTotal: int(
+        get('body-buffer-total'),
+        'body buffer total',
+        DEFAULT_SETTINGS.limits.bodyBufferTotal!,
+      ),
+      tempDir: get('temp-dir') || undefined,
     },
     upstreamPool: {
       connections: int(

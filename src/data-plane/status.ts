@@ -4,6 +4,8 @@ import type { Gateway } from './gateway.js'
 /** What /healthz reports about shared stores (Redis connections and their states). */
 export interface StoreStatus {
   redisStatus(): Array<{ url: string; status: string }>
+  /** sections plugins added to /healthz (their breakers, …) */
+  readonly healthSections: ReadonlyMap<string, () => unknown>
 }
 
 export interface StatusDeps {
@@ -57,6 +59,8 @@ export function createStatusHandler(deps: StatusDeps): {
     const upstreams = [...rt.balancers.values()].map((b) => b.describe())
     const redis = deps.services.redisStatus()
     const ok = !deps.gateway.draining
+    const sections: Record<string, unknown> = {}
+    for (const [name, render] of deps.services.healthSections) sections[name] = render()
     sendJson(res, ok ? 200 : 503, {
       status: ok ? 'ok' : 'draining',
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
@@ -71,6 +75,7 @@ export function createStatusHandler(deps: StatusDeps): {
       upstreams,
       // per worker: the stored configuration's version it runs (the node's generation) and its runtime's hash
       ...(workers === undefined ? {} : { workers }),
+      ...sections,
     })
   }
   // The proxy listener's view (DESIGN §2.6): anyone on the internet can read it, so it says

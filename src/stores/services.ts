@@ -72,6 +72,13 @@ export class NodeServices implements PluginServices {
     return this.#links.status()
   }
 
+  /** sections plugins add to the status listener's /healthz */
+  readonly healthSections = new Map<string, () => unknown>()
+
+  exposeHealth(section: string, render: () => unknown): void {
+    this.healthSections.set(section, render)
+  }
+
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void {
     this.statusDocuments.set(path, render)
     this.events.emit('status:exposed', path)

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../core/context.js'
 import type { Logger } from '../../core/logger.js'
 import type { AccessResult, PluginInstance, ResponseHead } from '../../core/plugin.js'
-import { hasRequestBody, readBody } from '../kit/body.js'
+import { hasRequestBody, readBodyWithin } from '../kit/body.js'
 import { type CachedResponse, decode, encode } from './entry.js'
 import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
@@ -74,9 +74,12 @@ export class ProxyCache implements PluginInstance {
     ctx.set(CACHE_STATE, s)
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
     const cl = h['content-length']
-    if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
-    return readBody(ctx).then((body) => {
-      s.bodyHash = sha256(body)
+    if (cl !== undefined && Number(cl) > this.r.maxBody) return this.#bypass(ctx)
+    // a chunked body is read up to the same bound: within it, it keys as the same bytes with a
+    // Content-Length would; past it, the bytes read go back in front of the rest, streamed uncached
+    return readBodyWithin(ctx, this.r.maxBody).then((body) => {
+      if (body === null) return this.#bypass(ctx)
+      if (body.length > 0) s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
     })
   }

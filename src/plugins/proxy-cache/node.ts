@@ -195,9 +195,16 @@ export class CacheNode {
       sub.users++
       return
     }
-    const off = bus.listen((notice) => {
-      if (notice.startsWith('purge:')) this.purgeLocal(notice.slice(6))
-    })
+    const off = bus.listen(
+      (notice) => {
+        if (notice.startsWith('purge:')) this.purgeLocal(notice.slice(6))
+      },
+      // purges announced while the subscriber was away were missed: this node's memory tiers
+      // may hold purged entries, so they start over (Redis keeps what it has)
+      (reconnected) => {
+        if (reconnected) this.purgeLocal('*')
+      },
+    )
     this.#subscriptions.set(bus, { off, users: 1 })
   }
 

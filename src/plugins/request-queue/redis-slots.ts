@@ -45,9 +45,9 @@ export class LeaseStore {
   }
 
   /** Listens for freed slots (the channel carries the key of a set that had a slot freed while full). */
-  listen(listener: (key: string) => void): void {
+  listen(listener: (key: string) => void, resync?: (reconnected: boolean) => void): void {
     if (this.#unsubscribe !== null) return
-    this.#unsubscribe = this.conn.listen(this.channel, listener)
+    this.#unsubscribe = this.conn.listen(this.channel, listener, resync)
   }
 
   /** False while Redis is down or the breaker is open: the caller fails without a call. */

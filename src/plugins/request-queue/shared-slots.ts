@@ -38,10 +38,17 @@ export class SharedSlots {
 
   /** Subscribes to freed-slot notices; called when the first instance uses the queue. */
   listen(): void {
-    this.redis.listen((key) => {
-      const s = this.#byKey.get(key)
-      if (s !== undefined && s.waiting > 0) this.pump(s)
-    })
+    this.redis.listen(
+      (key) => {
+        const s = this.#byKey.get(key)
+        if (s !== undefined && s.waiting > 0) this.pump(s)
+      },
+      // freed-slot notices sent while the subscriber was away were missed: ask for every
+      // waiting scope now rather than at its next poll
+      (reconnected) => {
+        if (reconnected) for (const s of this.#byKey.values()) if (s.waiting > 0) this.pump(s)
+      },
+    )
   }
 
   track(s: Scope): void {
