@@ -16,7 +16,7 @@ export interface PrimaryOptions {
   log: Logger
   /** how long a write waits for every worker to apply it (ms) */
   settleMs?: number
-  /** how long a rolling restart waits for a new worker to listen (ms) */
+  /** how long a rolling restart waits for a new worker to listen (ms; a loaded host starts slowly) */
   readyMs?: number
 }
 
@@ -277,7 +277,7 @@ export class Primary implements PrimaryHub {
       for (const old of [...this.procs.values()]) {
         if (this.#stopping || !this.procs.has(old.id)) continue
         const next = this.#fork(old.slot)
-        const ready = await this.#whenReady(next, this.options.readyMs ?? 30_000)
+        const ready = await this.#whenReady(next, this.options.readyMs ?? 120_000)
         if (!ready) {
           log.error(
             { slot: old.slot },
