@@ -14,7 +14,9 @@ import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpe
 
 const ALGORITHMS = ['fixed-window', 'sliding-window', 'token-bucket'] as const
 
-// an hour window: a test never crosses it in practice, and a token bucket refills L per hour
+// an hour window: a test never crosses it in practice, and a token bucket refills L per hour.
+// The algorithm routes do not fail open: on a loaded machine a call that misses its deadline is
+// a 500 there, never a 200 the limiter did not decide (which would look like over-admission)
 const doc = (url: string, limit: number) => `
 _format_version: "3.0"
 services:
@@ -26,8 +28,13 @@ ${ALGORITHMS.map(
         paths: [/${a}]
         plugins:
           - name: rate-limiting
-            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, algorithm: ${a} }`,
+            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, algorithm: ${a}, fault_tolerant: false }`,
 ).join('\n')}
+      - name: open
+        paths: [/open]
+        plugins:
+          - name: rate-limiting
+            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis }
       - name: closed
         paths: [/closed]
         plugins:
@@ -49,7 +56,7 @@ describe('rate limiting with quota leases', () => {
     await up.close()
     await redis.stop()
   })
-  const settings = (keyPrefix: string) => ({ redisUrl: redis.url, redisDeadlineMs: 500, keyPrefix })
+  const settings = (keyPrefix: string) => ({ redisUrl: redis.url, redisDeadlineMs: 2000, keyPrefix })
   const get = async (url: string, path: string, client: string) =>
     (await call(`${url}${path}`, { headers: { 'x-client': client } })).status
 
@@ -65,7 +72,7 @@ describe('rate limiting with quota leases', () => {
         )
         const first = burst.filter((s) => s === 200).length
         assert.ok(first <= L, `${algo}: ${first} admitted of ${L} in the burst`)
-        assert.equal(burst.filter((s) => s !== 200 && s !== 429).length, 0, burst.join(','))
+        assert.equal(burst.filter((s) => s !== 200 && s !== 429 && s !== 500).length, 0, burst.join(','))
         await sleep(RETURNED_MS)
         let later = 0
         for (let i = 0; i < 21; i++) if ((await get(nodes[i % 3]!.url, `/${algo}`, client)) === 200) later++
@@ -136,7 +143,7 @@ describe('rate limiting with quota leases', () => {
       const client = randomUUID()
       const limited = (r: { headers: Record<string, unknown> }) =>
         r.headers['x-ratelimit-limit-hour'] === '1000'
-      const open = () => call(`${gw.url}/fixed-window`, { headers: { 'x-client': client } })
+      const open = () => call(`${gw.url}/open`, { headers: { 'x-client': client } })
       const closed = () => call(`${gw.url}/closed`, { headers: { 'x-client': client } })
       assert.ok(limited(await open()))
       assert.ok(limited(await closed()))
