@@ -234,15 +234,17 @@ export function connectTarget(
  * resolving the master for a reconnection (the master was killed, not failed over): the
  * connector is told to disconnect mid-connect, `connect()` rejects with "Connection is closed."
  * and the status stays `end`, so every feature on it would stay down until a restart. Only
- * `closing()` (the owner closing it) may end a client; any other `end` is retried at the same
- * pace as a reconnection. Cluster clients manage their node connections themselves.
+ * `closing()` (the owner closing it) may end a Sentinel client; any other `end` is retried at the
+ * same pace as a reconnection. Other clients are left as they are: nothing but a disconnect
+ * ends them, and Cluster clients manage their node connections themselves.
  *
  * @example
  *   let closed = false
  *   reconnectOnEnd(client, () => closed)
  */
 export function reconnectOnEnd(client: Redis | Cluster, closing: () => boolean): void {
-  if (client instanceof Cluster) return
+  // only Sentinel clients have a failover detector; other clients end only when told to
+  if (client instanceof Cluster || (client.options.sentinels?.length ?? 0) === 0) return
   let attempt = 0
   client.on('ready', () => {
     attempt = 0
