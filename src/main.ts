@@ -15,6 +15,7 @@ import {
 import { parseDeclarative } from './config/declarative.js'
 import { configHash } from './config/hash.js'
 import {
+  acceptRawTargets,
   assertAdminBinding,
   ControlPlane,
   createAdminApi,
@@ -421,13 +422,15 @@ export async function startNode(
   const adminServer =
     settings.admin === null
       ? null
-      : createPlainServer(
-          adminListener(parts, connections, observability, analytics, () => ({
-            proxy,
-            status: statusAt,
-            admin,
-          })),
-          settings.server,
+      : acceptRawTargets(
+          createPlainServer(
+            adminListener(parts, connections, observability, analytics, () => ({
+              proxy,
+              status: statusAt,
+              admin,
+            })),
+            settings.server,
+          ),
         )
   if (adminServer !== null) admin = await listen(adminServer, settings.admin!.host, settings.admin!.port)
   log.info(
