@@ -23,7 +23,12 @@
  *   GATEWAY_CMD="node $PWD/dist/bench/peer-gateway.js" \
  *   GATEWAY_ROWS="plain=/json;keyed=/keyed/json|apikey:k1;jwt=/jwt/json|authorization:Bearer $(node dist/bench/peer-gateway.js --print-jwt)" \
  *   ONLY=node-floor,plain,keyed,jwt node ../shared/bench/peers.mjs
+ *
+ * `PEER_WORKERS=N` runs it as a node of N workers (`portico start --workers N`: a primary and
+ * N workers sharing the port, one configuration, node-wide limits), for the worker-overhead and
+ * scaling rows (README, "Workers").
  */
+import cluster from 'node:cluster'
 import { createHmac } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,6 +38,9 @@ import { DEFAULT_SETTINGS, startNode } from '../src/main.js'
 import { AccessLog } from '../src/observability/access-log.js'
 import { measure } from '../src/observability/facts.js'
 import { createLogger } from '../src/observability/logger.js'
+import { createRegistry } from '../src/plugins/index.js'
+import { Primary } from '../src/workers/primary.js'
+import { connectToPrimary } from '../src/workers/worker.js'
 
 // the jwt row's credential and its one token (HS256, deterministic: no iat, no jti)
 const JWT_ISS = 'peer-bench'
@@ -101,32 +109,42 @@ consumers:
     jwt_secrets: [{ key: ${JWT_ISS}, algorithm: HS256, secret: ${JWT_SECRET} }]
 `
 
-const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
-writeFileSync(file, config)
+const workers = Number(process.env.PEER_WORKERS ?? 1)
 const log = createLogger({ level: 'warn' })
-const node = await startNode(
-  {
-    ...DEFAULT_SETTINGS,
-    proxy: { host: '127.0.0.1', port },
-    // a status listener, as a default node has: it is what serves (and so turns on) /metrics
-    status: { host: '127.0.0.1', port: 0 },
-    // an admin listener, as a default node has: it is what serves (and so turns on) /analytics
-    admin: { host: '127.0.0.1', port: 0 },
-    analytics: /^(0|false|no|off)$/i.test(process.env.PORTICO_ANALYTICS ?? '') ? null : DEFAULT_ANALYTICS,
-    redisUrl,
-    declarativeConfig: file,
-    drainTimeoutMs: 1000,
-    metrics: !/^(0|false|no|off)$/i.test(process.env.PORTICO_METRICS ?? ''),
-  },
-  log,
-)
-const access = new AccessLog(accessFile, log)
-node.gateway.observers.push((ctx) => {
-  if (ctx.route?.name === 'observed') access.write(ctx, measure(ctx, performance.now()))
-})
-console.log(`portico on :${node.proxy.port} -> ${upstream}`)
-writeFileSync('/tmp/portico-peer-jwt.txt', `${jwtToken}\n`)
-console.log(`jwt row token (also in /tmp/portico-peer-jwt.txt): Bearer ${jwtToken}`)
-const stop = () => void Promise.all([node.stop(), access.close()]).then(() => process.exit(0))
-process.on('SIGTERM', stop)
-process.on('SIGINT', stop)
+if (workers > 1 && cluster.isPrimary) {
+  // the primary serves nothing: it forks the workers (this script again) and owns the node's state
+  new Primary({ workers, configStore: 'memory', registry: createRegistry(), log }).start()
+} else await gateway()
+
+async function gateway(): Promise<void> {
+  const file = join(tmpdir(), `portico-peer-${process.pid}.yaml`)
+  writeFileSync(file, config)
+  const node = await startNode(
+    {
+      ...DEFAULT_SETTINGS,
+      proxy: { host: '127.0.0.1', port },
+      // a status listener, as a default node has: it is what serves (and so turns on) /metrics
+      status: { host: '127.0.0.1', port: 0 },
+      // an admin listener, as a default node has: it is what serves (and so turns on) /analytics
+      admin: { host: '127.0.0.1', port: 0 },
+      analytics: /^(0|false|no|off)$/i.test(process.env.PORTICO_ANALYTICS ?? '') ? null : DEFAULT_ANALYTICS,
+      redisUrl,
+      declarativeConfig: file,
+      drainTimeoutMs: 1000,
+      metrics: !/^(0|false|no|off)$/i.test(process.env.PORTICO_METRICS ?? ''),
+    },
+    log,
+    createRegistry(),
+    cluster.isWorker ? connectToPrimary() : null,
+  )
+  const access = new AccessLog(accessFile, log)
+  node.gateway.observers.push((ctx) => {
+    if (ctx.route?.name === 'observed') access.write(ctx, measure(ctx, performance.now()))
+  })
+  console.log(`portico on :${node.proxy.port} -> ${upstream}`)
+  writeFileSync('/tmp/portico-peer-jwt.txt', `${jwtToken}\n`)
+  console.log(`jwt row token (also in /tmp/portico-peer-jwt.txt): Bearer ${jwtToken}`)
+  const stop = () => void Promise.all([node.stop(), access.close()]).then(() => process.exit(0))
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}

@@ -24,9 +24,11 @@ import {
 } from './control-plane/index.js'
 import { type ConfigDocument, type ConfigIssue, emptyDocument } from './core/entities.js'
 import type { Logger } from './core/logger.js'
+import type { NodePeers } from './core/peers.js'
 import type { PluginRegistry } from './core/plugin.js'
-import { Gateway, type Limits } from './data-plane/gateway.js'
+import { BODY_BUFFER_DEFAULTS, Gateway, type Limits } from './data-plane/gateway.js'
 import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
+import { RetryBudgets } from './data-plane/retry.js'
 import { compileRuntime, type Runtime } from './data-plane/runtime.js'
 import {
   createPlainServer,
@@ -46,6 +48,9 @@ import { registerPlugins } from './observability/telemetry.js'
 import type { NodeTotals } from './observability/totals.js'
 import { createRegistry } from './plugins/index.js'
 import { NodeServices } from './stores/services.js'
+import { healthShare, joinNode, workerSync } from './workers/join.js'
+
+type WorkerLink = ReturnType<typeof joinNode>
 
 export interface Address {
   host: string
@@ -108,6 +113,7 @@ export const DEFAULT_SETTINGS: NodeSettings = {
     maxHeaders: 100,
     maxBodySize: 128 * 1024 * 1024,
     underscoresInHeaders: false,
+    ...BODY_BUFFER_DEFAULTS,
   },
   server: DEFAULT_SERVER_LIMITS,
   upstreamPool: { connections: 128, queue: 1024 },
@@ -171,6 +177,8 @@ interface Parts {
   services: NodeServices
   pools: PoolRegistry
   health: HealthRegistry
+  /** retry budgets per upstream, kept across reloads like health */
+  retries: RetryBudgets
   controlPlane: ControlPlane
   policy: UpstreamPolicy
   gateway: Gateway
@@ -179,6 +187,10 @@ interface Parts {
   loadedAt: number
   /** compilations so far: each runtime's generation, unique even when a compile fails */
   generation: number
+  /** the node's primary when this process is one of its workers (`--workers`) */
+  peers: NodePeers | null
+  /** tells the primary which runtime this worker runs (workers only) */
+  reportRuntime: (generation: number, hash: string) => void
 }
 
 /**
@@ -189,12 +201,14 @@ async function startConfiguration(
   settings: NodeSettings,
   log: Logger,
   registry: PluginRegistry,
+  peers: NodePeers | null,
 ): Promise<Parts> {
   const services = new NodeServices({
     redisUrl: settings.redisUrl,
     keyPrefix: settings.keyPrefix,
     redisDeadlineMs: settings.redisDeadlineMs,
     log: log.child({ part: 'redis' }),
+    peers: peers ?? undefined,
   })
   const first = await readDeclarative(settings.declarativeConfig, registry)
   if ('issues' in first) {
@@ -204,6 +218,7 @@ async function startConfiguration(
   }
   if (settings.admin !== null) assertAdminBinding(settings.admin, settings.adminToken)
   const policy = UpstreamPolicy.parse(settings.adminAllowedUpstreams)
+  const validator = `portico ${VERSION}; plugins ${registry.names().join(',')}`
   const controlPlane = ControlPlane.create({
     mode: settings.configStore,
     redis: settings.configStore === 'redis' ? (services.nodeRedis() ?? undefined) : undefined,
@@ -211,16 +226,19 @@ async function startConfiguration(
     plugins: registry,
     policy,
     log: log.child({ part: 'control-plane' }),
-    validator: `portico ${VERSION}; plugins ${registry.names().join(',')}`,
+    validator,
+    workers: peers === null ? undefined : workerSync(peers, settings.configStore === 'memory', validator),
   })
   const startDocument = await controlPlane.start(settings.declarativeConfig === undefined ? null : first.doc)
   const pools = new PoolRegistry(settings.upstreamPool)
-  const health = new HealthRegistry()
+  const health = new HealthRegistry(peers === null ? {} : { share: healthShare(peers) })
+  const retries = new RetryBudgets()
   const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
     registry,
     services,
     pools,
     health,
+    retries,
     log,
   })
   const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
@@ -231,12 +249,15 @@ async function startConfiguration(
     services,
     pools,
     health,
+    retries,
     controlPlane,
     policy,
     gateway,
     nodeId: randomUUID(),
     loadedAt: Date.now(),
     generation: 1,
+    peers,
+    reportRuntime: () => {},
   }
   // every change the control plane accepts (Admin API, another node, the registry) lands here
   controlPlane.attach(async (doc, hash) => {
@@ -247,10 +268,18 @@ async function startConfiguration(
 
 /** Compiles a document into the next runtime and swaps it in; the old one drains. */
 async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
-  const { gateway, registry, services, pools, health, log } = parts
-  const rt = await compileRuntime(doc, hash, ++parts.generation, { registry, services, pools, health, log })
+  const { gateway, registry, services, pools, health, retries, log } = parts
+  const rt = await compileRuntime(doc, hash, ++parts.generation, {
+    registry,
+    services,
+    pools,
+    health,
+    retries,
+    log,
+  })
   gateway.swap(rt, (old) => pools.sweep(old.generation + 1))
   parts.loadedAt = Date.now()
+  parts.reportRuntime(rt.generation, rt.hash)
   log.info({ generation: rt.generation, hash: rt.hash.slice(0, 12) }, 'configuration applied')
   return rt
 }
@@ -278,7 +307,7 @@ async function reloadConfiguration(parts: Parts): Promise<LoadResult> {
  * The status endpoints (`/healthz`, `/health`, and the JSON documents plugins expose), and the
  * function that mounts one on the status listener (and the proxy listener when asked).
  */
-function statusEndpoints(parts: Parts) {
+function statusEndpoints(parts: Parts, worker: WorkerLink | null) {
   const { settings, gateway, services, controlPlane } = parts
   const handler = createStatusHandler({
     gateway,
@@ -286,6 +315,7 @@ function statusEndpoints(parts: Parts) {
     startedAt: Date.now(),
     loadedAt: () => parts.loadedAt,
     configStore: () => ({ ...controlPlane.status() }),
+    workers: worker === null ? undefined : () => worker.workers(),
   })
   gateway.builtins.set('/healthz', handler.publicHealthz)
   gateway.builtins.set('/health', handler.publicHealthz)
@@ -318,6 +348,7 @@ function startObservability(
   parts: Parts,
   connections: ProxyConnections,
   mount: (p: string, r: StatusRoute) => void,
+  worker: WorkerLink | null,
 ) {
   const { settings, gateway, services, log } = parts
   const metricsOn =
@@ -337,8 +368,23 @@ function startObservability(
   })
   registerPlugins(parts.registry, observability.telemetry, services)
   if (observability.observer !== null) gateway.observers.push(observability.observer)
-  if (observability.metrics !== null) mount('/metrics', observability.serveMetrics)
+  if (observability.metrics !== null)
+    mount('/metrics', worker === null ? observability.serveMetrics : nodeMetrics(worker, observability))
   return observability
+}
+
+/** A worker's `/metrics`: the node's, merged by the primary from every worker's own. */
+function nodeMetrics(worker: WorkerLink, observability: Observability): StatusRoute {
+  const type = observability.prometheus?.contentType ?? 'text/plain; version=0.0.4; charset=utf-8'
+  return (_req, res) => {
+    worker.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' })
+        res.end(text)
+      },
+      (err: unknown) => sendJson(res, 503, { message: `metrics unavailable: ${(err as Error).message}` }),
+    )
+  }
 }
 
 /**
@@ -373,12 +419,16 @@ function adminListener(
   observability: Observability,
   analytics: Analytics | null,
   listeners: () => Record<string, Address | null>,
+  worker: WorkerLink | null,
 ) {
   const { settings, registry, services, controlPlane, policy, log } = parts
   const info = nodeInfo(parts, connections, listeners)
   const prometheus = observability.prometheus
   if (prometheus !== null)
-    info.metrics = async () => ({ contentType: prometheus.contentType, text: await prometheus.render() })
+    info.metrics = async () => ({
+      contentType: prometheus.contentType,
+      text: worker === null ? await prometheus.render() : await worker.metrics(),
+    })
   return createAdminApi({
     controlPlane,
     plugins: registry,
@@ -404,13 +454,25 @@ export async function startNode(
   settings: NodeSettings,
   log: Logger,
   registry: PluginRegistry = createRegistry(),
+  peers: NodePeers | null = null,
 ): Promise<PorticoNode> {
-  const parts = await startConfiguration(settings, log, registry)
+  const parts = await startConfiguration(settings, log, registry, peers)
   const { gateway, services, controlPlane, health, pools } = parts
-  const status = statusEndpoints(parts)
+  let render: () => Promise<string> = async () => ''
+  const worker =
+    peers === null
+      ? null
+      : joinNode(peers, { render: () => render(), reload: () => reloadConfiguration(parts), log })
+  if (worker !== null) {
+    parts.reportRuntime = worker.runtime
+    worker.runtime(gateway.runtime.generation, gateway.runtime.hash)
+  }
+  const status = statusEndpoints(parts, worker)
   const proxyServer = createProxyServer(gateway, settings.server)
   const connections = countConnections(proxyServer, gateway)
-  const observability = startObservability(parts, connections, status.mount)
+  const observability = startObservability(parts, connections, status.mount, worker)
+  const prometheus = observability.prometheus
+  if (prometheus !== null) render = () => prometheus.render()
   const analytics = startAnalytics(parts, observability)
 
   const proxy = await listen(proxyServer, settings.proxy.host, settings.proxy.port)
@@ -424,11 +486,14 @@ export async function startNode(
       ? null
       : acceptRawTargets(
           createPlainServer(
-            adminListener(parts, connections, observability, analytics, () => ({
-              proxy,
-              status: statusAt,
-              admin,
-            })),
+            adminListener(
+              parts,
+              connections,
+              observability,
+              analytics,
+              () => ({ proxy, status: statusAt, admin }),
+              worker,
+            ),
             settings.server,
           ),
         )
@@ -443,6 +508,7 @@ export async function startNode(
     },
     'portico node started',
   )
+  worker?.ready({ proxy, status: statusAt, admin })
 
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> =>
@@ -452,6 +518,8 @@ export async function startNode(
         statusServer ? drain(statusServer, null, 1000) : undefined,
         adminServer ? drain(adminServer, null, 1000) : undefined,
       ])
+      // a worker's counters after its last scrape: handed over so the node's sums never go down
+      await worker?.final()
       await Promise.all([controlPlane.close(), analytics?.close()])
       gateway.runtime.close()
       health.close()
@@ -565,6 +633,15 @@ function nodeView(
     datastoreReachable: async () => controlPlane.status().config_store_status === 'ok',
     memoryStores: () => services.memoryStores(),
     redis: () => services.redisStatus(),
+    retries: () =>
+      parts.retries.entries().map(([upstream, b]) => ({
+        upstream,
+        requests: b.requests,
+        retries: b.retries,
+        exhausted: b.exhausted,
+        vetoed: b.vetoed,
+        remaining: b.remaining(),
+      })),
     ping: own === null ? null : { url: own.name, run: () => own.ping(PING_BOUND_MS) },
   }
 }

@@ -5,6 +5,7 @@ import { parseDuration, UsageError } from '../cli-args.js'
 import { createProgressBar, type TextSink } from '../progress.js'
 import { formatSummary, formatThresholdValue } from '../summary.js'
 import { parseThresholds, ThresholdError } from '../thresholds.js'
+import { ExternalGatewayError } from './external.js'
 import { markdown, unavailableMessage, writeReports } from './report.js'
 import { runScenario } from './run.js'
 import { SCENARIOS, type ScenarioOptions } from './scenarios.js'
@@ -16,6 +17,10 @@ export const SCENARIO_USAGE = `usage: portico bench scenario NAME [options]
 
 Starts the demo services and an in-process gateway per run, drives the same load through
 each run's configuration, and writes reports/NAME.md, .json, .csv and .svg.
+With --gateway and --admin-url it drives a running gateway instead (a compose stack's): each
+run's configuration replaces the gateway's through its Admin API (POST /config), the runs use
+the demo services that gateway's configuration points at (found by their X-Instance header),
+and the gateway's own configuration is put back at the end.
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(23)} ${s.title}`).join('\n')}
@@ -26,12 +31,18 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(23)} ${s.title}`).join('\n')}
   --rate N             rate-limit: offered requests per second (default twice the limit)
   --redis-url URL      Redis for the plugins, and Redis figures in the report
                        (default PORTICO_REDIS_URL or REDIS_URL; none: memory strategies)
+  --gateway URL        drive this running gateway (its proxy, e.g. http://gateway:8000)
+  --admin-url URL      its Admin API (e.g. http://gateway:8001; or PORTICO_ADMIN_URL); repeat it
+                       for every node behind a load balancer: runs are configured through the
+                       first, cache outcomes summed over all
+  --admin-token TOKEN  its admin token (or PORTICO_ADMIN_TOKEN)
   --threshold EXPR     every run must hold it (p95<200, failed<0.01, rate>100, …), else exit 1
   --out-dir DIR        where the reports go (default reports)
   --slow-ms N          latency of the demo's GET /slow (default 120)
   --inference-ms N     latency of the demo's inference services (default 50)
   -q, --quiet          no progress line
-Exit codes: 0 done, 1 a threshold failed, 2 usage error, 3 a run needs a plugin this build lacks.
+Exit codes: 0 done, 1 a threshold failed, 2 usage error, 3 a run needs a plugin this build lacks
+(or the --gateway given cannot be driven: Admin API unreachable, no demo services behind it).
 Reference: k6 with 100 VUs for 30 s is --vus 100 -d 30s.
 `
 
@@ -76,7 +87,23 @@ function parse(argv: string[], env: NodeJS.ProcessEnv) {
     redisUrl: v['redis-url'] ?? (env.PORTICO_REDIS_URL || env.REDIS_URL || undefined),
   }
   if (!(options.duration > 0)) throw new UsageError('--duration must be more than zero')
+  const adminUrls = v['admin-url'] ?? (env.PORTICO_ADMIN_URL ? [env.PORTICO_ADMIN_URL] : [])
+  if (v.gateway !== undefined && adminUrls.length === 0)
+    throw new UsageError('--gateway needs --admin-url (its Admin API, where each run is configured)')
+  if (v.gateway === undefined && v['admin-url'] !== undefined)
+    throw new UsageError('--admin-url goes with --gateway (the running gateway to drive)')
+  for (const [flag, url] of [
+    ['--gateway', v.gateway] as const,
+    ...adminUrls.map((u) => ['--admin-url', u] as const),
+  ]) {
+    if (url !== undefined && !/^https?:\/\/[^/]/.test(url))
+      throw new UsageError(`${flag}: expected an http(s) URL, got ${url}`)
+  }
   return {
+    gateway:
+      v.gateway === undefined
+        ? undefined
+        : { url: v.gateway, adminUrls, adminToken: v['admin-token'] ?? env.PORTICO_ADMIN_TOKEN },
     scenario,
     options,
     thresholds: parseThresholds(v.threshold ?? []),
@@ -95,6 +122,9 @@ const OPTIONS = {
   limit: { type: 'string' },
   rate: { type: 'string' },
   'redis-url': { type: 'string' },
+  gateway: { type: 'string' },
+  'admin-url': { type: 'string', multiple: true },
+  'admin-token': { type: 'string' },
   threshold: { type: 'string', multiple: true },
   'out-dir': { type: 'string' },
   'slow-ms': { type: 'string' },
@@ -127,22 +157,30 @@ export async function runScenarioCli(argv: string[], io: ScenarioIO): Promise<nu
     return SCENARIO_EXIT.USAGE
   }
   const registry = io.registry ?? createRegistry()
-  const outcome = await runScenario(args.scenario, args.options, {
-    registry,
-    thresholds: args.thresholds,
-    latency: args.latency,
-    ...(io.signal && { signal: io.signal }),
-    onRunStart: (spec, i, total) => {
-      io.stderr.write(`\nrun ${i + 1}/${total}: ${spec.name} — ${spec.description}\n`)
-      if (args.quiet) return undefined
-      const bar = createProgressBar(io.stderr)
-      return (s) => {
-        bar.update(s)
-        if (s.final) bar.done()
-      }
-    },
-    onRunEnd: (run) => io.stdout.write(`\n── ${run.name}\n${formatSummary(run.result, run.verdicts)}`),
-  })
+  let outcome: Awaited<ReturnType<typeof runScenario>>
+  try {
+    outcome = await runScenario(args.scenario, args.options, {
+      registry,
+      ...(args.gateway && { gateway: args.gateway }),
+      thresholds: args.thresholds,
+      latency: args.latency,
+      ...(io.signal && { signal: io.signal }),
+      onRunStart: (spec, i, total) => {
+        io.stderr.write(`\nrun ${i + 1}/${total}: ${spec.name} — ${spec.description}\n`)
+        if (args.quiet) return undefined
+        const bar = createProgressBar(io.stderr)
+        return (s) => {
+          bar.update(s)
+          if (s.final) bar.done()
+        }
+      },
+      onRunEnd: (run) => io.stdout.write(`\n── ${run.name}\n${formatSummary(run.result, run.verdicts)}`),
+    })
+  } catch (err) {
+    if (!(err instanceof ExternalGatewayError)) throw err
+    io.stderr.write(`portico bench scenario ${args.scenario.name}: ${err.message}\n`)
+    return SCENARIO_EXIT.UNAVAILABLE
+  }
   const files = await writeReports(outcome, args.outDir)
   if (outcome.runs.length > 0) io.stdout.write(`\n${markdown(outcome, null)}`)
   io.stderr.write(`\nreports written:\n${files.map((f) => `  ${f}`).join('\n')}\n`)

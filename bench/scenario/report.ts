@@ -105,13 +105,19 @@ function load(o: ScenarioOutcome): string {
   return `closed loop, ${o.options.vus} VUs for ${formatSpan(o.options.duration)} per run`
 }
 
+function target(o: ScenarioOutcome): string {
+  return o.gateway === null
+    ? 'an in-process gateway per run'
+    : `the running gateway at ${o.gateway.url} (configured through ${o.gateway.adminUrls[0]}${o.gateway.adminUrls.length > 1 ? `, cache counted on ${o.gateway.adminUrls.length} nodes` : ''})`
+}
+
 export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
   const rows = o.runs.map(rowOf)
   const s = o.scenario
   const out = [
     `# ${s.title}`,
     '',
-    `Scenario \`${s.name}\` · Portico ${VERSION} · ${load(o)} · generated ${o.startedAt.toISOString()}`,
+    `Scenario \`${s.name}\` · Portico ${VERSION} · ${load(o)} · ${target(o)} · generated ${o.startedAt.toISOString()}`,
     '',
     s.description,
     '',
@@ -163,6 +169,20 @@ export function markdown(o: ScenarioOutcome, chartFile: string | null): string {
       '|---:|---:|---:|---:|---:|',
       `| ${o.options.limit} | ${o.runs[0]!.result.targetRate} | ${r.acceptedPerSec.toFixed(1)} | ${r.rejectedPerSec.toFixed(1)} | ${(r.acceptedPerSec / o.options.limit).toFixed(2)} |`,
     )
+  }
+  const outages = o.runs.filter((r) => r.outageOriginCalls !== null)
+  if (outages.length > 0) {
+    out.push(
+      '',
+      '## Outage',
+      '',
+      '| run | error rate | p95 (ms) | calls the failing instance received during the outage |',
+      '|---|---:|---:|---:|',
+    )
+    for (const r of outages)
+      out.push(
+        `| ${r.name} | ${pct(r.result.failureRate)} | ${ms(r.result.latency.p95)} | ${r.outageOriginCalls} |`,
+      )
   }
   const redis = o.runs.filter((r) => r.redis !== null)
   if (redis.length > 0) {
@@ -246,6 +266,7 @@ export function json(o: ScenarioOutcome): object {
     portico: VERSION,
     generatedAt: o.startedAt.toISOString(),
     options: { ...o.options, redisUrl: o.options.redisUrl?.replace(/\/\/[^@]*@/, '//***@') ?? null },
+    gateway: o.gateway,
     runs: o.runs.map((r, i) => ({
       name: r.name,
       description: r.description,
@@ -253,6 +274,7 @@ export function json(o: ScenarioOutcome): object {
       cacheHitRatio: r.cacheHitRatio,
       cache: r.cache,
       originHits: r.originHits,
+      outageOriginCalls: r.outageOriginCalls,
       redis: r.redis,
       result: toJSON(r.result, r.verdicts),
     })),

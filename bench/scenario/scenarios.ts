@@ -26,6 +26,18 @@ export interface RunSpec {
   warmup?(base: string): Promise<void>
   /** the report shows this run's cache hit ratio (from the gateway's own cache counters) */
   measuresCache?: boolean
+  /** an outage during the run: an instance is broken at `from` and healed at `to` (fractions of the duration) */
+  outage?: Outage
+}
+
+/** What the resilience scenario does to the backend while its load runs, and what it counts. */
+export interface Outage {
+  from: number
+  to: number
+  break(urls: DemoUrls): Promise<void>
+  heal(urls: DemoUrls): Promise<void>
+  /** calls the broken instance has received so far */
+  originCalls(urls: DemoUrls): Promise<number>
 }
 
 export interface Scenario {
@@ -243,5 +255,81 @@ const inferenceScenario: Scenario = {
     })),
 }
 
+const flakyOutage: Outage = {
+  from: 0.3,
+  to: 0.7,
+  break: async (u) => {
+    await (
+      await fetch(`${u['inference-flaky']}/admin/fail`, { method: 'POST', body: '{"status":503}' })
+    ).arrayBuffer()
+  },
+  heal: async (u) => {
+    await (await fetch(`${u['inference-flaky']}/admin/fail`, { method: 'DELETE' })).arrayBuffer()
+  },
+  originCalls: async (u) =>
+    ((await (await fetch(`${u['inference-flaky']}/stats`)).json()) as { calls: number }).calls,
+}
+
+/** /infer/node balanced over inference-b and inference-flaky, with or without a breaker per instance. */
+const resilienceConfig = (o: ScenarioOptions, breaker: boolean) => (u: DemoUrls) =>
+  `${HEADER}services:
+  - name: inference-node
+    host: inference-node.upstream
+    path: /infer
+    read_timeout: 10000
+    routes: [{ name: infer-node, paths: [/infer/node], methods: [POST] }]
+${
+  breaker
+    ? `    plugins:
+      - name: circuit-breaker
+        config: { scope: target, policy: ${o.redisUrl === undefined ? 'local' : 'redis'}, window_seconds: 2, minimum_calls: 10, open_seconds: 2, max_open_seconds: 8, half_open_calls: 3 }
+`
+    : ''
+}upstreams:
+  - name: inference-node.upstream
+    targets:
+      - { target: ${new URL(u['inference-b']).host} }
+      - { target: ${new URL(u['inference-flaky']).host} }
+${PROMETHEUS}`
+
+const resilience: Scenario = {
+  name: 'resilience',
+  title: 'Resilience: an instance fails mid-run',
+  description:
+    'POST /infer/node balanced over two instances; inference-flaky is switched to answer 503 from 30 % to 70 % ' +
+    'of the run, then healed. Without a breaker half the requests of the outage fail and the sick instance ' +
+    'keeps taking its share; with a circuit breaker per target (scope target) it leaves the balancer after ' +
+    'minimum_calls failures, only trial calls reach it, and it comes back once they succeed.',
+  compare: true,
+  runs: (o) =>
+    (['breaker-off', 'breaker-on'] as const).map((name) => ({
+      name,
+      description:
+        name === 'breaker-off'
+          ? 'no circuit breaker: round-robin keeps sending to the failing instance'
+          : `circuit-breaker scope target (${o.redisUrl === undefined ? 'local' : 'redis'} policy), a 2 s window (the healthy calls before the outage age out of it fast), minimum_calls 10, open 2 s doubling to 8 s, 3 trial calls`,
+      needs: name === 'breaker-on' ? ['prometheus', 'circuit-breaker'] : ['prometheus'],
+      config: resilienceConfig(o, name === 'breaker-on'),
+      load: (base: string) => ({
+        request: {
+          url: `${base}/infer/node`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"prompt":"classify request {{i}} for client {{vu}}"}',
+        },
+        vus: o.vus,
+        expectStatus: [200],
+        checks: { 'status 200': (r) => r.status === 200 },
+      }),
+      outage: flakyOutage,
+    })),
+}
+
 /** Every scenario `portico bench scenario NAME` knows. */
-export const SCENARIOS: readonly Scenario[] = [baselineVsOptimized, rateLimit, cache, inferenceScenario]
+export const SCENARIOS: readonly Scenario[] = [
+  baselineVsOptimized,
+  rateLimit,
+  cache,
+  inferenceScenario,
+  resilience,
+]

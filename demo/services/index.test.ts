@@ -5,12 +5,12 @@ import { jwtVerify } from 'jose'
 import { DEMO_CONSUMERS, declarativeConsumers } from '../consumers.js'
 import { DEMO_SERVICE_NAMES, startDemoServices } from './index.js'
 
-test('startDemoServices starts all six on free ports and every one answers', async () => {
+test('startDemoServices starts all seven on free ports and every one answers', async () => {
   const stack = await startDemoServices({ latency: { inferenceMs: 1, slowMs: 1 } })
   try {
     const { services } = stack
     assert.deepEqual(Object.keys(services).sort(), [...DEMO_SERVICE_NAMES].sort())
-    assert.equal(new Set(Object.values(services).map((s) => s.port)).size, 6)
+    assert.equal(new Set(Object.values(services).map((s) => s.port)).size, 7)
     for (const name of DEMO_SERVICE_NAMES) {
       const res = await fetch(`${services[name].url}/healthz`)
       assert.equal(res.status, 200, name)

@@ -26,8 +26,8 @@ export interface DemoServicesOptions {
   /** address every service binds (default `127.0.0.1`) */
   host?: string
   /**
-   * First of six consecutive ports, assigned in {@link DEMO_SERVICE_NAMES} order
-   * (9101 → inference-a … 9106 → auth), so printed curl lines stay the same from run to run.
+   * First of seven consecutive ports, assigned in {@link DEMO_SERVICE_NAMES} order
+   * (9101 → inference-a … 9107 → inference-flaky), so printed curl lines stay the same from run to run.
    * 0 or absent: each service gets a free port.
    */
   basePort?: number
@@ -48,7 +48,7 @@ export interface DemoServices {
 }
 
 /**
- * Starts all six demo services. If any fails to start (a fixed port already in use, say), the
+ * Starts all seven demo services. If any fails to start (a fixed port already in use, say), the
  * ones that did start are closed again and the first error is thrown, so nothing leaks.
  *
  * @example
@@ -84,7 +84,7 @@ export async function startDemoServices(opts: DemoServicesOptions = {}): Promise
 
 /**
  * Starts one demo service by name: what `portico demo-service NAME` runs, one per container in
- * the compose demo, and what {@link startDemoServices} runs six times.
+ * the compose demo, and what {@link startDemoServices} runs seven times.
  *
  * @example
  *   const users = await startDemoService('users-1', { host: '0.0.0.0', port: 9103 })
@@ -101,6 +101,13 @@ export function startDemoService(
       return startInference({ ...listen, model: 'python', ...inference })
     case 'inference-b':
       return startInference({ ...listen, model: 'node', ...inference })
+    case 'inference-flaky':
+      return startInference({
+        ...listen,
+        model: 'node',
+        ...inference,
+        failing: process.env.PORTICO_DEMO_FLAKY_FAIL === '1',
+      })
     case 'users-1':
     case 'users-2':
       return startUsers(listen)

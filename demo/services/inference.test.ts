@@ -94,3 +94,19 @@ test('GET /healthz is 200', async () => {
   assert.equal(res.status, 200)
   assert.equal(((await res.json()) as { status: string }).status, 'ok')
 })
+
+test('switched to fail: /infer answers the status at once and /stats counts the calls; healed again', async () => {
+  const before = ((await (await fetch(`${srv.url}/stats`)).json()) as { calls: number }).calls
+  const fail = await fetch(`${srv.url}/admin/fail`, { method: 'POST', body: '{"status":500}' })
+  assert.deepEqual(await fail.json(), { failing: true, status: 500 })
+  const r = await post('{"prompt":"hi"}')
+  assert.equal(r.status, 500)
+  await r.body?.cancel()
+  assert.equal((await fetch(`${srv.url}/admin/fail`, { method: 'POST', body: '{"status":404}' })).status, 400)
+  await (await fetch(`${srv.url}/admin/fail`, { method: 'DELETE' })).body?.cancel()
+  const ok = await post('{"prompt":"hi"}')
+  assert.equal(ok.status, 200)
+  await ok.body?.cancel()
+  const stats = (await (await fetch(`${srv.url}/stats`)).json()) as { calls: number; failing: boolean }
+  assert.deepEqual(stats, { calls: before + 2, failing: false })
+})

@@ -50,7 +50,12 @@ export interface LatencyOptions {
   slowMs?: number
 }
 
-/** The six instances of the demo stack, in the order their fixed ports are assigned. */
+/**
+ * The seven instances of the demo stack, in the order their fixed ports are assigned (9101 →
+ * inference-a … 9107 → inference-flaky). `inference-flaky` is a second node model behind the
+ * same upstream as inference-b, switched to fail with `POST /admin/fail` (or started failing
+ * with `PORTICO_DEMO_FLAKY_FAIL=1`): the circuit breaker's demo.
+ */
 export const DEMO_SERVICE_NAMES = [
   'inference-a',
   'inference-b',
@@ -58,6 +63,7 @@ export const DEMO_SERVICE_NAMES = [
   'users-2',
   'slow',
   'auth',
+  'inference-flaky',
 ] as const
 
 /**

@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../core/services.js'
 import { Analytics, type AnalyticsOptions, Keys } from './analytics.js'
 import { MemoryBackend } from './backend.js'
-import { RedisBackend } from './redis-backend.js'
+import { SharedRedisBackend } from './redis-backend.js'
 
 export { Analytics, type AnalyticsSettings, DEFAULT_ANALYTICS } from './analytics.js'
 export { analyticsOffRoutes, analyticsRoutes } from './routes.js'
@@ -19,6 +19,7 @@ export type CreateAnalytics = Omit<AnalyticsOptions, 'backend' | 'now'> & {
  */
 export function createAnalytics(o: CreateAnalytics): Analytics {
   const { redis, ...options } = o
-  const backend = redis === null ? new MemoryBackend() : new RedisBackend(redis, new Keys(o.keyPrefix).nodes)
+  const backend =
+    redis === null ? new MemoryBackend() : new SharedRedisBackend(redis, new Keys(o.keyPrefix).nodes)
   return new Analytics({ ...options, backend })
 }

@@ -13,7 +13,7 @@ const BACKGROUND_DEADLINE_MS = 5000
  * Every key carries the caller's `{…}` tag: one Cluster slot, so PFCOUNT over several keys
  * works there too. A flush is one pipeline, off the request path.
  */
-export class RedisBackend implements Backend {
+export class SharedRedisBackend implements Backend {
   constructor(
     readonly conn: RedisConnection,
     /** the hash of every node's last line */

@@ -50,7 +50,7 @@ export function authCurlLines(base: string): string {
 }
 
 /**
- * `portico demo`: the demo services on 127.0.0.1:9101–9106 and a gateway on :8000 wired to them
+ * `portico demo`: the demo services on 127.0.0.1:9101–9107 and a gateway on :8000 wired to them
  * (DESIGN §2.8); prints what to curl. Stops everything on SIGTERM/SIGINT.
  */
 export async function demoCommand(_args: string[]): Promise<void> {
@@ -77,6 +77,12 @@ try:
   curl -s ${base}/slow                 # ~120 ms upstream
   curl -s ${base}/metrics              # Prometheus: requests, latencies, bandwidth per route; upstream health
   curl -s -i ${base}/limited           # 200/s for all, 20/s per client (token buckets): 429 + Retry-After
+
+circuit breaker (/infer/node is balanced over inference-b and inference-flaky):
+  curl -s -X POST ${demo.services['inference-flaky'].url}/admin/fail   # inference-flaky now answers 503
+  for i in $(seq 30); do curl -s -o /dev/null -w '%{http_code} ' -X POST ${base}/infer/node -d "{"prompt":"$i"}"; done
+  curl -s ${node.admin ? `http://127.0.0.1:${node.admin.port}` : 'http://127.0.0.1:8001'}/circuit-breakers   # inference-flaky's breaker open
+  curl -s -X DELETE ${demo.services['inference-flaky'].url}/admin/fail # healed: trial calls close it
 
 ${authCurlLines(base)}
 Ctrl-C stops everything.

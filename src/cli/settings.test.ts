@@ -39,3 +39,14 @@ test('upstream pool caps: defaults, then PORTICO_UPSTREAM_* with flags winning',
   const f = resolveSettings({ 'upstream-queue': '8' }, env, '/nonexistent')
   assert.deepEqual(f.node.upstreamPool, { connections: 16, queue: 8 })
 })
+
+test('workers: a number, or auto for one per core; 1 by default', async () => {
+  const { availableParallelism } = await import('node:os')
+  assert.equal(resolveSettings({}, {}, '/nonexistent').workers, 1)
+  assert.equal(resolveSettings({ workers: '4' }, {}, '/nonexistent').workers, 4)
+  assert.equal(
+    resolveSettings({}, { PORTICO_WORKERS: 'auto' }, '/nonexistent').workers,
+    availableParallelism(),
+  )
+  assert.throws(() => resolveSettings({ workers: 'many' }, {}, '/'), /workers: expected a whole number/)
+})

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
@@ -27,7 +28,11 @@ export const START_OPTIONS = {
   },
   watch: { type: 'boolean', env: 'PORTICO_WATCH', help: 'reload the declarative file when it changes' },
   'redis-url': { type: 'string', env: 'PORTICO_REDIS_URL', help: 'shared Redis (also REDIS_URL)' },
-  workers: { type: 'string', env: 'PORTICO_WORKERS', help: 'worker processes (default 1)' },
+  workers: {
+    type: 'string',
+    env: 'PORTICO_WORKERS',
+    help: "worker processes acting as one node: a number or 'auto' (one per core; production) (default 1)",
+  },
   'log-level': {
     type: 'string',
     env: 'PORTICO_LOG_LEVEL',
@@ -57,6 +62,21 @@ export const START_OPTIONS = {
     type: 'string',
     env: 'PORTICO_MAX_BODY_SIZE',
     help: 'bytes, 0 = unlimited (default 128 MiB)',
+  },
+  'body-buffer-size': {
+    type: 'string',
+    env: 'PORTICO_BODY_BUFFER_SIZE',
+    help: "bytes of one buffered request body kept in memory, beyond: a temporary file; also how far a response is read ahead of a slow client (routes' request_buffering, response_buffering; default 1 MiB)",
+  },
+  'body-buffer-total': {
+    type: 'string',
+    env: 'PORTICO_BODY_BUFFER_TOTAL',
+    help: 'bytes of buffered request bodies in memory on the node, beyond: temporary files (default 64 MiB)',
+  },
+  'temp-dir': {
+    type: 'string',
+    env: 'PORTICO_TEMP_DIR',
+    help: "directory of buffered request bodies' temporary files, removed as soon as they are open (default the OS's)",
   },
   'upstream-connections': {
     type: 'string',
@@ -176,6 +196,12 @@ function analyticsSettings(get: (k: keyof typeof START_OPTIONS) => string | unde
   }
 }
 
+/** `--workers`: a number, or `auto` for one per core the process may use (nginx's `worker_processes auto`). */
+export function workerCount(value: string | undefined): number {
+  if (value !== undefined && value.trim().toLowerCase() === 'auto') return availableParallelism()
+  return Math.max(1, int(value, 'workers', 1))
+}
+
 export interface StartSettings {
   node: NodeSettings
   watch: boolean
@@ -218,6 +244,17 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
       ...DEFAULT_SETTINGS.limits,
       maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
       underscoresInHeaders: onOff(get('underscores-in-headers'), 'underscores in headers', false),
+      bodyBufferSize: int(
+        get('body-buffer-size'),
+        'body buffer size',
+        DEFAULT_SETTINGS.limits.bodyBufferSize!,
+      ),
+      bodyBufferTotal: int(
+        get('body-buffer-total'),
+        'body buffer total',
+        DEFAULT_SETTINGS.limits.bodyBufferTotal!,
+      ),
+      tempDir: get('temp-dir') || undefined,
     },
     upstreamPool: {
       connections: int(
@@ -237,7 +274,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
   return {
     node,
     watch: bool('watch'),
-    workers: Math.max(1, int(get('workers'), 'workers', 1)),
+    workers: workerCount(get('workers')),
     logLevel: get('log-level') ?? 'info',
   }
 }

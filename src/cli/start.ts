@@ -3,13 +3,13 @@ import { watch } from 'node:fs'
 import type { Logger } from '../core/logger.js'
 import { type PorticoNode, startNode } from '../main.js'
 import { createLogger, type LogLevel } from '../observability/logger.js'
+import { createRegistry } from '../plugins/index.js'
+import { Primary } from '../workers/primary.js'
+import { connectToPrimary } from '../workers/worker.js'
 import { resolveSettings, type StartFlags, type StartSettings } from './settings.js'
 
 /** Reload on SIGHUP and, with --watch, when the declarative file changes (debounced). */
-function reloadTriggers(node: PorticoNode, settings: StartSettings, log: Logger): () => void {
-  const reload = () => {
-    node.reload().catch((err: unknown) => log.error({ err }, 'reload failed'))
-  }
+function reloadTriggers(reload: () => void, settings: StartSettings, log: Logger): () => void {
   process.on('SIGHUP', reload)
   const file = settings.node.declarativeConfig
   if (!settings.watch || file === undefined) return () => process.off('SIGHUP', reload)
@@ -40,10 +40,35 @@ function reloadTriggers(node: PorticoNode, settings: StartSettings, log: Logger)
   }
 }
 
+/**
+ * A worker leaves SIGHUP and SIGUSR2 to its primary (a signal to the whole process group must
+ * not end it: both end a process by default).
+ */
+function ignoreNodeSignals(): () => void {
+  const ignore = () => {}
+  process.on('SIGHUP', ignore)
+  process.on('SIGUSR2', ignore)
+  return () => {
+    process.off('SIGHUP', ignore)
+    process.off('SIGUSR2', ignore)
+  }
+}
+
 /** Run one node in this process until SIGTERM/SIGINT, then drain and exit 0. */
 export async function runNode(settings: StartSettings, log: Logger): Promise<PorticoNode> {
-  const node = await startNode(settings.node, log)
-  const unwatch = reloadTriggers(node, settings, log)
+  const peers = cluster.isWorker ? connectToPrimary() : null
+  const node = await startNode(settings.node, log, createRegistry(), peers)
+  // a worker reloads when its primary says so (the primary owns SIGHUP and --watch)
+  const unwatch =
+    peers === null
+      ? reloadTriggers(
+          () => {
+            node.reload().catch((err: unknown) => log.error({ err }, 'reload failed'))
+          },
+          settings,
+          log,
+        )
+      : ignoreNodeSignals()
   const shutdown = (signal: string) => {
     log.info({ signal }, 'draining')
     unwatch()
@@ -57,27 +82,30 @@ export async function runNode(settings: StartSettings, log: Logger): Promise<Por
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
+  // a worker whose primary is gone drains and leaves (no orphan holding the ports)
+  if (peers !== null) process.once('disconnect', () => shutdown('primary gone'))
   return node
 }
 
 /**
- * `portico start`: one node, or `PORTICO_WORKERS` processes sharing the listeners through
- * node:cluster (signals are forwarded to every worker).
+ * `portico start`: one node in this process, or with `--workers N|auto` a primary process and
+ * N workers sharing the listeners through node:cluster, acting as one node (`src/workers/`):
+ * one configuration, node-wide limits, one `/metrics`. SIGTERM drains every worker, SIGHUP
+ * reloads them, SIGUSR2 replaces them one at a time.
  */
 export async function startCommand(flags: StartFlags): Promise<void> {
   const settings = resolveSettings(flags, process.env, process.cwd())
   const log = createLogger({ level: settings.logLevel as LogLevel })
   if (settings.workers > 1 && cluster.isPrimary) {
-    for (let i = 0; i < settings.workers; i++) cluster.fork()
-    for (const sig of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) {
-      process.on(sig, () => {
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig)
-      })
-    }
-    let alive = settings.workers
-    cluster.on('exit', () => {
-      if (--alive === 0) process.exit(0)
+    const primary = new Primary({
+      workers: settings.workers,
+      configStore: settings.node.configStore,
+      registry: createRegistry(),
+      log: log.child({ part: 'primary' }),
     })
+    primary.start()
+    // SIGHUP is the primary's (installed by start); --watch triggers the same reload
+    if (settings.watch) reloadTriggers(() => primary.reload(), { ...settings }, log)
     return
   }
   await runNode(settings, log)

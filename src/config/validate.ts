@@ -127,9 +127,11 @@ function checkPluginScopes(items: Item[], registry: PluginRegistry, issues: Conf
   for (const item of items) {
     if (item.kind !== 'plugins' || item.resolved.consumer === undefined) continue
     const name = String(item.raw.name)
-    if (registry.get(name)?.noConsumer !== true) continue
+    const no = registry.get(name)?.noConsumer
+    if (no === undefined || no === false) continue
     const path = item.refs.consumer === undefined ? item.path : joinPath(item.path, 'consumer')
-    issues.push({ path, message: `plugin '${name}' cannot be applied to a consumer` })
+    const why = typeof no === 'string' ? `: ${no}` : ''
+    issues.push({ path, message: `plugin '${name}' cannot be applied to a consumer${why}` })
   }
 }
 

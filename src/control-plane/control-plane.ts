@@ -9,6 +9,7 @@ import { MemoryRegistry } from './registry/memory.js'
 import { SharedRegistry } from './registry/redis.js'
 import { ServiceRegistry } from './registry/service-registry.js'
 import { mergeDocuments, synthesize } from './registry/synthesize.js'
+import type { RegistryBackend } from './registry/types.js'
 import { MemoryConfigStore } from './store/memory.js'
 import { SharedConfigStore } from './store/redis.js'
 import type { ConfigStore, StoreHead } from './store/types.js'
@@ -32,6 +33,24 @@ export interface ControlPlaneOptions {
    * was validated by the same code, so it is used without validating it again
    */
   validator?: string
+  /** a node with workers: the store is the primary's (memory mode) and writes wait for every worker */
+  workers?: WorkerSync | undefined
+}
+
+/**
+ * How the control plane of one worker keeps the node's workers on one configuration: each
+ * version it runs is reported, and a write answers only once every worker reports it (or a
+ * newer one).
+ */
+export interface WorkerSync {
+  /** the primary's store (memory mode), instead of a per-process one */
+  store?: ConfigStore | undefined
+  /** the primary's service registry (memory mode), instead of a per-process one */
+  registry?: RegistryBackend | undefined
+  /** this worker now runs the stored `version` (`hash`: the stored document's) */
+  adopted(version: number, hash: string): void
+  /** waits until every live worker runs `version` or newer; the workers that did not, within the bound */
+  settled(version: number): Promise<string[]>
 }
 
 /** The config store's state, for `/healthz` and `GET /status`. */
@@ -70,7 +89,7 @@ export class ControlPlane {
   #version = 0
   #hash = configHash(emptyDocument())
   #applied = ''
-  #apply: ((doc: ConfigDocument, hash: string) => Promise<void>) | null = null
+  #apply: ((doc: ConfigDocument, hash: string, version: number) => Promise<void>) | null = null
   #queue: Promise<unknown> = Promise.resolve()
   #timer: NodeJS.Timeout | undefined
   #lastSync: number | null = null
@@ -93,11 +112,15 @@ export class ControlPlane {
       throw new Error('PORTICO_CONFIG_STORE=redis needs PORTICO_REDIS_URL (or REDIS_URL)')
     }
     const store =
-      redis === undefined
+      options.workers?.store ??
+      (redis === undefined
         ? new MemoryConfigStore()
-        : new SharedConfigStore({ redis, keyPrefix: options.keyPrefix, validator: options.validator })
+        : new SharedConfigStore({ redis, keyPrefix: options.keyPrefix, validator: options.validator }))
     const backend =
-      redis === undefined ? new MemoryRegistry() : new SharedRegistry({ redis, keyPrefix: options.keyPrefix })
+      options.workers?.registry ??
+      (redis === undefined
+        ? new MemoryRegistry()
+        : new SharedRegistry({ redis, keyPrefix: options.keyPrefix }))
     const registry = new ServiceRegistry(backend, options.policy, options.log.child({ part: 'registry' }))
     return new ControlPlane(options, store, registry)
   }
@@ -125,8 +148,8 @@ export class ControlPlane {
    */
   async start(initial: ConfigDocument | null): Promise<ConfigDocument> {
     const { log } = this.options
-    if (this.store instanceof SharedConfigStore) {
-      await this.store.ready(this.options.connectWaitMs ?? 3000)
+    if (this.store.kind !== 'memory') {
+      await this.store.ready?.(this.options.connectWaitMs ?? 3000)
       if (initial !== null) this.#setLocal(initial, 0, configHash(initial))
       try {
         await this.#pull(initial)
@@ -159,9 +182,12 @@ export class ControlPlane {
    * From now on, every change goes to the data plane through `apply` (which may throw to refuse
    * it), with the document's `configHash`, already known here, so it is not computed again.
    */
-  attach(apply: (doc: ConfigDocument, hash: string) => Promise<void>): void {
+  attach(apply: (doc: ConfigDocument, hash: string, version: number) => Promise<void>): void {
     this.#apply = apply
-    this.#serial(() => this.#publish(this.#doc, this.#hash)).catch(() => {})
+    this.#serial(() => this.#publish(this.#doc, this.#hash)).then(
+      () => this.#adopted(),
+      () => {},
+    )
   }
 
   /**
@@ -175,13 +201,13 @@ export class ControlPlane {
         const result = change(this.#doc)
         if (!result.ok) return result
         const hash = configHash(result.doc)
-        if (hash === this.#hash) return result
+        if (hash === this.#hash) return this.#settled(result)
         const outcome = await this.#commit(result.doc, hash)
         if (outcome === 'moved') {
           await backoff(attempt + 1)
           continue
         }
-        return outcome === 'ok' ? result : { ok: false, error: outcome }
+        return outcome === 'ok' ? this.#settled(result) : { ok: false, error: outcome }
       }
       return { ok: false, error: new ApiError(503, { message: 'the configuration kept changing: retry' }) }
     })
@@ -221,6 +247,30 @@ export class ControlPlane {
     return run
   }
 
+  /**
+   * A node with workers: the write answers once every worker runs it (or a newer version), so
+   * no request reaches an older configuration after the answer; past the bound, a 503 names the
+   * workers that did not apply it (the write itself is stored).
+   */
+  async #settled(result: OpResult): Promise<OpResult> {
+    const workers = this.options.workers
+    if (workers === undefined) return result
+    const missing = await workers.settled(this.#version)
+    if (missing.length === 0) return result
+    return {
+      ok: false,
+      error: new ApiError(503, {
+        message: `the configuration is stored, but worker ${missing.join(', ')} did not apply it in time`,
+      }),
+    }
+  }
+
+  /** Tells the node (workers) that this process now runs the stored version. */
+  #adopted(): void {
+    // before attach, nothing runs here yet: attach reports once the data plane has it
+    if (this.#apply !== null) this.options.workers?.adopted(this.#version, this.#hash)
+  }
+
   #setLocal(doc: ConfigDocument, version: number, hash: string): void {
     this.#doc = doc
     this.#version = version
@@ -237,16 +287,18 @@ export class ControlPlane {
   }
 
   /** Hands `doc` (plus the registry's entities) to the data plane unless it runs it already. */
-  async #publish(doc: ConfigDocument, hash?: string): Promise<void> {
+  async #publish(doc: ConfigDocument, hash?: string, version = this.#version): Promise<void> {
     const effective = this.#effective(doc, hash)
     if (effective.hash === this.#applied) return
-    if (this.#apply !== null) await this.#apply(effective.doc, effective.hash)
+    // not attached yet: start() hands its document over, and attach publishes the newest one
+    if (this.#apply === null) return
+    await this.#apply(effective.doc, effective.hash, version)
     this.#applied = effective.hash
   }
 
   async #commit(doc: ConfigDocument, hash: string): Promise<'ok' | 'moved' | ApiError> {
     const previous = { doc: this.#doc, version: this.#version, hash: this.#hash }
-    if (this.store instanceof MemoryConfigStore) {
+    if (this.store.kind === 'memory') {
       // memory: apply first, so a document the data plane refuses is never stored
       const refused = await this.#tryPublish(doc, hash)
       if (refused !== undefined) return refused
@@ -267,7 +319,10 @@ export class ControlPlane {
     }
     this.#setLocal(doc, version, hash)
     const refused = await this.#tryPublish(doc, hash)
-    if (refused === undefined) return 'ok'
+    if (refused === undefined) {
+      this.#adopted()
+      return 'ok'
+    }
     // the data plane refused it: put the previous document back for every node
     const back = await this.store.commit(version, previous.doc, previous.hash).catch(() => null)
     if (back !== null) this.#setLocal(previous.doc, back, previous.hash)
@@ -298,14 +353,16 @@ export class ControlPlane {
       if (version === null) return this.#pull(null)
       this.options.log.info({ version }, 'config store was empty: imported this node’s configuration')
       this.#setLocal(candidate, version, hash)
-      await this.#publish(candidate, hash).catch((err: unknown) =>
-        this.options.log.error({ err }, 'apply failed'),
+      await this.#publish(candidate, hash).then(
+        () => this.#adopted(),
+        (err: unknown) => this.options.log.error({ err }, 'apply failed'),
       )
       return
     }
     if (stored.hash === this.#hash) {
       this.#version = stored.version
       this.#error = undefined
+      this.#adopted()
       return
     }
     if (stored.hash === this.#failedHash) return
@@ -320,13 +377,14 @@ export class ControlPlane {
         `stored configuration invalid on this node: ${valid.issues[0]?.path}: ${valid.issues[0]?.message}`,
       )
     try {
-      await this.#publish(valid.doc, stored.hash)
+      await this.#publish(valid.doc, stored.hash, stored.version)
     } catch (err) {
       return this.#refuse(stored.hash, `stored configuration cannot be applied: ${(err as Error).message}`)
     }
     this.#setLocal(valid.doc, stored.version, stored.hash)
     this.#error = undefined
     this.#refusal = undefined
+    this.#adopted()
   }
 
   #refuse(hash: string, message: string): void {

@@ -130,7 +130,7 @@ export function entitySchema(spec: KindSpec): { fields: Fields; entity_checks: u
  */
 export function pluginKongSchema(def: PluginDefinition): { fields: Fields; entity_checks: unknown[] } {
   const consumer: KongField = { type: 'foreign', reference: 'consumers' }
-  if (def.noConsumer === true) consumer.eq = null
+  if (def.noConsumer !== undefined && def.noConsumer !== false) consumer.eq = null
   const config = fieldsOf(jsonOf(def.schema))
   return {
     fields: [

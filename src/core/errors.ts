@@ -64,6 +64,8 @@ export const ERRORS = {
   // request-queue: every slot taken and the queue full, or the wait ran out (with Retry-After)
   QUEUE_FULL: { status: 503, message: 'The upstream is busy: the request queue is full' },
   QUEUE_TIMEOUT: { status: 503, message: 'The upstream is busy: no slot freed within the queue wait' },
+  // circuit-breaker: open, the request failed fast without an upstream call (with Retry-After)
+  CIRCUIT_OPEN: { status: 503, message: 'The upstream is unavailable: its circuit breaker is open' },
   // gateway itself
   INTERNAL: { status: 500, message: 'An unexpected error occurred' },
   UNAVAILABLE: { status: 503, message: 'Service unavailable' },

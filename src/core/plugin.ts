@@ -3,6 +3,7 @@ import type { AdminRoutesFactory } from './admin.js'
 import type { RequestContext } from './context.js'
 import type { ConfigDocument } from './entities.js'
 import type { Logger } from './logger.js'
+import type { PrimaryPart } from './peers.js'
 import type { PluginServices } from './services.js'
 import type { Telemetry } from './telemetry.js'
 
@@ -59,8 +60,35 @@ export interface PluginInstance {
   body?(ctx: RequestContext, head: ResponseHead, body: Buffer): Buffer | undefined
   /** after the response is sent; must not throw and must not block */
   log?(ctx: RequestContext): void
+  /**
+   * May the upstream target `host:port` take this request? The balancer asks it of every
+   * candidate, so it must be a pure check (a breaker open on that target says no). With a
+   * handler here, a retry never goes to a target it refuses.
+   */
+  admits?(ctx: RequestContext, target: string): boolean
+  /** an upstream attempt goes to `target` now (a half-open breaker counts its trial calls here) */
+  attemptStart?(ctx: RequestContext, target: string): void
+  /** how that attempt ended (every attempt, retries included) */
+  attemptEnd?(ctx: RequestContext, attempt: UpstreamAttempt): void
   /** the runtime that owned this instance was replaced and drained: release timers */
   close?(): void
+}
+
+/**
+ * One upstream attempt as the data plane saw it. `failure` is '' when the upstream answered
+ * (whatever its status), else how it failed: no connection, no answer in time, an answer no
+ * client could be given.
+ */
+export interface UpstreamAttempt {
+  /** `host:port` */
+  readonly target: string
+  /** the upstream's status, 0 when it gave none */
+  readonly status: number
+  readonly failure: '' | 'connect' | 'timeout' | 'bad_response'
+  /** attempt sent → response headers or failure (ms) */
+  readonly ms: number
+  /** 0 for the first attempt of the request, 1 for the first retry, … */
+  readonly retry: number
 }
 
 /** Where a plugin instance is attached (Kong's scoping). */
@@ -96,8 +124,11 @@ export interface PluginDefinition<C = unknown> {
   priority: number
   /** validates and defaults the `config` object; every field described */
   schema: ZodType<C, unknown>
-  /** an auth plugin: may not be attached to a consumer (Kong's `no_consumer`) */
-  noConsumer?: boolean
+  /**
+   * may not be attached to a consumer (Kong's `no_consumer`: an auth plugin); a string says why,
+   * and is added to the refusal
+   */
+  noConsumer?: boolean | string
   create(config: C, env: PluginEnv): PluginInstance | Promise<PluginInstance>
   /** Admin API endpoints the plugin adds (revocation lists, purges), built once per node */
   adminRoutes?: AdminRoutesFactory
@@ -107,6 +138,11 @@ export interface PluginDefinition<C = unknown> {
    * `services.shared(…)`, where the instances find the same object.
    */
   telemetry?(t: Telemetry, services: PluginServices): void
+  /**
+   * The plugin's node-wide part on a node with workers: runs once in the primary process
+   * (node-wide counters a plugin's workers share; see `core/peers.ts`).
+   */
+  primary?: PrimaryPart
 }
 
 /** The registry the runtime compiler and the validators receive (plugins/index.ts builds it). */

@@ -1,3 +1,5 @@
+import type { NodePeers } from './peers.js'
+
 /**
  * The node's shared services, injected into plugins at build time (plugins never import a
  * store or the metrics registry). They outlive any one runtime: state kept here survives a
@@ -14,6 +16,11 @@ export interface PluginServices {
   readonly keyPrefix: string
   /** node-level event bus (runtime swaps, purges): name → payload */
   readonly events: NodeEvents
+  /**
+   * The node's primary process when this process is one of several workers of the node
+   * (`--workers`), undefined when the process is the whole node.
+   */
+  readonly peers?: NodePeers | undefined
   /** a per-plugin-instance bag that survives reloads (keyed by plugin id) */
   shared<T>(key: string, init: () => T): T
   /**
@@ -21,6 +28,12 @@ export interface PluginServices {
    * node exposes status there), e.g. a plugin's `/<name>z`. Registering the same path again replaces it.
    */
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void
+  /**
+   * Adds a section to the status listener's `/healthz` (read at each request, synchronously, so
+   * it must be cheap): what a plugin knows that an operator checking the node's health needs,
+   * e.g. its breakers. The same name again replaces the section.
+   */
+  exposeHealth(section: string, render: () => unknown): void
   /**
    * A new in-process LRU bounded by bytes, with per-entry expiry (a plugin's in-process store).
    * Keep it in {@link shared} to survive reloads. A `name` lists it among the node's memory
@@ -84,7 +97,11 @@ export interface RedisCache {
   waitForFill(key: string, boundMs: number): Promise<FillOutcome>
   /** sends a notice to every node subscribed to this Redis (this one included) */
   publish(notice: string): Promise<void>
-  listen(listener: (notice: string) => void): () => void
+  /**
+   * Receives the notices; `resync` runs when the subscriber is back after a disconnection
+   * (`reconnected`: notices may have been missed) or first subscribed (see RedisConnection.listen).
+   */
+  listen(listener: (notice: string) => void, resync?: (reconnected: boolean) => void): () => void
   /** cache entries and their bytes (a bounded SCAN: for status pages, not the request path) */
   stats(): Promise<{ entries: number; bytes: number }>
 }
@@ -188,10 +205,16 @@ export interface RedisConnection {
   getBuffer(key: string, options?: RedisCallOptions): Promise<Buffer | null>
   /**
    * Listens on `channel` through the node's one subscriber connection for this Redis (sharded
-   * pub/sub on Cluster). `resync` runs after every (re)connection of the subscriber: messages
-   * sent while it was away are lost, the feature catches up. Returns the unsubscribe.
+   * pub/sub on Cluster). `resync` runs after every (re)connection of the subscriber, once its
+   * channels are subscribed again and this connection is ready (`reconnected` is false for the
+   * listener's first subscription): messages sent while it was away are lost, the feature
+   * catches up. Returns the unsubscribe.
    */
-  listen(channel: string, handler: (message: string) => void, resync?: () => void): () => void
+  listen(
+    channel: string,
+    handler: (message: string) => void,
+    resync?: (reconnected: boolean) => void,
+  ): () => void
   /** `PUBLISH` (`SPUBLISH` on Cluster) */
   publish(channel: string, message: string, options?: RedisCallOptions): Promise<void>
   /** SCANs every master for `match`; `each` returns false to stop (status and admin calls only) */

@@ -22,11 +22,13 @@ export interface Chain {
   readonly response: readonly ChainStep[]
   readonly body: readonly ChainStep[]
   readonly log: readonly ChainStep[]
+  /** steps that watch upstream attempts (`admits`, `attemptStart`, `attemptEnd`): the proxy asks them */
+  readonly upstream: readonly ChainStep[]
   /** every step, for describing the chain */
   readonly steps: readonly ChainStep[]
 }
 
-export const EMPTY_CHAIN: Chain = { access: [], response: [], body: [], log: [], steps: [] }
+export const EMPTY_CHAIN: Chain = { access: [], response: [], body: [], log: [], upstream: [], steps: [] }
 
 type Built = { entity: PluginEntity; instance: PluginInstance; priority: number }
 
@@ -111,6 +113,7 @@ export function buildChain(built: readonly Built[], route: string | null, servic
     response: steps.filter(has('response')).reverse(),
     body: steps.filter(has('body')).reverse(),
     log: steps.filter(has('log')),
+    upstream: steps.filter((s) => has('admits')(s) || has('attemptStart')(s) || has('attemptEnd')(s)),
     steps,
   }
 }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { RequestContext } from '../core/context.js'
 import type { Chain } from './chain.js'
+import type { BufferedBody } from './request-buffer.js'
 import type { CompiledRoute, Runtime } from './runtime.js'
 
 /**
@@ -35,6 +36,8 @@ export class Exchange {
   chunked = false
   /** headers the client's `Connection` header declared hop-by-hop */
   dropped: Set<string> | null = null
+  /** the client's body as the route's `request_buffering` read it (released when the request ends) */
+  body: BufferedBody | null = null
 
   constructor(
     readonly rt: Runtime,

@@ -1,17 +1,19 @@
-import { randomUUID } from 'node:crypto'
 import { type IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
 import type { Duplex } from 'node:stream'
 import { type BackgroundContinuation, RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { AccessResult, Reply } from '../core/plugin.js'
+import { newTraceId } from '../observability/trace.js'
 import { backgroundCopy } from './background.js'
 import { type Chain, resolve, runAccess, runLog } from './chain.js'
 import { Exchange, type UpgradeRequest } from './exchange.js'
 import { connectionTokens, type ForwardInfo } from './headers.js'
 import { closeAfter, isClosing } from './linger.js'
 import { ProxyCall } from './proxy.js'
+import { BodyBuffers, bufferBody } from './request-buffer.js'
 import { sendError, sendFailure, sendReply } from './respond.js'
 import { normalizePath } from './router/normalize.js'
 import type { Runtime } from './runtime.js'
@@ -27,10 +29,34 @@ export interface Limits {
   maxBodySize: number
   /** keep request headers with `_` in their name (`PORTICO_UNDERSCORES_IN_HEADERS`; default: dropped) */
   underscoresInHeaders?: boolean
+  /**
+   * bytes of one buffered body kept in memory (`request_buffering`; beyond, a temporary file),
+   * also how far a response is read ahead of a slow client (`response_buffering`); default 1 MiB
+   */
+  bodyBufferSize?: number
+  /** bytes of buffered request bodies in memory on the whole node (beyond: files); default 64 MiB */
+  bodyBufferTotal?: number
+  /** directory of buffered bodies' temporary files (default the OS's) */
+  tempDir?: string
+  /** longest pause of a client sending a body being buffered, ms (nginx's client_body_timeout, 60 s) */
+  clientBodyTimeout?: number
+}
+
+export const BODY_BUFFER_DEFAULTS = {
+  bodyBufferSize: 1024 * 1024,
+  bodyBufferTotal: 64 * 1024 * 1024,
+  clientBodyTimeout: 60_000,
 }
 
 /** A built-in endpoint on the proxy listener (`/healthz`): answered before routing and plugins. */
 export type Builtin = (req: IncomingMessage, res: ServerResponse) => void
+
+/** What the forwarded headers take from a connection, kept on its socket (see `#forwardInfo`). */
+interface PeerFacts {
+  port: string
+  trusted: boolean
+}
+const kPeer = Symbol('portico.peer')
 
 /** Called after every response (metrics, access log): must not throw. */
 export type RequestObserver = (ctx: RequestContext) => void
@@ -49,6 +75,8 @@ export class Gateway {
   readonly #upgrades = new Set<UpgradeRequest>()
   readonly builtins = new Map<string, Builtin>()
   readonly observers: RequestObserver[] = []
+  /** the node's budget for buffered request bodies */
+  readonly buffers: BodyBuffers
 
   constructor(
     runtime: Runtime,
@@ -58,6 +86,12 @@ export class Gateway {
     readonly proto: 'http' | 'https' = 'http',
   ) {
     this.#runtime = runtime
+    this.buffers = new BodyBuffers({
+      memory: limits.bodyBufferSize ?? BODY_BUFFER_DEFAULTS.bodyBufferSize,
+      total: limits.bodyBufferTotal ?? BODY_BUFFER_DEFAULTS.bodyBufferTotal,
+      dir: limits.tempDir ?? tmpdir(),
+      idleTimeout: limits.clientBodyTimeout ?? BODY_BUFFER_DEFAULTS.clientBodyTimeout,
+    })
   }
 
   get runtime(): Runtime {
@@ -135,7 +169,10 @@ export class Gateway {
     if (isClosing(req.socket)) return
     const rt = this.#runtime
     rt.inflight++
-    const ctx = new RequestContext(req, res, randomUUID(), performance.now())
+    // the request id: 32 random hex digits, nginx's $request_id as Kong sends it, sliced from a
+    // pool of random hex (trace.ts) rather than a UUID formatted per request; no plugin needs a
+    // UUID here (correlation-id makes its own)
+    const ctx = new RequestContext(req, res, newTraceId(), performance.now())
     const x = new Exchange(rt, ctx, up)
     if (this.#draining) res.shouldKeepAlive = false
     this.#inflight.add(res)
@@ -272,28 +309,71 @@ export class Gateway {
   }
 
   #forwardInfo(x: Exchange): ForwardInfo {
-    const socket = x.ctx.req.socket
+    const socket = x.ctx.req.socket as Socket & { [kPeer]?: PeerFacts }
+    // the listener port's string and whether the peer is a trusted proxy are the connection's:
+    // worked out on its first request, not on every one of a keep-alive connection
+    let peer = socket[kPeer]
+    if (peer === undefined) {
+      peer = {
+        port: String(socket.localPort ?? ''),
+        trusted: this.trust.trusts(plainAddress(socket.remoteAddress)),
+      }
+      socket[kPeer] = peer
+    }
     return {
       host: x.hostHeader,
       proto: this.proto,
-      port: String(socket.localPort ?? ''),
+      port: peer.port,
       forwardedHost: x.ctx.host,
-      trusted: this.trust.trusts(plainAddress(socket.remoteAddress)),
+      trusted: peer.trusted,
     }
   }
 
-  /** The upstream step: `ctx` is the client's request, or a background copy of it. */
+  /**
+   * The upstream step: `ctx` is the client's request, or a background copy of it. A client body
+   * on a route with `request_buffering` (Kong's default) is read completely first, so a slow
+   * uploader holds a socket and a bounded buffer, never one of the upstream's connections; a
+   * request without a body, or whose body a plugin already read, goes on at once.
+   */
   #proxy(x: Exchange, ctx: RequestContext, fwd?: ForwardInfo): void {
     this.#noContinuation(ctx)
     if (ctx.res.destroyed) return
-    if (x.route?.service == null) return sendError(ctx, x.chain, new GatewayError('NO_SERVICE'))
-    new ProxyCall(ctx, x, fwd ?? this.#forwardInfo(x)).start()
+    const route = x.route
+    if (route?.service == null) return sendError(ctx, x.chain, new GatewayError('NO_SERVICE'))
+    if (x.hasBody && ctx.upstreamBody === null && route.requestBuffering && ctx === x.ctx)
+      return this.#buffered(x, ctx)
+    new ProxyCall(ctx, x, fwd ?? this.#forwardInfo(x), this.buffers.limits.memory).start()
+  }
+
+  /** Reads the client's body (memory or temporary file), then calls the upstream with it. */
+  #buffered(x: Exchange, ctx: RequestContext): void {
+    bufferBody(ctx, this.buffers, x.contentLength).then(
+      (body) => {
+        // the client went away while the last bytes were being written
+        if (ctx.res.destroyed) return body.release()
+        x.body = body
+        if (body.memory !== null) ctx.upstreamBody = body.memory
+        // sent with a length, as nginx sends a buffered body, whatever the client's framing was
+        ctx.setUpstreamHeader('content-length', String(body.size))
+        new ProxyCall(ctx, x, this.#forwardInfo(x), this.buffers.limits.memory).start()
+      },
+      (err: unknown) => {
+        if (ctx.res.destroyed) return
+        if (!(err instanceof GatewayError))
+          this.log.error({ err, request_id: ctx.id }, 'request body buffering failed')
+        // a body left unread (too large, a stalled client) cannot be followed on this connection
+        closeAfter(ctx.res, (err as GatewayError).code === 'BODY_TOO_LARGE')
+        if (!ctx.req.complete) ctx.req.resume()
+        sendFailure(ctx, x.chain, err)
+      },
+    )
   }
 
   #finished(x: Exchange): void {
     const ctx = x.ctx
     this.#inflight.delete(ctx.res)
     ctx.upstreamCall?.clientClosed()
+    x.body?.release()
     x.rt.release()
     if (ctx.status === 0) ctx.status = ctx.res.statusCode
     const chain = x.chain

@@ -1,4 +1,5 @@
 import { Pool } from 'undici'
+import { interimAwareConnector } from './upstream/interim.js'
 
 export interface PoolOptions {
   protocol: 'http' | 'https'
@@ -72,7 +73,8 @@ export class PoolRegistry {
       pipelining: 1,
       keepAliveTimeout: this.#defaults.keepAliveTimeout,
       keepAliveMaxTimeout: Math.max(this.#defaults.keepAliveTimeout, 600_000),
-      connect: { timeout: o.connectTimeout, rejectUnauthorized: o.tlsVerify },
+      // undici's connector, minus the unsolicited 100s it would take for a broken response
+      connect: interimAwareConnector({ timeout: o.connectTimeout, rejectUnauthorized: o.tlsVerify }),
       // timeouts are set per request from the service; these are only the outer bounds
       headersTimeout: 0,
       bodyTimeout: 0,

@@ -2,17 +2,18 @@ import type { Duplex } from 'node:stream'
 import type { Dispatcher, Pool } from 'undici'
 import type { RequestContext } from '../core/context.js'
 import { GatewayError } from '../core/errors.js'
-import type { ResponseHead } from '../core/plugin.js'
+import type { ResponseHead, UpstreamAttempt } from '../core/plugin.js'
 import { BodyGuard } from './body-guard.js'
-import { runBody, runResponse } from './chain.js'
+import { resolve, runBody, runResponse } from './chain.js'
 import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
 import { closeAfter } from './linger.js'
 import { admit, leave } from './pools.js'
 import { sendError, writeHead } from './respond.js'
+import { backoffMs } from './retry.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
-import type { PickInput, Target } from './upstream/types.js'
-import { classifyUpstreamError } from './upstream-errors.js'
+import type { PickInput, Target, TargetVeto } from './upstream/types.js'
+import { classifyUpstreamError, type UpstreamFailure } from './upstream-errors.js'
 import { openTunnel } from './websocket.js'
 
 const NO_HASH: PickInput = { hashKey: undefined }
@@ -36,6 +37,13 @@ class BadStatusError extends Error {
 
 const CLIENT_CLOSED = 'client closed the connection'
 
+const FAILURE_OF: Record<UpstreamFailure['outcome'], UpstreamAttempt['failure']> = {
+  success: '',
+  tcp_failure: 'connect',
+  timeout: 'timeout',
+  http_failure: 'bad_response',
+}
+
 /**
  * One proxied request: picks a target, dispatches through the target's undici pool with
  * undici's handler API (the controller keeps undici's raw header buffers, which the response is
@@ -44,7 +52,7 @@ const CLIENT_CLOSED = 'client closed the connection'
  * same call with undici's `upgrade` option: a 101 opens the tunnel, any other answer is
  * answered as on any request.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler {
+export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
   /** the request going upstream: the client's, or a background copy of it */
   readonly #ctx: RequestContext
   readonly #x: Exchange
@@ -65,19 +73,33 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null
   #guard: BodyGuard | null = null
   #readTimer: NodeJS.Timeout | null = null
+  /** the pause before a retry (cleared if the client leaves during it) */
+  #backoff: NodeJS.Timeout | null = null
+  /** `performance.now()` when the current attempt was sent */
+  #attemptAt = 0
+  /** the plugins watching attempts were told how this attempt ended (once per attempt) */
+  #attemptEnded = false
+  /** the failure a retry was meant to get past: answered if the retry finds no target */
+  #lastFailure: GatewayError | null = null
+  /** see #readAhead: -1 until worked out */
+  #aheadBound = -1
+  readonly #bufferSize: number
 
-  constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo) {
+  constructor(ctx: RequestContext, x: Exchange, fwd: ForwardInfo, bufferSize: number) {
     this.#ctx = ctx
     this.#x = x
     this.#route = x.route!
     this.#service = x.route!.service!
     this.#fwd = fwd
     this.#maxBody = ctx.maxBody
+    this.#bufferSize = bufferSize
   }
 
   /** the response closed: when that happens before the upstream call is done, cancel it */
   clientClosed(): void {
     this.#clearReadTimer()
+    if (this.#backoff !== null) clearTimeout(this.#backoff)
+    this.#backoff = null
     if (!this.#done) {
       this.#done = true
       this.#controller?.abort(new Error(CLIENT_CLOSED))
@@ -91,19 +113,35 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
 
   start(): void {
     this.#ctx.upstreamCall = this
+    this.#service.retryBudget.request()
     this.#dispatch(undefined)
+  }
+
+  /** {@link TargetVeto}: a plugin watching attempts (a per-target breaker) refuses this target */
+  refuses(address: string): boolean {
+    for (const step of this.#route.chain.upstream) {
+      const inst = resolve(step, this.#ctx)
+      if (inst?.admits !== undefined && !inst.admits(this.#ctx, address)) return true
+    }
+    return false
   }
 
   #dispatch(exclude: Target | undefined): void {
     const ctx = this.#ctx
     const service = this.#service
+    const watched = this.#route.chain.upstream.length > 0
     const target = service.balancer.pick(
       service.hashInput === null ? NO_HASH : service.hashInput(ctx),
       exclude,
+      watched ? this : undefined,
     )
     if (target === undefined) {
       this.#done = true
-      sendError(ctx, this.#route.chain, new GatewayError('NO_HEALTHY_TARGET'))
+      const last = this.#lastFailure
+      // a retry with nowhere to go (every other target refused by a breaker): the failure it
+      // was meant to get past is the answer
+      if (last !== null && watched) service.retryBudget.vetoed++
+      sendError(ctx, this.#route.chain, last ?? new GatewayError('NO_HEALTHY_TARGET'))
       return
     }
     const pool = service.pools.get(target)!
@@ -116,6 +154,9 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#target = target
     ctx.target = target.address
     service.balancer.begin(target)
+    this.#attemptAt = performance.now()
+    this.#attemptEnded = false
+    if (watched) this.#attemptStart(target.address)
     const fwd = this.#fwd
     if (!this.#route.preserveHost) fwd.host = service.hostHeaders.get(target)!
     const path = ctx.upstreamQuery === '' ? ctx.upstreamPath : `${ctx.upstreamPath}?${ctx.upstreamQuery}`
@@ -136,10 +177,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     )
   }
 
-  /** A body a plugin buffered (replayable), the client's streamed through the guard, or none. */
+  /**
+   * A body in memory (a plugin's, or the route's `request_buffering`), one in a temporary file
+   * (read anew per attempt), both replayable; else the client's streamed through the guard, or none.
+   */
   #body(): Dispatcher.DispatchOptions['body'] {
     const ctx = this.#ctx
     if (ctx.upstreamBody !== null) return ctx.upstreamBody
+    const buffered = this.#x.body
+    if (buffered !== null && ctx === this.#x.ctx) return buffered.stream()
     if (!this.#x.hasBody) return null
     const guard = new BodyGuard(this.#service.writeTimeout, this.#maxBody)
     this.#guard = guard
@@ -172,13 +218,15 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
     if (this.#done) return
     if (statusCode < 200) {
-      // 1xx: interim (RFC 9110 §15.2; undici refuses 100 itself). The final answer follows on
-      // the same exchange, so an interim one is never the client's status; 000–099 is no status
+      // 1xx: interim (RFC 9110 §15.2; an unsolicited 100 never gets this far, see
+      // upstream/interim.ts). The final answer follows on the same exchange, so an interim one
+      // is never the client's status; 000–099 is no status
       if (statusCode < 100) controller.abort(new BadStatusError(`upstream status ${statusCode}`))
       return
     }
     const ctx = this.#ctx
     ctx.upstreamHeadersAt = performance.now()
+    if (this.#route.chain.upstream.length > 0) this.#attemptEnd(statusCode, '')
     this.#guard?.stop()
     // the upstream answered before it read the whole body (an early 413): the rest of the
     // client's body is never read, so this connection cannot carry another request
@@ -233,8 +281,32 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (taps) for (const t of taps) t.chunk(chunk)
     const res = this.#ctx.res
     if (res.write(chunk)) return
+    // a slow client: with the route's response_buffering the upstream is read on, up to the
+    // bound, so it is done (and its connection free) without waiting for the client
+    if (res.writableLength < this.#readAhead()) return
     controller.pause()
     res.once('drain', this.#onDrain)
+  }
+
+  /**
+   * How far the response may be read ahead of the client (bytes): the node's buffer bound with
+   * `response_buffering` unless the upstream said `X-Accel-Buffering: no` (as to nginx), else
+   * nothing. Worked out once per response, and only once a client is slower than its upstream.
+   */
+  #readAhead(): number {
+    if (this.#aheadBound >= 0) return this.#aheadBound
+    let bound = this.#route.responseBuffering ? this.#bufferSize : 0
+    const raw = this.#controller?.rawHeaders as Buffer[] | undefined
+    if (bound > 0 && raw !== undefined)
+      for (let i = 0; i < raw.length; i += 2)
+        if (
+          raw[i]!.length === 17 &&
+          raw[i]!.toString('latin1').toLowerCase() === 'x-accel-buffering' &&
+          raw[i + 1]!.toString('latin1').trim().toLowerCase() === 'no'
+        )
+          bound = 0
+    this.#aheadBound = bound
+    return bound
   }
 
   onResponseEnd(): void {
@@ -286,6 +358,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     this.#done = true
     this.#status = 101
     this.#ctx.upstreamHeadersAt = performance.now()
+    if (this.#route.chain.upstream.length > 0) this.#attemptEnd(101, '')
     this.#finishTarget()
     this.#service.balancer.report(this.#target!, 'success', 101)
     openTunnel(this.#ctx, up, controller.rawHeaders as Buffer[], socket)
@@ -301,6 +374,27 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     if (guard === null || req.complete) return
     req.unpipe(guard)
     req.resume()
+  }
+
+  #attemptStart(address: string): void {
+    for (const step of this.#route.chain.upstream)
+      resolve(step, this.#ctx)?.attemptStart?.(this.#ctx, address)
+  }
+
+  /** tells the plugins watching attempts how this one ended */
+  #attemptEnd(status: number, failure: UpstreamAttempt['failure']): void {
+    // an answer whose body then failed was already reported by its status
+    if (this.#attemptEnded) return
+    this.#attemptEnded = true
+    const ctx = this.#ctx
+    const attempt: UpstreamAttempt = {
+      target: this.#target?.address ?? '',
+      status,
+      failure,
+      ms: performance.now() - this.#attemptAt,
+      retry: this.#attempt,
+    }
+    for (const step of this.#route.chain.upstream) resolve(step, ctx)?.attemptEnd?.(ctx, attempt)
   }
 
   #finishTarget(): void {
@@ -332,6 +426,7 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
     }
     const f = classifyUpstreamError(err)
     if (target !== null) service.balancer.report(target, f.outcome)
+    if (target !== null && chain.upstream.length > 0) this.#attemptEnd(0, FAILURE_OF[f.outcome])
     if (this.#responded) {
       // headers are out: the only honest signal left is cutting the connection
       this.#done = true
@@ -339,13 +434,20 @@ export class ProxyCall implements Dispatcher.DispatchHandler {
       return
     }
     // a streamed body cannot be replayed once undici has read from it; a buffered one can
-    const replayable = !this.#x.hasBody || ctx.upstreamBody !== null
+    const replayable = !this.#x.hasBody || ctx.upstreamBody !== null || this.#x.body !== null
     const safe = replayable && (f.notSent || IDEMPOTENT.has(ctx.upstreamMethod))
-    if (safe && this.#attempt < service.retries && !ctx.res.destroyed) {
+    if (safe && this.#attempt < service.retries && !ctx.res.destroyed && service.retryBudget.tryRetry()) {
       this.#attempt++
       this.#head = null
       this.#controller = null
-      this.#dispatch(target ?? undefined)
+      this.#lastFailure = new GatewayError(f.code, undefined, { cause: err })
+      // its place is given back already: the pause must not give it back twice
+      this.#target = null
+      // a jittered, growing pause: retries of many requests that failed together spread out
+      this.#backoff = setTimeout(() => {
+        this.#backoff = null
+        if (!this.#done) this.#dispatch(target ?? undefined)
+      }, backoffMs(this.#attempt))
       return
     }
     this.#done = true

@@ -6,6 +6,7 @@ import type { PluginInstance, PluginRegistry } from '../core/plugin.js'
 import type { PluginServices } from '../core/services.js'
 import { buildChain, type Chain } from './chain.js'
 import type { PoolRegistry } from './pools.js'
+import type { RetryBudget, RetryBudgets } from './retry.js'
 import { buildRouter } from './router/router.js'
 import type { Router } from './router/types.js'
 import { createBalancer, singleTargetBalancer } from './upstream/balancer.js'
@@ -25,6 +26,8 @@ export interface CompiledService {
   /** Host header sent upstream when the route does not preserve the client's */
   readonly hostHeaders: ReadonlyMap<Target, string>
   readonly retries: number
+  /** the retry budget of the upstream (or plain host) this service sends to, node-wide */
+  readonly retryBudget: RetryBudget
   readonly readTimeout: number
   readonly writeTimeout: number
   /** computes the consistent-hashing input, or null when the balancer does not hash */
@@ -37,6 +40,10 @@ export interface CompiledRoute {
   readonly service: CompiledService | null
   readonly chain: Chain
   readonly preserveHost: boolean
+  /** Kong's `request_buffering`: a request body is read completely before the upstream is called */
+  readonly requestBuffering: boolean
+  /** Kong's `response_buffering`: the upstream's answer is read without waiting for a slow client */
+  readonly responseBuffering: boolean
 }
 
 export interface RuntimeDeps {
@@ -44,6 +51,7 @@ export interface RuntimeDeps {
   services: PluginServices
   pools: PoolRegistry
   health: HealthRegistry
+  retries: RetryBudgets
   log: Logger
 }
 
@@ -140,6 +148,8 @@ export async function compileRuntime(
       service,
       chain: buildChain(built, route.id, route.service?.id ?? null),
       preserveHost: route.preserve_host,
+      requestBuffering: route.request_buffering !== false,
+      responseBuffering: route.response_buffering !== false,
     }
     return { route, value }
   })
@@ -203,6 +213,7 @@ function compileService(
     pools,
     hostHeaders,
     retries: s.retries,
+    retryBudget: deps.retries.of(balancer.upstream.name),
     readTimeout: s.read_timeout,
     writeTimeout: s.write_timeout,
     hashInput: upstream && upstream.algorithm === 'consistent-hashing' ? compileHashInput(upstream) : null,

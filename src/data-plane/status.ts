@@ -4,6 +4,8 @@ import type { Gateway } from './gateway.js'
 /** What /healthz reports about shared stores (Redis connections and their states). */
 export interface StoreStatus {
   redisStatus(): Array<{ url: string; status: string }>
+  /** sections plugins added to /healthz (their breakers, …) */
+  readonly healthSections: ReadonlyMap<string, () => unknown>
 }
 
 export interface StatusDeps {
@@ -13,6 +15,8 @@ export interface StatusDeps {
   loadedAt: () => number
   /** where entities live and whether that store is reachable (the control plane's view) */
   configStore?: () => { config: string; config_store_status: string } & Record<string, unknown>
+  /** a node with workers: what every worker runs (asked of the primary on each call) */
+  workers?: () => Promise<unknown[]>
 }
 
 /** Extra endpoints later parts mount on the status listener (`/metrics`, `/cachez`). */
@@ -42,11 +46,21 @@ export function createStatusHandler(deps: StatusDeps): {
   handle: RequestListener
   routes: Map<string, StatusRoute>
 } {
-  const healthz: StatusRoute = (_req, res) => {
+  const healthz: StatusRoute = (req, res) => {
+    if (deps.workers !== undefined) {
+      deps.workers().then(
+        (workers) => healthzOf(req, res, workers),
+        (err: unknown) => healthzOf(req, res, [{ error: (err as Error).message }]),
+      )
+    } else healthzOf(req, res, undefined)
+  }
+  const healthzOf = (_req: IncomingMessage, res: ServerResponse, workers: unknown[] | undefined) => {
     const rt = deps.gateway.runtime
     const upstreams = [...rt.balancers.values()].map((b) => b.describe())
     const redis = deps.services.redisStatus()
     const ok = !deps.gateway.draining
+    const sections: Record<string, unknown> = {}
+    for (const [name, render] of deps.services.healthSections) sections[name] = render()
     sendJson(res, ok ? 200 : 503, {
       status: ok ? 'ok' : 'draining',
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
@@ -59,6 +73,9 @@ export function createStatusHandler(deps: StatusDeps): {
       },
       store: { config: 'memory', ...deps.configStore?.(), redis },
       upstreams,
+      // per worker: the stored configuration's version it runs (the node's generation) and its runtime's hash
+      ...(workers === undefined ? {} : { workers }),
+      ...sections,
     })
   }
   // The proxy listener's view (DESIGN §2.6): anyone on the internet can read it, so it says

@@ -15,6 +15,22 @@ const FLUSH_EVERY_MS = 1000
 /** a disk that stops taking writes costs at most this much memory; lines beyond are dropped and counted */
 const MAX_BUFFER_BYTES = 16 * 1024 * 1024
 
+/**
+ * The line's `time`, rendered once per second: `toISOString` costs ~0.3 µs and allocates a Date;
+ * within a second only the milliseconds change, and those come from a table of 1000 strings.
+ */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, '0')}Z`)
+let second = -1
+let secondPrefix = ''
+export function isoNow(now: number): string {
+  const s = Math.floor(now / 1000)
+  if (s !== second) {
+    second = s
+    secondPrefix = new Date(s * 1000).toISOString().slice(0, 20)
+  }
+  return secondPrefix + MILLIS[now - s * 1000]!
+}
+
 const ms = (v: number): number | null => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null)
 /** a JSON string, or null for '' (the line's fixed shape: absent values are null, never missing) */
 const strOrNull = (s: string): string => (s === '' ? 'null' : JSON.stringify(s))
@@ -91,7 +107,7 @@ export class AccessLog {
     const service = ctx.service
     // `"log":"access"` tells an access line apart from the node's own lines when both go to stdout
     this.#dest.write(
-      `{"log":"access","time":"${new Date().toISOString()}","request_id":${JSON.stringify(ctx.id)}` +
+      `{"log":"access","time":"${isoNow(Date.now())}","request_id":${JSON.stringify(ctx.id)}` +
         `,"client_ip":${JSON.stringify(ctx.clientIp)},"method":${JSON.stringify(ctx.method)}` +
         `,"path":${JSON.stringify(ctx.path)},"status":${ctx.status}` +
         `,"route":${route === null ? 'null' : JSON.stringify(route.name ?? route.id)}` +

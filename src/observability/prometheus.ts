@@ -16,6 +16,15 @@ export interface NodeView extends NodeReadings {
     timeouts: number
     errors: number
   }>
+  /** every upstream's retry budget on this node: counters since start, and what is left of it */
+  retries(): ReadonlyArray<{
+    upstream: string
+    requests: number
+    retries: number
+    exhausted: number
+    vetoed: number
+    remaining: number
+  }>
   /** PINGs the node's own Redis (`PORTICO_REDIS_URL`); null when none is configured */
   ping: { url: string; run: () => Promise<unknown> } | null
 }
@@ -154,6 +163,36 @@ function redisSeries(registry: Registry, view: NodeView, ping: () => number | nu
   }
 }
 
+/** Retries per upstream (DESIGN §2.4): sent, refused by the budget, or with nowhere to go. */
+function retrySeries(registry: Registry, view: NodeView): void {
+  scraped(
+    registry,
+    'portico_upstream_retries_total',
+    'Retries per upstream: sent, refused by the retry budget (budget_exhausted), or not sent because every other target was refused by a breaker (target_open)',
+    'counter',
+    () =>
+      view.retries().flatMap((r) => [
+        { labels: { upstream: r.upstream, result: 'sent' }, value: r.retries },
+        { labels: { upstream: r.upstream, result: 'budget_exhausted' }, value: r.exhausted },
+        { labels: { upstream: r.upstream, result: 'target_open' }, value: r.vetoed },
+      ]),
+  )
+  scraped(
+    registry,
+    'portico_upstream_retry_budget_remaining',
+    'Retries the budget of each upstream still allows in its 10 s window (20 % of requests, at least 3 per second)',
+    'gauge',
+    () => view.retries().map((r) => ({ labels: { upstream: r.upstream }, value: r.remaining })),
+  )
+  scraped(
+    registry,
+    'portico_upstream_requests_total',
+    'Requests sent to each upstream (first attempts), the base of its retry budget',
+    'counter',
+    () => view.retries().map((r) => ({ labels: { upstream: r.upstream }, value: r.requests })),
+  )
+}
+
 /**
  * Drops the `# HELP`/`# TYPE` lines of families that have no sample: Kong's exporter prints a
  * family only when something registered it (a prometheus switch that is off, a series no
@@ -198,6 +237,7 @@ export function createPrometheus(totals: NodeTotals, telemetry: TelemetryRegistr
   configSeries(registry, view)
   let ping: number | null = null
   redisSeries(registry, view, () => ping)
+  retrySeries(registry, view)
   const own = new Set(registry.getMetricsAsArray().map((m) => m.name))
   const add = (s: {
     name: string

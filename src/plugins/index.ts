@@ -1,6 +1,7 @@
 import type { PluginDefinition, PluginRegistry } from '../core/plugin.js'
 import { plugin as acl } from './acl/plugin.js'
 import { plugin as basicAuth } from './basic-auth/plugin.js'
+import { plugin as circuitBreaker } from './circuit-breaker/plugin.js'
 import { plugin as correlationId } from './correlation-id/plugin.js'
 import { plugin as cors } from './cors/plugin.js'
 import { plugin as ipRestriction } from './ip-restriction/plugin.js'
@@ -22,6 +23,7 @@ import { plugin as responseTransformer } from './response-transformer/plugin.js'
 const PLUGINS = [
   acl,
   basicAuth,
+  circuitBreaker,
   jwt,
   keyAuth,
   correlationId,

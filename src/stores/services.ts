@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { type Logger, silentLogger } from '../core/logger.js'
+import type { NodePeers } from '../core/peers.js'
 import type { MemoryCache, NodeEvents, PluginServices, RedisCache, RedisSettings } from '../core/services.js'
 import type { MemoryStoreView } from '../core/telemetry.js'
 import { ByteLru } from './memory/lru.js'
@@ -16,6 +17,8 @@ export interface ServicesOptions {
   redisDeadlineMs: number
   /** where breakers log that a Redis fails and answers again */
   log?: Logger
+  /** the node's primary, when this process is one of its workers */
+  peers?: NodePeers | undefined
 }
 
 /**
@@ -25,6 +28,7 @@ export interface ServicesOptions {
 export class NodeServices implements PluginServices {
   readonly keyPrefix: string
   readonly events: NodeEvents
+  readonly peers: NodePeers | undefined
   readonly #emitter = new EventEmitter()
   readonly #links: SharedConnections
   readonly #shared = new Map<string, unknown>()
@@ -34,6 +38,7 @@ export class NodeServices implements PluginServices {
 
   constructor(readonly options: ServicesOptions) {
     this.keyPrefix = options.keyPrefix
+    this.peers = options.peers
     this.#links = new SharedConnections(
       options.redisUrl,
       options.redisDeadlineMs,
@@ -65,6 +70,13 @@ export class NodeServices implements PluginServices {
   /** connection states for /healthz and /metrics */
   redisStatus(): RedisLinkStatus[] {
     return this.#links.status()
+  }
+
+  /** sections plugins add to the status listener's /healthz */
+  readonly healthSections = new Map<string, () => unknown>()
+
+  exposeHealth(section: string, render: () => unknown): void {
+    this.healthSections.set(section, render)
   }
 
   exposeStatus(path: string, render: () => unknown | Promise<unknown>): void {

@@ -14,7 +14,8 @@ after(() => a.stop())
 
 const utf8 = (r: RawResponse | null) => {
   assert.ok(r, 'a response')
-  return { status: r.status, headers: r.headers, text: Buffer.from(r.body, 'latin1').toString('utf8') }
+  // the fixture decodes a body as UTF-8
+  return { status: r.status, headers: r.headers, text: r.body }
 }
 const json = (r: RawResponse | null) => JSON.parse(utf8(r).text) as Record<string, unknown>
 /** one request as raw bytes: the target is written as UTF-8, never percent-encoded */

@@ -77,7 +77,7 @@ services:
       assert.equal(calls - before, 1)
     })
 
-    test('a body over the bound, or without a length, streams through uncached', async () => {
+    test('a body over the bound streams through uncached; a chunked one within it is keyed as its bytes', async () => {
       const big = JSON.stringify({ prompt: 'x'.repeat(3000) })
       for (let i = 0; i < 2; i++) {
         const r = await post(big)
@@ -85,10 +85,17 @@ services:
         assert.equal(r.headers['x-cache-status'], 'Bypass')
         assert.match(r.text, /"characters":3000/)
       }
+      const sized = await post('{"prompt":"streamed"}')
       const chunked = await post(Readable.from([Buffer.from('{"prompt":'), Buffer.from('"streamed"}')]))
       assert.equal(chunked.status, 200)
-      assert.equal(chunked.headers['x-cache-status'], 'Bypass')
+      assert.deepEqual([sized.headers['x-cache-status'], chunked.headers['x-cache-status']], ['Miss', 'Hit'])
+      assert.equal(chunked.headers['x-cache-key'], sized.headers['x-cache-key'])
       assert.match(chunked.text, /demaerts/)
+      const bigChunked = await post(
+        Readable.from([Buffer.from(big.slice(0, 1500)), Buffer.from(big.slice(1500))]),
+      )
+      assert.equal(bigChunked.headers['x-cache-status'], 'Bypass')
+      assert.match(bigChunked.text, /"characters":3000/)
     })
 
     test('stale_while_revalidate: the background refresh sends the prompt again (the body is part of the entry)', async () => {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { canonicalHost } from '../../src/control-plane/addresses.js'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
-import { EdgeConnection, get } from '../fixtures/edge-client.js'
 import { call, type Upstream, upstream } from '../fixtures/helpers.js'
+import { get, RawClient } from '../fixtures/raw-http.js'
 
 const TOKEN = 'a-long-enough-admin-token'
 
@@ -28,7 +28,7 @@ describe('edges: Admin API against browsers (DNS rebinding, cross-site writes)',
   const services = async () => ((await a.req('GET', '/services')).body.data as unknown[]).length
 
   test('a cross-site form POST (Host and Origin evil.example) is refused and creates nothing', async () => {
-    const c = await EdgeConnection.open(a.node.admin!.port)
+    const c = await RawClient.open(a.node.admin!.port)
     const r = await c.request(
       post('/services', 'evil.example', 'name=pwn&url=http://127.0.0.1:9', 'Origin: http://evil.example'),
     )
@@ -44,7 +44,7 @@ describe('edges: Admin API against browsers (DNS rebinding, cross-site writes)',
 
   test('loopback Host, foreign Origin: the write is refused; Sec-Fetch-Site cross-site too', async () => {
     const host = `127.0.0.1:${a.node.admin!.port}`
-    const c = await EdgeConnection.open(a.node.admin!.port)
+    const c = await RawClient.open(a.node.admin!.port)
     const cases = [
       ['Origin: http://evil.example'],
       ['Origin: null'],
@@ -64,7 +64,7 @@ describe('edges: Admin API against browsers (DNS rebinding, cross-site writes)',
 
   test('the admin itself: same-origin browser writes and tools without Origin are served', async () => {
     const port = a.node.admin!.port
-    const c = await EdgeConnection.open(port)
+    const c = await RawClient.open(port)
     const same = await c.request(
       post(
         '/services',
@@ -84,7 +84,7 @@ describe('edges: Admin API against browsers (DNS rebinding, cross-site writes)',
 
   test('with a token, a cross-origin write that carries it is served (no page can add it)', async () => {
     const port = withToken.node.admin!.port
-    const c = await EdgeConnection.open(port)
+    const c = await RawClient.open(port)
     const none = await c.request(post('/services', 'evil.example', 'name=x&url=http://127.0.0.1:9'))
     assert.equal(none.status, 401)
     const ok = await c.request(
@@ -189,7 +189,7 @@ describe("edges: the proxy's /healthz keeps internal detail on the status listen
   })
 
   test('proxy: ok, uptime, healthy per upstream; status listener: targets and config', async () => {
-    const c = await EdgeConnection.open(a.node.proxy.port)
+    const c = await RawClient.open(a.node.proxy.port)
     const pub = await c.request(get('/healthz', 'gw.example'))
     assert.equal(pub.status, 200)
     const body = JSON.parse(pub.body) as Record<string, unknown>

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { Redis } from 'ioredis'
 import { cacheGateway, cachePlugin, eventually, type Node, startRedis } from '../fixtures/cache-helpers.js'
-import { EdgeConnection, get } from '../fixtures/edge-client.js'
 import { type Upstream, upstream } from '../fixtures/helpers.js'
+import { get, RawClient } from '../fixtures/raw-http.js'
 
 /**
  * An upstream written as the frameworks the cache-poisoning research attacked: it reflects the
@@ -43,6 +43,9 @@ services:
       - name: only-a
         paths: [/q]
         plugins: [${cachePlugin(strategy, 'vary_query_params: [a]')}]
+      - name: posts
+        paths: [/p]
+        plugins: [${cachePlugin(strategy, 'cache_post: true, max_body_bytes: 64')}]
 `
 
 describe('edges: cache keys against poisoning (memory)', () => {
@@ -60,7 +63,7 @@ describe('edges: cache keys against poisoning (memory)', () => {
 
   /** The attacker's request, then a victim's on the same connection: the victim's own answer. */
   async function poison(path: string, attack: string) {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const before = seen()
     const evil = await c.request(get(path, 'c.test', attack))
     const victim = await c.request(get(path, 'c.test'))
@@ -85,7 +88,7 @@ describe('edges: cache keys against poisoning (memory)', () => {
       assert.deepEqual([r.victim.status, r.victim.headers['x-cache-status']], [200, 'Miss'])
       assert.equal(r.again.headers['x-cache-status'], 'Hit')
       // with the victim's entry stored, the override still reaches the upstream
-      const c = await EdgeConnection.open(gw.proxy.port)
+      const c = await RawClient.open(gw.proxy.port)
       const later = await c.request(get(`/c/${header}`, 'c.test', `${header}: /admin`))
       assert.deepEqual([later.status, later.headers['x-cache-status']], [404, 'Bypass'])
       assert.equal(up.seen.at(-1)!.headers[header.toLowerCase()], '/admin')
@@ -94,7 +97,7 @@ describe('edges: cache keys against poisoning (memory)', () => {
   }
 
   test('X-HTTP-Method-Override: a cached GET is never the answer to a DELETE in disguise', async () => {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     assert.equal((await c.request(get('/c/doc', 'c.test'))).headers['x-cache-status'], 'Miss')
     assert.equal((await c.request(get('/c/doc', 'c.test'))).headers['x-cache-status'], 'Hit')
     const before = seen()
@@ -110,7 +113,7 @@ describe('edges: cache keys against poisoning (memory)', () => {
   test('preserve_host: the Host port is part of the key', async () => {
     const r = await poison('/k/page', '')
     assert.equal(r.again.headers['x-cache-status'], 'Hit')
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const evil = await c.request(get('/k/page', 'c.test:1337'))
     assert.deepEqual(
       [evil.headers['x-cache-status'], evil.body.startsWith('host=c.test:1337 ')],
@@ -128,7 +131,7 @@ describe('edges: cache keys against poisoning (memory)', () => {
   })
 
   test('a GET with a body (fat GET) bypasses: the key cannot see what the upstream reads', async () => {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const fat = await c.request('GET /c/fat HTTP/1.1\r\nHost: c.test\r\nContent-Length: 5\r\n\r\na=bad')
     assert.equal(fat.headers['x-cache-status'], 'Bypass')
     assert.equal(up.seen.at(-1)!.body.toString(), 'a=bad')
@@ -136,8 +139,40 @@ describe('edges: cache keys against poisoning (memory)', () => {
     c.close()
   })
 
+  test('a chunked POST body keys exactly as the same bytes with a Content-Length; past the bound it streams through uncached', async () => {
+    const c = await RawClient.open(gw.proxy.port)
+    try {
+      const sized = (body: string) =>
+        `POST /p/ask HTTP/1.1\r\nHost: c.test\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+      const chunked = (...parts: string[]) =>
+        `POST /p/ask HTTP/1.1\r\nHost: c.test\r\nTransfer-Encoding: chunked\r\n\r\n${parts
+          .map((p) => `${p.length.toString(16)}\r\n${p}\r\n`)
+          .join('')}0\r\n\r\n`
+      const before = seen()
+      const first = await c.request(sized('q=chunks'))
+      assert.equal(first.headers['x-cache-status'], 'Miss')
+      const again = await c.request(chunked('q=', 'chu', 'nks'))
+      assert.equal(again.headers['x-cache-status'], 'Hit')
+      assert.equal(again.headers['x-cache-key'], first.headers['x-cache-key'])
+      assert.equal(again.body, first.body)
+      const other = await c.request(chunked('q=other'))
+      assert.equal(other.headers['x-cache-status'], 'Miss')
+      assert.notEqual(other.headers['x-cache-key'], first.headers['x-cache-key'])
+      assert.equal(up.seen.at(-1)!.body.toString(), 'q=other')
+      const long = 'x'.repeat(100)
+      const big = await c.request(chunked(long.slice(0, 50), long.slice(50)))
+      assert.equal(big.status, 200)
+      assert.equal(big.headers['x-cache-status'], 'Bypass')
+      assert.equal(up.seen.at(-1)!.body.toString(), long, 'the upstream got the whole body')
+      assert.equal(seen() - before, 3)
+      assert.equal((await c.request(get('/c/after-posts', 'c.test'))).status, 200, 'next request, own answer')
+    } finally {
+      c.close()
+    }
+  })
+
   test("parameter cloaking: with vary_query_params, a parameter behind ';' is still keyed", async () => {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const evil = await c.request(get('/q/p?utm=x;a=evil', 'c.test'))
     assert.match(evil.body, /a=evil/)
     const victim = await c.request(get('/q/p?utm=y', 'c.test'))
@@ -174,7 +209,7 @@ describe('edges: a Redis fill lock taken after its deadline blocks nobody', () =
   test('CLIENT PAUSE 1500 WRITE: the miss bypasses, the lock that lands later is dropped at once', async () => {
     const locks = async () => (await admin.keys(`${prefix}*:lock`)).length
     await admin.call('CLIENT', 'PAUSE', '1500', 'WRITE')
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const during = await c.request(get('/c/paused', 'c.test'))
     assert.deepEqual([during.status, during.headers['x-cache-status']], [200, 'Bypass'])
     const before = up.seen.length

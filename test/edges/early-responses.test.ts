@@ -44,8 +44,13 @@ describe('edges: early responses', () => {
     more()
   }
 
-  test("an upstream's early 413 on a 1 MB upload: the client gets the 413, then the connection ends", async () => {
-    const gw2 = await gateway(oneRoute(up.url))
+  test("an upstream's early 413 on a 1 MB upload streamed (request_buffering: false): the client gets the 413, then the connection ends", async () => {
+    const gw2 = await gateway(
+      oneRoute(up.url).replace(
+        '[{ name: edge, paths: [/] }]',
+        '[{ name: edge, paths: [/], request_buffering: false }]',
+      ),
+    )
     const c = await RawClient.open(gw2.proxy.port)
     try {
       const before = up.heads.length
@@ -62,6 +67,29 @@ describe('edges: early responses', () => {
       c2.send('GET /again HTTP/1.1\r\nHost: a\r\n\r\n')
       assert.equal((await c2.response())?.body, 'ok GET /again HTTP/1.1')
       c2.close()
+    } finally {
+      c.close()
+      await gw2.stop()
+    }
+  })
+
+  test("an upstream's early 413 on a 1 MB upload buffered (the default): the client gets the 413 and its connection carries the next request", async () => {
+    const gw2 = await gateway(oneRoute(up.url))
+    const c = await RawClient.open(gw2.proxy.port)
+    try {
+      const before = up.heads.length
+      c.send(`POST /early HTTP/1.1\r\nHost: a\r\nContent-Length: ${MB}\r\n\r\n`)
+      upload(c, MB)
+      const r = await c.response(5000)
+      assert.equal(r?.status, 413)
+      assert.equal(r?.body, 'too big!')
+      // the whole body was read before the upstream was called: nothing is left unread
+      c.send('GET /again HTTP/1.1\r\nHost: a\r\n\r\n')
+      assert.equal((await c.response())?.body, 'ok GET /again HTTP/1.1')
+      assert.deepEqual(
+        up.heads.slice(before).map((h) => h.split('\r\n')[0]),
+        ['POST /early HTTP/1.1', 'GET /again HTTP/1.1'],
+      )
     } finally {
       c.close()
       await gw2.stop()

@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
-import { EdgeConnection, get } from '../fixtures/edge-client.js'
 import { gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
+import { get, RawClient } from '../fixtures/raw-http.js'
 
 async function eventually(check: () => Promise<boolean> | boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms
@@ -52,7 +52,7 @@ describe('edges (found while verifying): registry health checks probe each insta
     assert.ok(await eventually(() => probes(one).length >= 2 && probes(two).length >= 2, 8000))
     assert.deepEqual([...new Set(probes(one))], ['/health-one'])
     assert.deepEqual([...new Set(probes(two))], ['/health-two'])
-    const c = await EdgeConnection.open(a.node.proxy.port)
+    const c = await RawClient.open(a.node.proxy.port)
     const answered = new Set<string>()
     for (let i = 0; i < 6; i++) {
       const r = await c.request(get('/api/pair/x', 'gw.test'))
@@ -104,7 +104,7 @@ services:
 
   async function withdrawn(path: string): Promise<void> {
     const t = await token()
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const bearer = `Authorization: Bearer ${t}`
     assert.ok(
       await eventually(async () => (await c.request(get(path, 'x.test', bearer))).status === 200, 3000),
@@ -161,7 +161,7 @@ services:
   test('a cache hit and a 404 carrying a traceparent log its trace id', async () => {
     const trace = '4bf92f3577b34da6a3ce929d0e0e4736'
     const tp = `traceparent: 00-${trace}-00f067aa0ba902b7-01`
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     assert.equal((await c.request(get('/c/t', 'x.test', tp))).headers['x-cache-status'], 'Miss')
     assert.equal((await c.request(get('/c/t', 'x.test', tp))).headers['x-cache-status'], 'Hit')
     assert.equal((await c.request(get('/nowhere', 'x.test', tp))).status, 404)

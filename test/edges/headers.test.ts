@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { resolveSettings } from '../../src/cli/settings.js'
 import { DEFAULT_SETTINGS } from '../../src/main.js'
-import { EdgeConnection, get } from '../fixtures/edge-client.js'
 import { gateway, type Upstream, upstream } from '../fixtures/helpers.js'
+import { get, RawClient } from '../fixtures/raw-http.js'
 
 type Node = Awaited<ReturnType<typeof gateway>>
 
@@ -48,7 +48,7 @@ describe('edges: headers with underscores (dropped by default, as nginx)', () =>
   })
 
   test("X_Consumer_Username never reaches the upstream beside the gateway's X-Consumer-Username", async () => {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const r = await c.request(
       get('/auth', 'x.test', 'apikey: alice-key', 'X_Consumer_Username: admin', 'X-Consumer_ID: 1'),
     )
@@ -65,7 +65,7 @@ describe('edges: headers with underscores (dropped by default, as nginx)', () =>
   })
 
   test('an underscored header is invisible to plugins and the router, not only to the upstream', async () => {
-    const c = await EdgeConnection.open(gw.proxy.port)
+    const c = await RawClient.open(gw.proxy.port)
     const header = await c.request(get('/uk', 'x.test', 'api_key: alice-key'))
     assert.equal(header.status, 401, 'the key in a dropped header is not found')
     const query = await c.request(get('/uk?api_key=alice-key', 'x.test'))
@@ -77,7 +77,7 @@ describe('edges: headers with underscores (dropped by default, as nginx)', () =>
 
   test('PORTICO_UNDERSCORES_IN_HEADERS=on keeps them', async () => {
     const before = up.seen.length
-    const c = await EdgeConnection.open(keep.proxy.port)
+    const c = await RawClient.open(keep.proxy.port)
     assert.equal((await c.request(get('/open', 'x.test', 'X_Custom: 1', 'x-plain: 2'))).status, 200)
     assert.equal(up.seen.length, before + 1)
     assert.equal(up.seen.at(-1)!.headers.x_custom, '1')

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test'
 import { runValidate } from '../../src/cli/validate.js'
 import { createRegistry } from '../../src/plugins/index.js'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
-import { EdgeConnection, get } from '../fixtures/edge-client.js'
 import { type Upstream, upstream, writeConfig } from '../fixtures/helpers.js'
+import { get, RawClient } from '../fixtures/raw-http.js'
 
 // Route regexes run on a linear-time engine (core/linear-regex.ts). With V8's backtracking
 // engine each case below would block the event loop for hours (2^40 steps): the test would
@@ -29,7 +29,7 @@ describe('edges: user-supplied regexes', () => {
   test('~/(a+)+$ is accepted and a path built to backtrack is answered at once; the next request too', async () => {
     const r = await a.req('POST', '/services/s/routes', { name: 'nested', paths: ['~/(a+)+$'] })
     assert.equal(r.status, 201)
-    const c = await EdgeConnection.open(port())
+    const c = await RawClient.open(port())
     const miss = await c.request(get(EVIL, 'x.test'))
     assert.equal(miss.status, 404)
     const hit = await c.request(get('/aaaa', 'x.test'))
@@ -48,7 +48,7 @@ describe('edges: user-supplied regexes', () => {
       headers: { 'x-tag': ['~*^(a|aa)+$'] },
     })
     assert.equal(r.status, 201)
-    const c = await EdgeConnection.open(port())
+    const c = await RawClient.open(port())
     assert.equal((await c.request(get('/h', 'x.test', `X-Tag: ${'a'.repeat(60)}!`))).status, 404)
     assert.equal((await c.request(get('/h', 'x.test', 'X-Tag: AAAA'))).status, 200)
     c.close()

@@ -23,19 +23,21 @@ services:
         paths: [/open]
         plugins:
           - name: rate-limiting
-            config: { second: 3, minute: 3, hour: 100000, limit_by: ip, policy: redis }
+            config: { second: 3, minute: 3, hour: 100000, limit_by: ip, policy: redis, lease: false }
       - name: closed
         paths: [/closed]
         plugins:
           - name: rate-limiting
-            config: { minute: 1000, limit_by: ip, policy: redis, fault_tolerant: false }
+            config: { minute: 1000, limit_by: ip, policy: redis, lease: false, fault_tolerant: false }
       - name: bucket
         paths: [/bucket]
         plugins:
           - name: rate-limiting
-            config: { second: 100, minute: 1000, algorithm: token-bucket, limit_by: ip, policy: redis }
+            config: { second: 100, minute: 1000, algorithm: token-bucket, limit_by: ip, policy: redis, lease: false }
 `
 
+// these cases are the per-request mode (lease: false): one script call per request; leasing has
+// its own file (rate-limit-lease.test.ts)
 // a generous deadline: the shared test machine may be busy, and a probe that misses a 50 ms
 // deadline there would keep the breaker open (the behaviour under test is the same)
 const settings = (r: OwnRedis) => ({ redisUrl: r.url, redisDeadlineMs: 250 })

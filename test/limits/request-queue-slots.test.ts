@@ -45,7 +45,11 @@ describe('redis slots (the Lua semaphore on a real Redis)', () => {
     let off = () => {}
     // the resync runs once the subscription is in place
     await new Promise<void>((subscribed) => {
-      off = other.redis().listen(slots.channel, (m) => heard.push(m), subscribed)
+      off = other.redis().listen(
+        slots.channel,
+        (m) => heard.push(m),
+        () => subscribed(),
+      )
     })
     slots.release(key, ['b1'], 3)
     for (let i = 0; i < 100 && heard.length === 0; i++) await new Promise((r) => setTimeout(r, 10))

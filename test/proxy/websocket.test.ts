@@ -165,7 +165,7 @@ services:
       const ws = opened.ws
       assert.equal(opened.status, 101)
       id = opened.id
-      assert.match(id, /^[0-9a-f-]{36}$/)
+      assert.match(id, /^[0-9a-f]{32}$/)
       assert.equal(await echo(ws, 'counted'), 'echo:counted')
       await closed(ws)
       let all = parseExposition('')

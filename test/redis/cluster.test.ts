@@ -152,7 +152,11 @@ describe('every Redis feature on a Redis Cluster (3 masters, 3 replicas)', () =>
     await sleep(300)
     await running.stop()
     assert.ok(running.total > 0)
-    assert.equal(running.failed, 0, `${running.failed} of ${running.total} failed`)
+    assert.equal(
+      running.failed,
+      0,
+      `${running.failed} of ${running.total} failed: ${running.failures.join('; ')}`,
+    )
     await cluster.settled()
     // the limits are exact on the new layout
     for (const algo of ALGORITHMS) {
@@ -181,7 +185,11 @@ describe('every Redis feature on a Redis Cluster (3 masters, 3 replicas)', () =>
     )
     await sleep(500)
     await running.stop()
-    assert.equal(running.failed, 0, `${running.failed} of ${running.total} failed under the failover`)
+    assert.equal(
+      running.failed,
+      0,
+      `${running.failed} of ${running.total} failed under the failover: ${running.failures.join('; ')}`,
+    )
     await checkConfig(f, 'c2')
     await checkRegistry(f, 'c2')
     await checkLimits(f, 'c2')

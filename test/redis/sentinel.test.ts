@@ -37,6 +37,13 @@ async function failedOver(s: RedisSentinel, f: Fleet, old: number): Promise<numb
     }, 45_000),
     'sentinel promoted the replica',
   )
+  const statuses = () =>
+    f.nodes.map((n) =>
+      n.node.services
+        .redisStatus()
+        .map((r) => r.status)
+        .join(','),
+    )
   assert.ok(
     await eventually(
       async () =>
@@ -44,6 +51,7 @@ async function failedOver(s: RedisSentinel, f: Fleet, old: number): Promise<numb
         (await cli(now, 'role')).startsWith('master'),
       20_000,
     ),
+    `every node ready on the new master ${now}: ${statuses().join(' | ')}; its role: ${(await cli(now, 'role').catch((e: Error) => e.message)).split('\n')[0]}`,
   )
   return now
 }
@@ -99,7 +107,11 @@ describe('every Redis feature on Sentinel (1 master, 1 replica, 3 sentinels)', (
     await sleep(300)
     await running.stop()
     assert.ok(running.total > 0)
-    assert.equal(running.failed, 0, `${running.failed} of ${running.total} failed`)
+    assert.equal(
+      running.failed,
+      0,
+      `${running.failed} of ${running.total} failed: ${running.failures.join('; ')}`,
+    )
     // the old master becomes a replica: a node still writing there would now fail every check
     assert.ok(
       await eventually(async () => (await cli(old, 'role')).startsWith('slave'), 20_000),
@@ -117,15 +129,15 @@ describe('every Redis feature on Sentinel (1 master, 1 replica, 3 sentinels)', (
     await failedOver(s, f, old)
     await sleep(300)
     await running.stop()
-    assert.equal(running.failed, 0, `${running.failed} of ${running.total} failed`)
+    assert.equal(
+      running.failed,
+      0,
+      `${running.failed} of ${running.total} failed: ${running.failures.join('; ')}`,
+    )
     await all(f, 's3', false)
   })
 
-  test(
-    'jwt revocation reaches every node after the master was killed',
-    {
-      todo: 'open bug: after a killed Sentinel master, a revocation made through one node did not reach every node within 30 s in 2 of 3 runs',
-    },
-    () => checkRevocation(f, 's3'),
-  )
+  // the killed master's replica may be promoted before it has the last changes: Redis numbers
+  // revocations again from there (see test/redis/revocation-failover.test.ts)
+  test('jwt revocation reaches every node after the master was killed', () => checkRevocation(f, 's3'))
 })

@@ -1,6 +1,7 @@
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { api, onUnauthorized, setToken } from './api'
+import { Breakers } from './breakers'
 import { Dashboard } from './dashboard'
 import { EntityList } from './entities'
 import { KINDS } from './kinds'
@@ -16,6 +17,7 @@ const PAGES: Array<[string, string]> = [
   ['consumers', 'Consumers'],
   ['plugins', 'Plugins'],
   ['upstreams', 'Upstreams'],
+  ['circuit-breakers', 'Circuit breakers'],
   ['operations', 'Operations'],
 ]
 
@@ -66,6 +68,7 @@ function App() {
   let body = <Dashboard />
   if (current === 'plugins') body = <PluginList />
   else if (current === 'operations') body = <Operations />
+  else if (current === 'circuit-breakers') body = <Breakers />
   else if (KINDS[current] !== undefined) body = <EntityList kind={current} base={`/${current}`} />
   return (
     <>

@@ -24,7 +24,8 @@ export interface StoredConfig extends StoreHead {
  * re-applies its change on top, or gives up.
  */
 export interface ConfigStore {
-  readonly kind: 'memory' | 'redis'
+  /** memory: this process only; redis: every node; workers: the node's primary (see store/workers.ts) */
+  readonly kind: 'memory' | 'redis' | 'workers'
   /** false while the store cannot be reached (the node keeps serving what it has) */
   readonly reachable: boolean
   head(): Promise<StoreHead>
@@ -34,5 +35,7 @@ export interface ConfigStore {
   commit(expected: number, doc: ConfigDocument, hash: string): Promise<number | null>
   /** calls `listener` for every version announced by any node, and when a lost connection is back */
   watch(listener: (head: StoreHead | null) => void): void
+  /** waits (at most `ms`) for the store's first connection (shared stores) */
+  ready?(ms: number): Promise<void>
   close(): Promise<void>
 }

@@ -10,7 +10,7 @@ import type { Picker, Pool } from './picker.js'
 import { RoundRobinPicker } from './round-robin.js'
 import type { TargetAddress } from './target.js'
 import { BalancedTarget, formatAddress, parseTarget } from './target.js'
-import type { Balancer, Outcome, PickInput, Target, UpstreamHealth } from './types.js'
+import type { Balancer, Outcome, PickInput, Target, TargetVeto, UpstreamHealth } from './types.js'
 
 /** Passive thresholds a plain-host service counts with; they only feed /healthz, never picks. */
 export interface SingleTargetOptions {
@@ -26,6 +26,8 @@ class UpstreamBalancer implements Balancer, Pool {
   private readonly picker: Picker
   private readonly attachment: Attachment
   private readonly totalWeight: number
+  /** the veto of the pick running now (set and cleared around it: picks are synchronous) */
+  private veto: TargetVeto | null = null
 
   constructor(
     readonly upstream: UpstreamEntity,
@@ -48,15 +50,22 @@ class UpstreamBalancer implements Balancer, Pool {
 
   pickable(t: BalancedTarget, exclude: Target | undefined): boolean {
     if (t.weight <= 0 || (exclude !== undefined && t.address === exclude.address)) return false
+    if (this.veto?.refuses(t.address)) return false
     return !this.avoidUnhealthy || !this.policy.enabled || t.state.available()
   }
 
-  pick(input: PickInput, exclude?: Target): Target | undefined {
+  pick(input: PickInput, exclude?: Target, veto?: TargetVeto): Target | undefined {
+    // Kong's threshold counts health only: a target a breaker ejected is not "down" for it
     if (this.policy.threshold > 0 && !this.aboveThreshold()) return undefined
-    const target = this.picker.pick(input, exclude)
-    // A retry prefers another target, but the same one beats none at all.
-    if (target !== undefined || exclude === undefined) return target
-    return this.picker.pick(input, undefined)
+    this.veto = veto ?? null
+    try {
+      const target = this.picker.pick(input, exclude)
+      // A retry prefers another target, but the same one beats none at all.
+      if (target !== undefined || exclude === undefined) return target
+      return this.picker.pick(input, undefined)
+    } finally {
+      this.veto = null
+    }
   }
 
   begin(target: Target): void {

@@ -15,6 +15,29 @@ export interface HealthRegistryOptions {
   retainMs?: number
   /** health transitions are logged here (warn when a target goes down, info when it is back) */
   logger?: Logger
+  /** a node with workers: transitions shared with the other workers, active checks in one of them */
+  share?: HealthShare | undefined
+}
+
+/** One target's transition as the workers of a node tell each other. */
+export interface SharedHealth {
+  /** `upstreamId|address` */
+  key: string
+  healthy: boolean
+  cause: 'passive' | 'active' | ''
+}
+
+/**
+ * How a worker shares health with its node (main.ts wires it to the primary): what one worker
+ * sees (a passive failure, a probe) holds in every worker at once, and the active checks run in
+ * one worker, not in each.
+ */
+export interface HealthShare {
+  /** this worker runs the node's active checks */
+  readonly checks: boolean
+  publish(change: SharedHealth): void
+  /** `apply` gets the other workers' transitions (and the node's current ones at start) */
+  subscribe(apply: (change: SharedHealth) => void): void
 }
 
 /** One health transition, for logs and metrics. */
@@ -72,11 +95,45 @@ export class HealthRegistry {
   private readonly upstreams = new Map<string, UpstreamEntry>()
   private readonly listeners = new Set<(change: HealthChange) => void>()
   private closed = false
+  private readonly share: HealthShare | undefined
+  /** the other workers' latest transitions, for states created after them */
+  private readonly remote = new Map<string, SharedHealth>()
 
   constructor(opts: HealthRegistryOptions = {}) {
     this.cooldownMs = opts.passiveCooldownMs ?? 10_000
     this.retainMs = opts.retainMs ?? 300_000
     this.logger = opts.logger
+    this.share = opts.share
+    this.share?.subscribe((change) => this.applyRemote(change))
+  }
+
+  /** Another worker's transition: the same state here, told to listeners (metrics), not logged again. */
+  private applyRemote(change: SharedHealth): void {
+    this.remote.set(change.key, change)
+    const state = this.states.get(change.key)
+    if (state === undefined || state.healthy === change.healthy) return
+    this.adopt(state, change)
+    const [upstreamId = '', target = ''] = change.key.split('|')
+    const upstream = this.upstreams.get(upstreamId)?.name ?? upstreamId
+    for (const listener of this.listeners) {
+      try {
+        listener({ upstream, upstreamId, target, healthy: change.healthy, cause: change.cause })
+      } catch (err) {
+        this.logger?.error({ err }, 'health change listener failed')
+      }
+    }
+  }
+
+  private adopt(state: TargetHealth, change: SharedHealth): void {
+    if (change.healthy) state.setHealthy()
+    else {
+      const policy = this.upstreams.get(change.key.split('|')[0]!)?.registrations.at(-1)?.policy
+      const cause = change.cause === '' ? 'passive' : change.cause
+      state.setUnhealthy(
+        cause,
+        cause === 'active' ? Number.POSITIVE_INFINITY : (policy?.cooldownMs ?? this.cooldownMs),
+      )
+    }
   }
 
   /** The shared state of one target, if any balancer has used it (for inspection and tests). */
@@ -163,6 +220,7 @@ export class HealthRegistry {
     }
     if (state.healthy) this.logger?.info(change, 'upstream target is healthy again')
     else this.logger?.warn(change, 'upstream target is unhealthy')
+    this.share?.publish({ key: `${upstream.id}|${address}`, healthy: state.healthy, cause: state.cause })
     for (const listener of this.listeners) {
       // A broken metrics hook must not stop the passive report or the probe loop that called us.
       try {
@@ -185,7 +243,11 @@ export class HealthRegistry {
 
   private acquire(key: string): TargetHealth {
     let state = this.states.get(key)
-    if (state === undefined) this.states.set(key, (state = new TargetHealth()))
+    if (state === undefined) {
+      this.states.set(key, (state = new TargetHealth()))
+      const known = this.remote.get(key)
+      if (known !== undefined && !known.healthy) this.adopt(state, known)
+    }
     state.refs++
     this.released.delete(key)
     return state
@@ -228,6 +290,8 @@ export class HealthRegistry {
     const cfg = newest?.policy.activeConfig
     if (newest === undefined || cfg === undefined) return
     if (cfg.healthy.interval <= 0 && cfg.unhealthy.interval <= 0) return
+    // a node with workers probes from one of them; the others hear its verdicts
+    if (this.share !== undefined && !this.share.checks) return
     const { policy } = newest
     entry.checker = new ActiveChecker(policy, newest.probeTargets, (target, verdict) => {
       if (target.state.probe(policy, verdict)) this.notify(entry, target.address, target.state)

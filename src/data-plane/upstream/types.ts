@@ -24,14 +24,22 @@ export interface PickInput {
 }
 
 /**
+ * Targets a request may not go to, asked during one pick (the plugins that watch attempts: a
+ * per-target breaker that is open). Only consulted while the pick runs, synchronously.
+ */
+export interface TargetVeto {
+  refuses(address: string): boolean
+}
+
+/**
  * Picks a target per request and learns from outcomes. Built once per config from an upstream
  * entity and its targets; health state lives in a {@link HealthRegistry} so it survives reloads.
  */
 export interface Balancer {
   readonly upstream: UpstreamEntity
   readonly targets: readonly Target[]
-  /** undefined when no target is healthy (→ 503) */
-  pick(input: PickInput, exclude?: Target): Target | undefined
+  /** undefined when no target is healthy (→ 503) or every healthy one is vetoed */
+  pick(input: PickInput, exclude?: Target, veto?: TargetVeto): Target | undefined
   /** call when a request to the target starts / ends (least-connections counts these) */
   begin(target: Target): void
   end(target: Target): void

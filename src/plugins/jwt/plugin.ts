@@ -11,6 +11,7 @@ import { JWKS_DEFAULTS } from './jwks.js'
 import { revocationRoutes } from './revocation/admin.js'
 import { nodeRevocations } from './revocation/node.js'
 import { DEFAULT_RETENTION_S } from './revocation/registry.js'
+import { revocationsPrimary } from './revocation/worker-peer.js'
 import { type JwtConfig, schema } from './schema.js'
 import { findToken, MULTIPLE } from './token.js'
 import { checkSignature, refuse, type SignatureContext, type Verified } from './verify.js'
@@ -164,4 +165,5 @@ export const plugin: PluginDefinition<JwtConfig> = {
   noConsumer: true,
   create,
   adminRoutes: revocationRoutes,
+  primary: revocationsPrimary,
 }

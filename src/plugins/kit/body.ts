@@ -38,12 +38,36 @@ export function readBody(ctx: RequestContext): Promise<Buffer> {
   })
 }
 
+/**
+ * The client's body when it is at most `bound` bytes (as {@link readBody}: read once, kept as
+ * `ctx.upstreamBody`), or null when it is longer: then only `bound` bytes and a little were
+ * read, and they are put back in front of the rest, so the proxy still sends the whole body
+ * (streamed, or read by the route's request buffering). For a body whose length is not known
+ * in advance (chunked) that a plugin wants only when it is small, such as a cache key.
+ *
+ * @example
+ *   const body = await readBodyWithin(ctx, 64 * 1024) // null: longer, go on without it
+ */
+export function readBodyWithin(ctx: RequestContext, bound: number): Promise<Buffer | null> {
+  if (ctx.upstreamBody !== null)
+    return Promise.resolve(ctx.upstreamBody.length <= bound ? ctx.upstreamBody : null)
+  if (!hasRequestBody(ctx)) return Promise.resolve(EMPTY)
+  return collect(ctx, bound).then((buf) => {
+    if (buf === null) return null
+    ctx.upstreamBody = buf
+    ctx.setUpstreamHeader('content-length', String(buf.length))
+    return buf
+  })
+}
+
 const EMPTY = Buffer.alloc(0)
 
-function collect(ctx: RequestContext): Promise<Buffer> {
+function collect(ctx: RequestContext): Promise<Buffer>
+function collect(ctx: RequestContext, bound: number): Promise<Buffer | null>
+function collect(ctx: RequestContext, bound = Number.POSITIVE_INFINITY): Promise<Buffer | null> {
   const req = ctx.req
   const limit = ctx.maxBody
-  return new Promise<Buffer>((resolve, reject) => {
+  return new Promise<Buffer | null>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     const cleanup = (): void => {
@@ -62,6 +86,13 @@ function collect(ctx: RequestContext): Promise<Buffer> {
         return
       }
       chunks.push(chunk)
+      if (size > bound) {
+        // longer than the caller wants: stop, and give the bytes back for whoever reads next
+        cleanup()
+        req.pause()
+        req.unshift(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))
+        resolve(null)
+      }
     }
     const onEnd = (): void => {
       cleanup()
@@ -80,5 +111,7 @@ function collect(ctx: RequestContext): Promise<Buffer> {
     req.on('end', onEnd)
     req.on('error', onError)
     req.on('close', onClose)
+    // an earlier reader may have paused it (readBodyWithin puts a long body back paused)
+    req.resume()
   })
 }

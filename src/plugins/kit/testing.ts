@@ -53,6 +53,7 @@ export function testServices(): PluginServices {
       return shared.get(key) as T
     },
     exposeStatus() {},
+    exposeHealth() {},
     memoryCache() {
       throw new Error('no cache in auth unit tests')
     },

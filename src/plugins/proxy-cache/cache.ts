@@ -1,8 +1,8 @@
 import type { RequestContext } from '../../core/context.js'
 import type { Logger } from '../../core/logger.js'
 import type { AccessResult, PluginInstance, ResponseHead } from '../../core/plugin.js'
-import { hasRequestBody, readBody } from '../kit/body.js'
-import type { CachedResponse } from './entry.js'
+import { hasRequestBody, readBodyWithin } from '../kit/body.js'
+import { type CachedResponse, decode, encode } from './entry.js'
 import { type Directives, parseDirectives } from './http-rules.js'
 import { type KeyBuilder, sha256, variantKey } from './key.js'
 import type { CacheInstance, CacheNode, FillResult } from './node.js'
@@ -20,6 +20,7 @@ import { refreshAccess, sharedLookup } from './shared.js'
 import { BYPASSED, CACHE_STATE, CACHE_STATUS, RequestState } from './state.js'
 import { dropped, hit, markStatus, release, revalidate, settle, upstream } from './steps.js'
 import { prepareStore } from './store.js'
+import type { NodeFills } from './workers.js'
 
 const NO_DIRECTIVES: Directives = Object.freeze({}) as Directives
 
@@ -73,9 +74,12 @@ export class ProxyCache implements PluginInstance {
     ctx.set(CACHE_STATE, s)
     if (!bodyMethod || !hasBody) return this.#lookup(ctx, s, cc, forced)
     const cl = h['content-length']
-    if (cl === undefined || Number(cl) > this.r.maxBody) return this.#bypass(ctx)
-    return readBody(ctx).then((body) => {
-      s.bodyHash = sha256(body)
+    if (cl !== undefined && Number(cl) > this.r.maxBody) return this.#bypass(ctx)
+    // a chunked body is read up to the same bound: within it, it keys as the same bytes with a
+    // Content-Length would; past it, the bytes read go back in front of the rest, streamed uncached
+    return readBodyWithin(ctx, this.r.maxBody).then((body) => {
+      if (body === null) return this.#bypass(ctx)
+      if (body.length > 0) s.bodyHash = sha256(body)
       return this.#lookup(ctx, s, cc, forced)
     })
   }
@@ -118,10 +122,39 @@ export class ProxyCache implements PluginInstance {
     if (pending !== undefined) return pending.promise.then((r) => this.#joined(ctx, s, cc, r))
     if (ctx.method !== 'HEAD') s.fill = new Fill(s.key, this.node.pending)
     if (this.inst.redis === null) {
+      if (this.node.fills !== null && s.fill !== null)
+        return this.#nodeFill(ctx, s, cc, this.node.fills, s.fill)
       upstream(ctx, s, cc)
       return undefined
     }
     return sharedLookup(this, ctx, s, cc)
+  }
+
+  /**
+   * A node with workers: the first worker to miss a key fills it for the node; the others
+   * answer from the entry it stored (sent by the primary) and keep it in their own tier.
+   */
+  async #nodeFill(
+    ctx: RequestContext,
+    s: RequestState,
+    cc: Directives,
+    fills: NodeFills,
+    fill: Fill,
+  ): Promise<AccessResult> {
+    const key = s.key
+    const claim = await fills.claim(key)
+    if (claim.leader) {
+      fill.onSettle = (entry) => fills.done(key, entry === null ? null : encode(entry))
+      upstream(ctx, s, cc)
+      return undefined
+    }
+    const got = claim.entry === null ? null : decode(Buffer.from(claim.entry, 'base64'))
+    const entry = got !== null && got !== 'stale-format' && got.kind === 'response' ? got : null
+    if (entry !== null) this.inst.memory.set(entry.key, entry, entry.bytes, entry.storageMs)
+    // the requests of this worker that waited on this one get the same
+    s.fill = null
+    fill.settle(entry)
+    return this.#joined(ctx, s, cc, { entry, stale: null })
   }
 
   /** The in-process tier, following a Vary index to the request's variant. */

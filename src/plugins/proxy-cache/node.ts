@@ -3,6 +3,7 @@ import type { PluginScope } from '../../core/plugin.js'
 import type { MemoryCache, PluginServices, RedisCache, RedisSettings } from '../../core/services.js'
 import type { CachedResponse, Stored } from './entry.js'
 import { decode } from './entry.js'
+import { hearPurges, NodeFills, purgeEverywhere } from './workers.js'
 
 /** Counters of one plugin instance (they survive reloads with the instance's id). */
 export interface CacheStats {
@@ -35,6 +36,8 @@ export interface CacheInstance {
  */
 export class Fill {
   settled = false
+  /** a node-wide fill this request leads (workers): told the outcome too */
+  onSettle: ((entry: CachedResponse | null) => void) | null = null
   readonly promise: Promise<FillResult>
   #resolve!: (r: FillResult) => void
 
@@ -52,6 +55,7 @@ export class Fill {
     if (this.settled) return
     this.settled = true
     if (this.pending.get(this.key) === this) this.pending.delete(this.key)
+    this.onSettle?.(entry)
     this.#resolve({ entry, stale })
   }
 }
@@ -86,8 +90,21 @@ export class CacheNode {
   readonly #subscriptions = new Map<RedisCache, { off: () => void; users: number }>()
   #sequence = 0
 
+  /** misses collapsed across the workers of a node (memory strategy); null in a single process */
+  readonly fills: NodeFills | null
+
   constructor(readonly services: PluginServices) {
     services.exposeStatus('/cachez', () => this.cachez())
+    const peers = services.peers
+    this.fills = peers === undefined ? null : new NodeFills(peers)
+    if (peers !== undefined) hearPurges(peers, (n) => this.purgeHere(n.key, n.instance))
+  }
+
+  /** A purge made on another worker of this node: this worker's memory tiers. */
+  purgeHere(key: string, instance?: string): boolean {
+    const only = instance === undefined ? undefined : this.instances.get(instance)
+    if (instance !== undefined && only === undefined) return false
+    return only ? this.#purgeInstance(only, key) : this.purgeLocal(key)
   }
 
   /** a fresh lock token: unique per node and request */
@@ -178,9 +195,16 @@ export class CacheNode {
       sub.users++
       return
     }
-    const off = bus.listen((notice) => {
-      if (notice.startsWith('purge:')) this.purgeLocal(notice.slice(6))
-    })
+    const off = bus.listen(
+      (notice) => {
+        if (notice.startsWith('purge:')) this.purgeLocal(notice.slice(6))
+      },
+      // purges announced while the subscriber was away were missed: this node's memory tiers
+      // may hold purged entries, so they start over (Redis keeps what it has)
+      (reconnected) => {
+        if (reconnected) this.purgeLocal('*')
+      },
+    )
     this.#subscriptions.set(bus, { off, users: 1 })
   }
 
@@ -232,6 +256,8 @@ export class CacheNode {
   async purge(target: PurgeTarget, only?: CacheInstance): Promise<boolean> {
     const key = 'all' in target ? '*' : target.key
     let found = only ? this.#purgeInstance(only, key) : this.purgeLocal(key)
+    const peers = this.services.peers
+    if (peers !== undefined && (await purgeEverywhere(peers, { key, instance: only?.id }))) found = true
     for (const r of this.#redises(only)) {
       if (key === '*') await r.flush()
       else if (await r.delete(key)) found = true

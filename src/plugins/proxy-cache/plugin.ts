@@ -10,6 +10,7 @@ import { type CacheInstance, type CacheNode, cacheNode } from './node.js'
 import { compileRules } from './rules.js'
 import { type ProxyCacheConfig, schema } from './schema.js'
 import { CACHE_STATUS } from './state.js'
+import { proxyCachePrimary } from './workers.js'
 
 function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
   const r = c.redis
@@ -146,6 +147,7 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
     )
   },
   adminRoutes: (services) => adminRoutes(cacheNode(services)),
+  primary: proxyCachePrimary,
   telemetry(t) {
     t.outcome(CACHE_STATUS, {
       metric: 'portico_cache_requests_total',

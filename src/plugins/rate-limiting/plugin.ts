@@ -6,7 +6,10 @@ import { slot } from '../../core/slot.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
+import { LeaseLimiter, leaseInstance } from './lease.js'
 import { LocalCounters } from './local-store.js'
+import { nodeLimitInstance } from './node-counters.js'
+import { rateLimitingPrimary } from './node-primary.js'
 import { SharedLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
 import {
@@ -173,9 +176,13 @@ function compile(config: Config, env: PluginEnv): Compiled {
 }
 
 /** The local policy: counters in this process, synchronous (no promise, no microtask). */
-function localInstance({ config, env, algo, limits, identify, composed, decide }: Compiled): PluginInstance {
+function localInstance(c: Compiled): PluginInstance {
+  const { config, env, algo, limits, identify, composed, decide } = c
   // the table survives reloads; its layout depends on the algorithm, the windows and the cap
   const layout = `${algo}:${limits.map((l) => l.code).join(',')}:${config.local_max_keys}`
+  // a node with workers counts in its primary (node-counters.ts)
+  const peers = env.services.peers
+  if (peers !== undefined) return nodeLimitInstance(peers, c, layout)
   const store = env.services.shared(
     `${env.id}:rate-limiting:local:${layout}`,
     () => new LocalCounters(algo, limits.length, config.local_max_keys),
@@ -203,8 +210,13 @@ async function redisInstance(c: Compiled): Promise<PluginInstance> {
   const deadlineMs = config.redis?.timeout ?? conn.deadlineMs
   // the first requests after a start are limited rather than let through
   await conn.whenReady(1000)
-  const limiter = new SharedLimiter(conn, algo, limits, deadlineMs, stats)
   const head = `${env.services.keyPrefix}rl:{${env.id}:`
+  if (config.lease) {
+    const leases = new LeaseLimiter(conn, algo, limits, deadlineMs, stats)
+    const key = (ctx: RequestContext) => `${head}${identify(ctx)}}`
+    return leaseInstance(leases, { key, composed, decide, storeFailed })
+  }
+  const limiter = new SharedLimiter(conn, algo, limits, deadlineMs, stats)
   return {
     access(ctx) {
       const key = `${head}${identify(ctx)}}`
@@ -225,7 +237,8 @@ async function redisInstance(c: Compiled): Promise<PluginInstance> {
 
 /**
  * Kong's rate-limiting plugin (priority 910) with Portico's algorithms, exact across nodes on
- * Redis (one script call per request, rejected requests not counted) and bounded in memory on
+ * Redis (quota leased in blocks and admitted locally, `lease.ts`; or with `lease: false` one
+ * script call per request; rejected requests not counted) and bounded in memory on
  * the local policy. See schema.ts for the fields and README.md beside this file for behaviour.
  *
  * @example
@@ -239,4 +252,5 @@ export const plugin: PluginDefinition<Config> = {
   schema,
   create,
   telemetry,
+  primary: rateLimitingPrimary,
 }

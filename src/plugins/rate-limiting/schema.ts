@@ -14,8 +14,9 @@ const limit = (period: string) =>
  * - `policy: cluster` (Kong's database-backed counters) means the same thing as `redis` in
  *   Portico, whose shared store is Redis: a Kong file written for the cluster policy keeps
  *   counting across nodes, and loads only where Redis is configured.
- * - `sync_rate` is accepted at -1 only: Portico records every request in Redis synchronously
- *   (one script call), which is what -1 means in Kong; batched syncing would trade exactness away.
+ * - `sync_rate` is accepted at -1 only: Portico's redis policy is exact (never above the limit),
+ *   which is what -1 means in Kong; Kong's batched syncing would trade exactness away. Portico
+ *   gets the round trip off the request path by leasing instead (`lease`, lease.ts).
  * - `redis.host` is optional: without it the node's Redis is used (Kong requires it).
  *
  * @example
@@ -64,9 +65,15 @@ export const schema = z
               'only -1 is supported: Portico records every request in the shared store synchronously (exact across nodes)',
           })
           .default(-1)
-          .describe("Kong's counter sync interval; Portico is always synchronous (-1)"),
+          .describe("Kong's counter sync interval; Portico's redis policy is always exact (-1)"),
         ...legacyRedisShape,
         // Portico's own fields
+        lease: z
+          .boolean()
+          .default(true)
+          .describe(
+            'policy redis: take quota from Redis in blocks sized to the traffic and admit from them locally, never above the limit (default true); false: one Redis call per request',
+          ),
         algorithm: z
           .enum(['fixed-window', 'sliding-window', 'token-bucket'])
           .default('fixed-window')

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../../core/plugin.js'
 import { redisSettings } from '../kit/redis/settings.js'
+import { NodeSlots, requestQueuePrimary } from './node-slots.js'
 import { type QueueLimits, RequestQueue } from './queue.js'
 import { LeaseStore } from './redis-slots.js'
 import { type Config, schema } from './schema.js'
@@ -38,11 +39,14 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const scope = scopeOf(config)
   const ticketKey = `request-queue:${env.id}`
   let queue: RequestQueue
+  const peers = env.services.peers
   if (config.policy === 'local') {
-    // kept across reloads, so a new runtime counts the slots the draining one still holds
-    queue = env.services.shared(
-      `${env.id}:request-queue:local:${config.limit_by}`,
-      () => new RequestQueue(limitsOf(config), stats, null),
+    // kept across reloads, so a new runtime counts the slots the draining one still holds; a
+    // node with workers counts them in its primary (node-slots.ts)
+    queue = env.services.shared(`${env.id}:request-queue:local:${config.limit_by}`, () =>
+      peers === undefined
+        ? new RequestQueue(limitsOf(config), stats, null)
+        : new RequestQueue(limitsOf(config), stats, new NodeSlots(peers), (id) => `${env.id}:${id}`),
     )
   } else {
     // throws when no Redis is configured, so the plugin refuses to load
@@ -100,4 +104,5 @@ export const plugin: PluginDefinition<Config> = {
   schema,
   create,
   telemetry,
+  primary: requestQueuePrimary,
 }

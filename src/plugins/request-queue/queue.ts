@@ -2,7 +2,7 @@ import type { RequestContext } from '../../core/context.js'
 import { reply } from '../../core/errors.js'
 import type { AccessResult, Reply } from '../../core/plugin.js'
 import { slot } from '../../core/slot.js'
-import type { LeaseStore } from './redis-slots.js'
+import type { SlotStore } from './redis-slots.js'
 import { SharedSlots, type Waiters } from './shared-slots.js'
 import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 import { DONE, HOLDING, Scope, Ticket, WAITING } from './ticket.js'
@@ -54,7 +54,7 @@ export class RequestQueue implements Waiters {
   constructor(
     public limits: QueueLimits,
     readonly stats: RequestQueueStats,
-    redis: LeaseStore | null,
+    redis: SlotStore | null,
     /** the sorted set key of a scope id (redis policy) */
     readonly keyOf: (scope: string) => string = (s) => s,
   ) {

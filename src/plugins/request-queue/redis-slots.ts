@@ -9,6 +9,12 @@ function isDeadline(err: Error): boolean {
 }
 
 /**
+ * Where a queue's slots are counted beyond this process: Redis ({@link LeaseStore}), or the
+ * node's primary on a node with workers (`node-slots.ts`). Same calls, same lease semantics.
+ */
+export type SlotStore = Pick<LeaseStore, 'listen' | 'available' | 'acquire' | 'release' | 'renew' | 'close'>
+
+/**
  * The redis policy's slots: acquire, release and renew leases in one sorted set per scope (see
  * lua.ts). The Redis layer races each call against the deadline and keeps the connection's
  * breaker: a disconnected Redis fails at once (no offline queue); one that stalls costs at most
@@ -39,9 +45,9 @@ export class LeaseStore {
   }
 
   /** Listens for freed slots (the channel carries the key of a set that had a slot freed while full). */
-  listen(listener: (key: string) => void): void {
+  listen(listener: (key: string) => void, resync?: (reconnected: boolean) => void): void {
     if (this.#unsubscribe !== null) return
-    this.#unsubscribe = this.conn.listen(this.channel, listener)
+    this.#unsubscribe = this.conn.listen(this.channel, listener, resync)
   }
 
   /** False while Redis is down or the breaker is open: the caller fails without a call. */

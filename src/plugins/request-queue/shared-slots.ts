@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { AccessResult, Reply } from '../../core/plugin.js'
-import { BATCH, type LeaseStore } from './redis-slots.js'
+import { BATCH, type SlotStore } from './redis-slots.js'
 import { type Outcome, QUEUED, type RequestQueueStats } from './stats.js'
 import { DONE, HOLDING, type Scope, type Ticket } from './ticket.js'
 
@@ -31,17 +31,24 @@ export class SharedSlots {
 
   constructor(
     readonly q: Waiters,
-    readonly redis: LeaseStore,
+    readonly redis: SlotStore,
     /** the scopes of the queue (for renewal) */
     readonly scopes: ReadonlyMap<string, Scope>,
   ) {}
 
   /** Subscribes to freed-slot notices; called when the first instance uses the queue. */
   listen(): void {
-    this.redis.listen((key) => {
-      const s = this.#byKey.get(key)
-      if (s !== undefined && s.waiting > 0) this.pump(s)
-    })
+    this.redis.listen(
+      (key) => {
+        const s = this.#byKey.get(key)
+        if (s !== undefined && s.waiting > 0) this.pump(s)
+      },
+      // freed-slot notices sent while the subscriber was away were missed: ask for every
+      // waiting scope now rather than at its next poll
+      (reconnected) => {
+        if (reconnected) for (const s of this.#byKey.values()) if (s.waiting > 0) this.pump(s)
+      },
+    )
   }
 
   track(s: Scope): void {

@@ -41,6 +41,7 @@ export class RedisCacheStore implements RedisCache {
   readonly channel: string
   #unsubscribe: (() => void) | null = null
   readonly #listeners = new Set<(notice: string) => void>()
+  readonly #resyncs = new Set<(reconnected: boolean) => void>()
   readonly #waiters = new Map<string, Set<(outcome: FillOutcome) => void>>()
 
   constructor(
@@ -163,15 +164,25 @@ export class RedisCacheStore implements RedisCache {
     await this.connection.publish(this.channel, notice, { deadlineMs: this.deadlineMs })
   }
 
-  listen(listener: (notice: string) => void): () => void {
+  listen(listener: (notice: string) => void, resync?: (reconnected: boolean) => void): () => void {
     this.#subscribe()
     this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    if (resync !== undefined) this.#resyncs.add(resync)
+    return () => {
+      this.#listeners.delete(listener)
+      if (resync !== undefined) this.#resyncs.delete(resync)
+    }
   }
 
   #subscribe(): void {
     if (this.#unsubscribe !== null) return
-    this.#unsubscribe = this.connection.listen(this.channel, (notice) => this.#dispatch(notice))
+    this.#unsubscribe = this.connection.listen(
+      this.channel,
+      (notice) => this.#dispatch(notice),
+      (reconnected) => {
+        for (const r of this.#resyncs) r(reconnected)
+      },
+    )
   }
 
   #dispatch(notice: string): void {

@@ -227,3 +227,34 @@ export function connectTarget(
       })
   }
 }
+
+/**
+ * Connects again a client that ioredis gave up on. ioredis ends a Sentinel client for good when
+ * the failover detector of its previous connection fires (`+switch-master`) while the client is
+ * resolving the master for a reconnection (the master was killed, not failed over): the
+ * connector is told to disconnect mid-connect, `connect()` rejects with "Connection is closed."
+ * and the status stays `end`, so every feature on it would stay down until a restart. Only
+ * `closing()` (the owner closing it) may end a client; any other `end` is retried at the same
+ * pace as a reconnection. Cluster clients manage their node connections themselves.
+ *
+ * @example
+ *   let closed = false
+ *   reconnectOnEnd(client, () => closed)
+ */
+export function reconnectOnEnd(client: Redis | Cluster, closing: () => boolean): void {
+  if (client instanceof Cluster) return
+  let attempt = 0
+  client.on('ready', () => {
+    attempt = 0
+  })
+  client.on('end', () => {
+    if (closing()) return
+    const again = setTimeout(
+      () => {
+        if (!closing() && client.status === 'end') client.connect().catch(() => {})
+      },
+      Math.min(100 * ++attempt, 2000),
+    )
+    again.unref()
+  })
+}

@@ -11,9 +11,9 @@ import type {
 } from '../../core/services.js'
 import { Breaker } from './breaker.js'
 import { writeCoalescer } from './coalesce.js'
-import { connectTarget, describeTarget, type RedisTarget } from './connect.js'
+import { connectTarget, describeTarget, type RedisTarget, reconnectOnEnd } from './connect.js'
 import { DeadlineQueue, type Pending } from './deadline.js'
-import { Subscriber } from './subscriber.js'
+import { type Resync, Subscriber } from './subscriber.js'
 
 type Client = Redis | Cluster
 type Raw = (err: Error | null, res: unknown) => void
@@ -90,6 +90,9 @@ export class RedisLink implements RedisConnection {
   readonly #queues = new Map<number, DeadlineQueue>()
   readonly #scripts = new Map<string, LinkScript<unknown>>()
   #subscriber: Subscriber | null = null
+  /** features' resyncs waiting for this connection to be ready (see {@link listen}) */
+  readonly #pendingResyncs = new Map<Resync, boolean>()
+  #closing = false
 
   constructor(
     readonly target: RedisTarget,
@@ -101,6 +104,12 @@ export class RedisLink implements RedisConnection {
     this.client = connectTarget(target)
     // state is read from `status`; errors surface per call
     this.client.on('error', () => {})
+    reconnectOnEnd(this.client, () => this.#closing)
+    this.client.on('ready', () => {
+      const due = [...this.#pendingResyncs]
+      this.#pendingResyncs.clear()
+      for (const [resync, reconnected] of due) resync(reconnected)
+    })
     this.breakerOf = new Breaker(this.name, log)
     this.#coalesce = writeCoalescer(this.client)
   }
@@ -198,9 +207,20 @@ export class RedisLink implements RedisConnection {
     return s as LinkScript<R>
   }
 
-  listen(channel: string, handler: (message: string) => void, resync?: () => void): () => void {
+  listen(channel: string, handler: (message: string) => void, resync?: Resync): () => void {
     this.#subscriber ??= new Subscriber(this.target, this.mode)
-    return this.#subscriber.add(channel, handler, resync)
+    if (resync === undefined) return this.#subscriber.add(channel, handler)
+    // a feature catches up with calls on this connection, which may come back after the
+    // subscriber did (after a failover both reconnect on their own schedule): run it once both are
+    const run: Resync = (reconnected) => {
+      if (this.client.status === 'ready') return resync(reconnected)
+      this.#pendingResyncs.set(resync, (this.#pendingResyncs.get(resync) ?? false) || reconnected)
+    }
+    const off = this.#subscriber.add(channel, handler, run)
+    return () => {
+      this.#pendingResyncs.delete(resync)
+      off()
+    }
   }
 
   publish(channel: string, message: string, options?: RedisCallOptions): Promise<void> {
@@ -236,6 +256,7 @@ export class RedisLink implements RedisConnection {
   }
 
   async close(): Promise<void> {
+    this.#closing = true
     for (const q of this.#queues.values()) q.clear()
     const sub = this.#subscriber
     this.#subscriber = null

@@ -2,6 +2,7 @@ import type { Logger } from '../../../core/logger.js'
 import type { PluginServices } from '../../../core/services.js'
 import { RevocationSync } from './redis-peer.js'
 import { Revocations } from './registry.js'
+import { WorkerRevocations } from './worker-peer.js'
 
 /**
  * The node's one revocation set, shared by every jwt instance and the admin endpoints and kept
@@ -21,6 +22,8 @@ export function nodeRevocations(services: PluginServices, log?: Logger): Revocat
       // no Redis on this node: revocations stay node-local
     }
     if (conn !== null) r.attach(new RevocationSync(conn, services.keyPrefix, r, log))
+    // no Redis, several workers: the node's set lives in the primary
+    else if (services.peers !== undefined) r.attach(new WorkerRevocations(services.peers, r))
     return r
   })
   revocations.log ??= log

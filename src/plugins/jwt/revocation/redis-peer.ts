@@ -24,19 +24,34 @@ if n > max then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1) end
 return {seq, entry}
 `
 
-// KEYS as above. ARGV: last seq seen, now. The changes since `last` when the log still has
-// them all, otherwise a snapshot of the live set.
+// KEYS as above. ARGV: last seq seen, the entry seen under it ('' for none), now. Returns
+// {seq, kind, items, the entry under seq}:
+// - 'same': nothing new;
+// - 'log': the changes after `last`, when the log still holds them all;
+// - 'full': a snapshot of the live set (the node is further behind than the log);
+// - 'diverged': a snapshot too, but this Redis does not hold the change the node saw under
+//   `last` (it lost writes: a replica promoted before it had them). Its numbers are handed
+//   out again, so a number alone cannot tell a node what it has seen.
 const SINCE = `
 local seq = tonumber(redis.call('GET', KEYS[3]) or '0')
 local last = tonumber(ARGV[1])
-if seq == last then return {seq, 'same'} end
-if last > 0 and seq > last then
+local function at(n)
+  if n == 0 then return '' end
+  return redis.call('ZRANGEBYSCORE', KEYS[2], n, n)[1] or ''
+end
+local head = at(seq)
+local mine = at(last)
+if seq < last or (mine ~= '' and mine ~= ARGV[2]) then
+  return {seq, 'diverged', redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf', 'WITHSCORES'), head}
+end
+if mine == ARGV[2] then
+  if seq == last then return {seq, 'same', {}, head} end
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   if first[2] ~= nil and tonumber(first[2]) <= last + 1 then
-    return {seq, 'log', redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
+    return {seq, 'log', redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf'), head}
   end
 end
-return {seq, 'full', redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '+inf', 'WITHSCORES')}
+return {seq, 'full', redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[3], '+inf', 'WITHSCORES'), head}
 `
 
 function parseEntry(entry: string): { seq: number; change: RevocationOp } | undefined {
@@ -60,8 +75,13 @@ const CALL: RedisCallOptions = { deadlineMs: CALL_DEADLINE_MS, background: true 
  * stored in a sorted set by expiry, logged), then published on `{prefix}{jwt:revocations}:changes`
  * (the keys' slot: sharded pub/sub on Cluster). Each node listens through the node's shared
  * subscriber and applies a change as it arrives; every
- * {@link CATCH_UP_MS} it also asks for the changes after the last one it saw (or a snapshot
- * when it is too far behind), so a lost message or a Redis outage only delays propagation.
+ * {@link CATCH_UP_MS}, and after every reconnection of the subscriber, it also asks for the
+ * changes after the last one it saw (or a snapshot when it is too far behind), so a lost message
+ * or a Redis outage only delays propagation. A node knows a change by its number and its text:
+ * after a failover to a replica that had not received the last changes, Redis numbers new
+ * changes again from where the replica was, and a number alone would make nodes take a new
+ * revocation for one they already had (`diverged`: they then take a snapshot and write back the
+ * revocations Redis lost).
  * Requests never wait on any of this: they read the local set.
  *
  * @example
@@ -70,11 +90,14 @@ const CALL: RedisCallOptions = { deadlineMs: CALL_DEADLINE_MS, background: true 
 export class RevocationSync implements RevocationPeer {
   readonly #conn: RedisConnection
   readonly #publish: RedisScript<[number, string]>
-  readonly #since: RedisScript<[number, string, string[]?]>
+  readonly #since: RedisScript<[number, 'same' | 'log' | 'full' | 'diverged', string[], string]>
   readonly #unsubscribe: () => void
   readonly #keys: [string, string, string]
   readonly #channel: string
   #last = 0
+  /** the change numbered `#last` as this node saw it: after a failover that lost writes, the
+   * same number may name another change */
+  #lastEntry = ''
   /** highest change number seen on the channel */
   #seen = 0
   #subscribed = false
@@ -120,7 +143,10 @@ export class RevocationSync implements RevocationPeer {
         [...this.#keys, change.op, change.id, change.exp, Math.floor(Date.now() / 1000), LOG_MAX],
         CALL,
       )
-      if (seq === this.#last + 1) this.#last = seq
+      if (seq === this.#last + 1) {
+        this.#last = seq
+        this.#lastEntry = entry
+      }
       // a lost announcement is made up by the other nodes' catch-up
       await this.#conn.publish(this.#channel, entry, CALL).catch(() => {})
       return true
@@ -137,11 +163,21 @@ export class RevocationSync implements RevocationPeer {
     const e = parseEntry(message)
     if (e === undefined) return
     if (e.seq > this.#seen) this.#seen = e.seq
-    if (e.seq <= this.#last) return
+    if (e.seq <= this.#last) {
+      if (e.seq === this.#last && message === this.#lastEntry) return // this node's own, or known
+      // a number this node has passed: either a late message (the catch-up already had it) or
+      // a Redis that lost writes numbering new changes again. The catch-up tells them apart; a
+      // new change under the very number this node holds is certainly new: apply it at once
+      if (e.seq === this.#last) this.target.apply(e.change)
+      this.catchUp()
+      return
+    }
     // apply at once even after a gap: a revocation must not wait for the catch-up to land
     this.target.apply(e.change)
-    if (e.seq === this.#last + 1) this.#last = e.seq
-    else this.catchUp()
+    if (e.seq === this.#last + 1) {
+      this.#last = e.seq
+      this.#lastEntry = message
+    } else this.catchUp()
   }
 
   /** Retries unshared local changes, then fetches what this node missed. Never rejects. */
@@ -169,8 +205,8 @@ export class RevocationSync implements RevocationPeer {
     for (const change of this.target.pending()) {
       if (!(await this.target.republish(change))) return
     }
-    const [seq, kind, items = []] = await this.#since.run(
-      [...this.#keys, this.#last, Math.floor(Date.now() / 1000)],
+    const [seq, kind, items, head] = await this.#since.run(
+      [...this.#keys, this.#last, this.#lastEntry, Math.floor(Date.now() / 1000)],
       CALL,
     )
     if (kind === 'log') {
@@ -178,14 +214,27 @@ export class RevocationSync implements RevocationPeer {
         const e = parseEntry(entry)
         if (e !== undefined && e.seq > this.#last) this.target.apply(e.change)
       }
-    } else if (kind === 'full') {
+    } else if (kind === 'full' || kind === 'diverged') {
       const snapshot: Array<[string, number]> = []
       for (let i = 0; i + 1 < items.length; i += 2) snapshot.push([items[i]!, Number(items[i + 1])])
-      this.target.replace(snapshot)
+      if (kind === 'full') this.target.replace(snapshot)
+      else {
+        // Redis lost changes this node had applied: keep its revocations (the safe side) and
+        // write the ones Redis no longer has again, so every node gets them back
+        const lost = this.target.merge(snapshot)
+        if (lost.length > 0) {
+          this.log?.warn(
+            { revocations: lost.length },
+            'jwt: Redis lost revocations (a failover before they were replicated); shared again',
+          )
+          this.#again = true
+        }
+      }
     }
     // changes announced while this call ran may be newer than its answer (and a snapshot may
     // have replaced them): go again at once rather than at the next period
     this.#last = seq
+    this.#lastEntry = head
     if (this.#seen > seq) {
       this.#again = true
       this.#seen = seq

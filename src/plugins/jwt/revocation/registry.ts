@@ -128,6 +128,25 @@ export class Revocations {
     for (const change of this.#unsynced.values()) this.apply(change)
   }
 
+  /**
+   * Adds a snapshot from a Redis that lost changes this node had applied (a failover to a
+   * replica that had not received them): nothing is dropped, and this node's live revocations
+   * the snapshot lacks become pending again, to be written back. Returns those.
+   */
+  merge(snapshot: Iterable<[string, number]>): RevocationOp[] {
+    const inRedis = new Map(snapshot)
+    for (const [id, exp] of inRedis) this.apply({ op: 'r', id, exp })
+    const lost: RevocationOp[] = []
+    const now = Date.now() / 1000
+    for (const [id, exp] of this.#entries) {
+      if (inRedis.has(id) || exp <= now) continue
+      const change: RevocationOp = { op: 'r', id, exp }
+      if (!this.#unsynced.has(id)) this.#unsynced.set(id, change)
+      lost.push(change)
+    }
+    return lost
+  }
+
   /** Drops revocations of tokens that have expired by now. */
   sweep(now = Date.now() / 1000): void {
     for (const [id, exp] of this.#entries) if (exp <= now) this.#entries.delete(id)
