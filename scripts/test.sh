@@ -60,4 +60,7 @@ export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium)}"
 if [ $# -gt 0 ]; then targets=("$@"); else targets=(dist/src dist/demo dist/bench dist/test); fi
 existing=()
 for t in "${targets[@]}"; do [ -e "$t" ] && existing+=("$t"); done
-node --test --test-concurrency=2 --test-timeout=300000 "${existing[@]}"
+# PORTICO_TEST_REPORTER=<module>: report with it instead of TAP (e.g. ./dist/scripts/kong-parity.js)
+reporter=()
+[ -n "${PORTICO_TEST_REPORTER:-}" ] && reporter=(--test-reporter="$PORTICO_TEST_REPORTER" --test-reporter-destination=stdout)
+node --test --test-concurrency=2 --test-timeout=300000 "${reporter[@]}" "${existing[@]}"

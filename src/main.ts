@@ -16,6 +16,7 @@ import {
 import { parseDeclarative } from './config/declarative.js'
 import { configHash } from './config/hash.js'
 import {
+  acceptRawTargets,
   assertAdminBinding,
   ControlPlane,
   createAdminApi,
@@ -549,19 +550,22 @@ export async function startNode(
   const adminServer =
     settings.admin === null
       ? null
-      : sideServer(
-          settings.admin,
-          adminListener(
+      : adminSide(
+          sideServer(
+            settings.admin,
+            adminListener(
+              parts,
+              connections,
+              observability,
+              analytics,
+              () => ({ proxy, status: statusAt, admin }),
+              worker,
+            ),
+            settings,
+            pair,
             parts,
-            connections,
-            observability,
-            analytics,
-            () => ({ proxy, status: statusAt, admin }),
-            worker,
           ),
-          settings,
-          pair,
-          parts,
+          settings.admin,
         )
   if (adminServer !== null) admin = await listen(adminServer, settings.admin!.host, settings.admin!.port)
   log.info(
@@ -662,6 +666,15 @@ async function proxyListeners(
 }
 
 /** The status or admin listener: plain, or TLS with the node's default certificate. */
+/**
+ * The admin listener takes raw UTF-8 bytes in its request lines (Kong's `/services/円`) when it
+ * speaks plain HTTP; a TLS admin gets Node's parser as it is (the filter works on the bytes of
+ * the connection, which are TLS records there).
+ */
+function adminSide(server: http.Server, at: Address): http.Server {
+  return at.ssl === true ? server : acceptRawTargets(server)
+}
+
 function sideServer(
   at: Address,
   handler: http.RequestListener,

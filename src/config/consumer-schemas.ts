@@ -113,16 +113,23 @@ export const jwtSecretSchema = z.preprocess(
           issue('secret', `required field missing: ${jwt.algorithm} needs a secret`)
         return
       }
+      // Kong's words: the field's own message, and its conditional check's under @entity
+      const keyIssue = (message: string) => {
+        issue('rsa_public_key', message)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message: "failed conditional validation given value of field 'algorithm'",
+        })
+      }
       if (jwt.rsa_public_key === undefined) {
-        if (jwt.jwks_uri === undefined) {
-          issue('rsa_public_key', `required field missing: ${jwt.algorithm} needs rsa_public_key or jwks_uri`)
-        }
+        if (jwt.jwks_uri === undefined) keyIssue('required field missing')
         return
       }
       const type = publicKeyType(jwt.rsa_public_key)
-      if (type === undefined) issue('rsa_public_key', 'invalid key: not a PEM-encoded public key')
+      if (type === undefined) keyIssue('invalid key')
       else if (!KEY_TYPES[jwt.algorithm.slice(0, 2)]?.includes(type)) {
-        issue('rsa_public_key', `invalid key: a ${type} key cannot verify ${jwt.algorithm}`)
+        keyIssue(`invalid key: a ${type} key cannot verify ${jwt.algorithm}`)
       }
     })
     .transform(({ _comment, _ignore, ...credential }) => credential),

@@ -65,8 +65,11 @@ export const ipOrCidr = checked((value) =>
 )
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-/** An HTTP header name (RFC 7230 token). */
-export const headerName = z.string().regex(TOKEN, 'invalid header name')
+/** An HTTP header name (RFC 7230 token), refused in Kong's words (typedefs.header_name). */
+export const headerName = z.string().regex(TOKEN, {
+  error: (issue) =>
+    `bad header name '${String(issue.input)}', allowed characters are A-Z, a-z, 0-9, '_', and '-'`,
+})
 /** A cookie name (RFC 6265 token). */
 export const cookieName = z.string().regex(TOKEN, 'invalid cookie name')
 

@@ -22,8 +22,9 @@ const EXPECTED: Record<string, string> = {
   string: 'a string',
   boolean: 'a boolean',
   array: 'an array',
-  object: 'an object',
-  record: 'an object',
+  // Kong's record fields (plugin config, nested settings) say `expected a record`
+  object: 'a record',
+  record: 'a record',
 }
 
 /**
@@ -37,16 +38,23 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'required field missing'
-      // Kong's words: `expected an integer`, `expected a string` (it names no received type)
+      // Kong's words: `expected an integer`, `expected a string` (it names no received type);
+      // zod reports an int field given a string as a number expected, its format says int
+      if (
+        issue.expected === 'number' &&
+        (issue.inst as { format?: unknown } | undefined)?.format === 'safeint'
+      )
+        return 'expected an integer'
       return `expected ${EXPECTED[issue.expected] ?? issue.expected}`
     case 'invalid_value':
       return `expected one of: ${issue.values.map((v) => String(v)).join(', ')}`
     case 'too_small':
-      if (issue.origin === 'array') return `expected at least ${issue.minimum} element(s)`
+      // Kong's len_min says `length` for strings and arrays alike
+      if (issue.origin === 'array') return `length must be at least ${issue.minimum}`
       if (issue.origin === 'string') return `length must be at least ${issue.minimum}`
       return `value should be ${issue.inclusive === false ? '>' : '>='} ${issue.minimum}`
     case 'too_big':
-      if (issue.origin === 'array') return `expected at most ${issue.maximum} element(s)`
+      if (issue.origin === 'array') return `length must be at most ${issue.maximum}`
       if (issue.origin === 'string') return `length must be at most ${issue.maximum}`
       return `value should be ${issue.inclusive === false ? '<' : '<='} ${issue.maximum}`
     default:

@@ -63,29 +63,32 @@ function checkRoute(route: RouteFields, ctx: z.RefinementCtx): void {
     return
   }
   const family = families[0] ?? 'http'
-  const named = route.protocols.join("', '")
   const tls = route.protocols.some((p) => TLS_PROTOCOLS.has(p))
+  // Kong's words (routes_subschemas.lua): each family names its protocols one fixed way
+  const named =
+    family === 'stream' ? "'tcp', 'tls', 'tls_passthrough' or 'udp'" : `'${family}' or '${family}s'`
   const forbid = (fields: Array<keyof RouteFields>) => {
     for (const field of fields) {
       const value = route[field] as unknown[] | undefined
-      if (isSet(value)) issue(`cannot set '${field}' when 'protocols' is '${named}'`, [field])
+      if (isSet(value)) issue(`cannot set '${field}' when 'protocols' is ${named}`, [field])
     }
   }
-  const requireOne = (fields: Array<keyof RouteFields>) => {
+  const requireOne = (fields: Array<keyof RouteFields>, when: string) => {
     const candidates = fields.filter((f) => f !== 'snis' || tls)
     if (!candidates.some((f) => isSet(route[f] as unknown[] | undefined))) {
-      issue(`must set one of '${candidates.join("', '")}' when 'protocols' is '${named}'`)
+      issue(`must set one of '${candidates.join("', '")}' when 'protocols' is ${when}`)
     }
   }
   if (family === 'stream') {
     forbid(['methods', 'hosts', 'paths', 'headers'])
-    requireOne(['sources', 'destinations', 'snis'])
+    requireOne(['sources', 'destinations', 'snis'], "'tcp', 'tls' or 'udp'")
   } else {
     forbid(family === 'grpc' ? ['methods', 'sources', 'destinations'] : ['sources', 'destinations'])
     requireOne(
       family === 'grpc'
         ? ['hosts', 'headers', 'paths', 'snis']
         : ['methods', 'hosts', 'headers', 'paths', 'snis'],
+      tls ? `'${family}s'` : `'${family}'`,
     )
   }
   if (isSet(route.snis) && !tls) {

@@ -195,7 +195,8 @@ export const targetSchema = z.preprocess(
       target: z.string().transform((value, ctx) => {
         const parsed = parseHostPort(value)
         if (typeof parsed !== 'string') return formatHostPort(parsed.host, parsed.port ?? 8000)
-        ctx.addIssue({ code: 'custom', message: `invalid target: ${parsed}` })
+        // Kong's words (targets.lua), whatever part of `host[:port]` is wrong
+        ctx.addIssue({ code: 'custom', message: 'Invalid target; not a valid hostname or ip address' })
         return z.NEVER
       }),
       weight: integer(0, 65535).default(100),

@@ -102,7 +102,11 @@ function parseItem(item: Item, registry: PluginRegistry, issues: ConfigIssue[]):
   if (!isRecord(config)) return // the entity schema reported it
   const parsed = definition.schema.safeParse(config, { error: errorMap })
   if (!parsed.success) {
-    issues.push(...toConfigIssues(joinPath(item.path, 'config'), parsed.error.issues))
+    // a check on the config as a whole (rate-limiting's "at least one of these fields") is
+    // the plugin entity's, as Kong's entity_checks report it (`@entity`)
+    const whole = parsed.error.issues.filter((i) => i.path.length === 0 && i.code === 'custom')
+    const fields = parsed.error.issues.filter((i) => !whole.includes(i))
+    issues.push(...toConfigIssues(item.path, whole), ...toConfigIssues(joinPath(item.path, 'config'), fields))
     item.value = undefined
   } else if (!isRecord(parsed.data)) {
     issues.push({

@@ -127,10 +127,19 @@ export function nestFields(issues: readonly ConfigIssue[], base = ''): Record<st
  *   schemaViolation([{ path: 'name', message: 'required field missing' }])
  */
 export function schemaViolation(issues: readonly ConfigIssue[], base = ''): ApiError {
-  const parts = issues.map((i) => {
-    const rel = base !== '' && i.path.startsWith(base) ? i.path.slice(base.length).replace(/^\./, '') : i.path
-    return rel === '' ? i.message : `${rel}: ${i.message}`
-  })
+  // Kong's order (errors.lua schema_violation): the entity's own messages, then by field name
+  const rel = (i: ConfigIssue) =>
+    base !== '' && i.path.startsWith(base) ? i.path.slice(base.length).replace(/^\./, '') : i.path
+  const ordered = issues
+    .map((i) => ({ rel: rel(i), message: i.message }))
+    .sort((x, y) => {
+      if (x.rel === '' || y.rel === '') return (x.rel === '' ? 0 : 1) - (y.rel === '' ? 0 : 1)
+      return x.rel < y.rel ? -1 : x.rel > y.rel ? 1 : 0
+    })
+  // Kong names an element of a top-level list by its 1-based index: `protocols.1`
+  const named = (rel: string) =>
+    rel.replace(/^([^.[\]]+)\[(\d+)\]/, (_, f: string, n: string) => `${f}.${Number(n) + 1}`)
+  const parts = ordered.map((i) => (i.rel === '' ? i.message : `${named(i.rel)}: ${i.message}`))
   const message =
     parts.length === 1
       ? `schema violation (${parts[0]})`

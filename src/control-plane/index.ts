@@ -18,6 +18,7 @@ import type { UpstreamPolicy } from './upstream-policy.js'
 
 export { assertAdminBinding, isLoopback } from './auth.js'
 export { type ConfigStoreStatus, ControlPlane, type ControlPlaneOptions } from './control-plane.js'
+export { acceptRawTargets } from './raw-target.js'
 export type { NodeInfo, UpstreamHealthView } from './routes/node.js'
 export { UpstreamPolicy } from './upstream-policy.js'
 

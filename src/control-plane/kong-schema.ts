@@ -71,10 +71,15 @@ function field(js: Json, required: boolean): KongField {
   }
   // Kong marks a field with a default as required (it is never absent once stored)
   if (required || base.default !== undefined) out.required = true
-  if (base.default !== undefined) out.default = base.default
+  // a record's default is its fields' defaults: Kong shows none on the record itself
+  const emptyRecord = out.type === 'record' && isEmptyObject(base.default)
+  if (base.default !== undefined && !emptyRecord) out.default = base.default
   if (base.description !== undefined) out.description = base.description
   return out
 }
+
+const isEmptyObject = (v: unknown) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0
 
 function fieldsOf(js: Json): Fields {
   const required = new Set(js.required ?? [])

@@ -71,7 +71,18 @@ function commit(
   env: WriteEnv,
 ): OpResult {
   const conflict = uniqueConflict(doc, kind, candidate)
-  if (conflict !== undefined) return fail(conflict)
+  if (conflict !== undefined) {
+    // Kong validates before it inserts: a plugin whose config is invalid is a 400 even when its
+    // scope is taken. Checked against a document holding only this plugin (no entity refers
+    // to a plugin, so nothing else can fail for its absence).
+    if (kind === 'plugins') {
+      const alone = draftOf(doc)
+      alone.plugins = [candidate as never]
+      const check = validateWrite(alone, kind, candidate.id as string, env.registry)
+      if (!check.ok) return check
+    }
+    return fail(conflict)
+  }
   const draft = draftOf(doc)
   const list = draft[kind]
   const at = previousId === undefined ? -1 : list.findIndex((e) => e.id === previousId)
@@ -138,6 +149,15 @@ export function updateEntity(
     return fail(schemaViolation([{ path: 'id', message: 'the id of an entity cannot be changed' }]))
   }
   delete rest.id
+  // Kong hashes a password with its consumer's id, so moving a credential to another consumer
+  // needs the password again (basic-auth daos.lua transformations); Portico keeps the rule
+  if (kind === 'basicauth_credentials' && refs.consumer != null && rest.password === undefined) {
+    return fail(
+      schemaViolation([
+        { path: '', message: "all or none of these fields must be set: 'password', 'consumer.id'" },
+      ]),
+    )
+  }
   let patch = rest
   if (kind === 'services' && typeof patch.url === 'string') {
     const parsed = parseServiceUrl(patch.url)

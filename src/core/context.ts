@@ -89,6 +89,8 @@ export class RequestContext {
   service: EntityInfo | null
   /** named captures of a regex route path */
   captures: Record<string, string> | null
+  /** every group of a regex route path by position, named ones included (null: no regex) */
+  positionalCaptures: Array<string | null> | null
   consumer: ConsumerInfo | null
   credential: CredentialInfo | null
   /** set when the consumer is the configured anonymous one */
@@ -149,6 +151,7 @@ export class RequestContext {
     this.route = null
     this.service = null
     this.captures = null
+    this.positionalCaptures = null
     this.consumer = null
     this.credential = null
     this.anonymous = false

@@ -87,6 +87,7 @@ function copyRouting(from: RequestContext, to: RequestContext): void {
   to.route = from.route
   to.service = from.service
   to.captures = from.captures
+  to.positionalCaptures = from.positionalCaptures
   to.upstreamPath = from.upstreamPath
   to.upstreamQuery = from.upstreamQuery
 }

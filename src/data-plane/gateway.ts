@@ -192,6 +192,7 @@ export class Gateway {
     x.chain = route.chain
     ctx.route = route.info
     ctx.captures = match.captures
+    ctx.positionalCaptures = match.positional
     const service = route.service
     const stripped = match.strippedPath
     // a route without a service still runs its access phase (request-termination answers

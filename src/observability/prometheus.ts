@@ -194,6 +194,35 @@ function retrySeries(registry: Registry, view: NodeView): void {
 }
 
 /**
+ * Drops the `# HELP`/`# TYPE` lines of families that have no sample: Kong's exporter prints a
+ * family only when something registered it (a prometheus switch that is off, a series no
+ * request fed yet), and dashboards and Kong's own checks read a family's name as "present".
+ *
+ * @example
+ *   withoutEmptyFamilies('# HELP a x\n# TYPE a counter\n# HELP b y\n# TYPE b gauge\nb 1\n')
+ *   // → '# HELP b y\n# TYPE b gauge\nb 1\n'
+ */
+export function withoutEmptyFamilies(text: string): string {
+  const lines = text.split('\n')
+  const out: string[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string
+    if (line.startsWith('# HELP ')) {
+      const name = line.slice(7).split(' ')[0] as string
+      let j = i + 1
+      while (j < lines.length && (lines[j] as string).startsWith('# TYPE ')) j++
+      const next = lines[j] ?? ''
+      if (!next.startsWith(name) || next.startsWith('#')) {
+        i = j - 1
+        continue
+      }
+    }
+    out.push(line)
+  }
+  return out.join('\n')
+}
+
+/**
  * The node's `/metrics`: Portico's node series (traffic, configuration, Redis), whatever series
  * the plugins registered (Kong's under Kong's names, the prometheus plugin's; the others'
  * `portico_*`), and the process metrics, in Prometheus' text format.
@@ -230,7 +259,7 @@ export function createPrometheus(totals: NodeTotals, telemetry: TelemetryRegistr
     async render(): Promise<string> {
       ping = view.ping === null ? null : await timedPing(view.ping.run)
       const [mine, proc] = await Promise.all([registry.metrics(), processMetrics().metrics()])
-      return `${mine}\n${proc}`
+      return `${withoutEmptyFamilies(mine)}\n${proc}`
     },
   }
 }

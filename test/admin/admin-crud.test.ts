@@ -72,7 +72,8 @@ const RESOURCES: Resource[] = [
     create: { target: '10.0.0.9:80' },
     key: '10.0.0.9:80',
     patch: [{ weight: 5 }, 'weight', 5],
-    put: [{ target: '10.0.0.9:80' }, 100],
+    // Kong's PUT of an existing target updates it: the PATCHed weight stays (08-targets_routes_spec)
+    put: [{ target: '10.0.0.9:80' }, 5],
     invalid: [{ target: '10.0.0.8:80', weight: 70000 }, 'weight'],
     duplicate: { target: '10.0.0.9:80' },
   },

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
+import { raw } from '../fixtures/helpers.js'
 import { encodeBody } from '../fixtures/kong-echo.js'
 
 let a: AdminNode
@@ -114,6 +115,14 @@ describe('Admin API: /services/{service}', () => {
   })
   it('retrieves by utf-8 name and percent-escaped utf-8 name', async () => {
     const res = await a.req('POST', '/services', { name: '円', host: 'example.test' })
+    // Kong's client sends the name as raw UTF-8 bytes in the request line
+    const out = await raw(
+      a.node.admin?.port as number,
+      'GET /services/円 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    )
+    assert.match(out, /^HTTP\/1.1 200/)
+    const body = Buffer.from(out.slice(out.indexOf('\r\n\r\n') + 4), 'latin1').toString('utf8')
+    assert.deepEqual(JSON.parse(body), res.body)
     assert.deepEqual((await a.req('GET', '/services/%E5%86%86')).body, res.body)
   })
   it('returns 404 if not found', async () => {

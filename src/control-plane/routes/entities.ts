@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { Ref } from '../../core/entities.js'
 import { findEntity } from '../constraints.js'
 import { badRequest, isApiError, methodNotAllowed, notFound } from '../errors.js'
@@ -108,6 +109,10 @@ export function mountKind(ctx: AdminContext, kind: Kind, base: string, param: st
     return runWrite(ctx, kind, 200, (doc) => {
       const scope = parent && owner ? { field: parent.field, id: owner.id as string } : undefined
       const existing = findEntity(doc, kind, key, scope)
+      // Kong's PUT of an existing target updates it (upstreams.lua: the weight stays, the
+      // address may change); every other entity is replaced whole
+      if (kind === 'targets' && existing !== undefined)
+        return updateEntity(doc, kind, existing, body, ctx.env, forced)
       return upsertEntity(doc, kind, key, existing, body, ctx.env, forced)
     })
   }
@@ -158,6 +163,26 @@ export function mountForeign(
       return current === undefined
         ? { ok: false, error: notFound() }
         : updateEntity(doc, target, current, body, ctx.env)
+    })
+  })
+  // Kong's put_entity_endpoint: replaces the entity the key points at, or creates one and
+  // points the key at it when it points nowhere, in one write
+  ctx.router.add('PUT', `${base}/:${param}/${field}`, (call) => {
+    const child = findEntity(ctx.cp.document, kind, call.params[param] as string)
+    if (child === undefined) return notFound()
+    const body = inputFor(ctx, target, call.body)
+    return runWrite(ctx, target, 200, (doc) => {
+      const current = listOf(doc, kind).find((e) => e.id === child.id)
+      if (current === undefined) return { ok: false, error: notFound() }
+      const ref = (current[field] as Ref | undefined)?.id
+      const existing = ref === undefined ? undefined : listOf(doc, target).find((e) => e.id === ref)
+      const upserted = upsertEntity(doc, target, ref ?? randomUUID(), existing, body, ctx.env)
+      if (!upserted.ok || ref !== undefined) return upserted
+      const owner = listOf(upserted.doc, kind).find((e) => e.id === child.id) as Entity
+      const linked = updateEntity(upserted.doc, kind, owner, {}, ctx.env, {
+        [field]: { id: upserted.entity?.id as string },
+      })
+      return linked.ok ? { ok: true, doc: linked.doc, entity: upserted.entity } : linked
     })
   })
   ctx.router.add('DELETE', `${base}/:${param}/${field}`, (call) =>

@@ -1,8 +1,9 @@
 import type { Ref } from '../../core/entities.js'
 import { findEntity } from '../constraints.js'
-import { notFound } from '../errors.js'
+import { isApiError, notFound } from '../errors.js'
 import type { AdminCall } from '../http.js'
 import { listOf, present } from '../kinds.js'
+import { paginate } from '../paginate.js'
 import { type AdminContext, ok } from './context.js'
 
 /** The health of an upstream's targets as the data plane reports it (main provides it). */
@@ -74,7 +75,8 @@ function upstreamHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall) {
   const targets = listOf(ctx.cp.document, 'targets').filter(
     (t) => (t.upstream as Ref | undefined)?.id === upstream.id,
   )
-  const data = targets.map((t) => ({
+  // Kong lists an upstream's health newest target first
+  const data = targets.reverse().map((t) => ({
     ...present('targets', t),
     health: view?.targets.find((v) => v.target === t.target)?.health ?? 'HEALTHCHECKS_OFF',
   }))
@@ -98,9 +100,13 @@ export function mountNode(ctx: AdminContext, node: NodeInfo): void {
   r.add('GET', '/upstreams/:upstream/targets/all', (call) => {
     const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
     if (upstream === undefined) return notFound()
-    const data = listOf(ctx.cp.document, 'targets')
-      .filter((t) => (t.upstream as Ref | undefined)?.id === upstream.id)
-      .map((t) => present('targets', t))
-    return ok({ data, next: null })
+    const targets = listOf(ctx.cp.document, 'targets').filter(
+      (t) => (t.upstream as Ref | undefined)?.id === upstream.id,
+    )
+    const page = paginate(targets as Array<{ id: string }>, call.query, call.path.replace(/\/+$/, ''))
+    if (isApiError(page)) return page
+    // Kong's `next` for this endpoint carries the offset only (targets.lua page_for_upstream)
+    const next = page.next === null ? null : page.next.replace(/&size=\d+/, '')
+    return ok({ ...page, next, data: page.data.map((t) => present('targets', t as Record<string, unknown>)) })
   })
 }

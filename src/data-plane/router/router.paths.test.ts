@@ -114,6 +114,14 @@ const rows: Row[] = [
     want: 'u',
     stripped: '/orders',
     captures: null,
+    positional: [],
+  },
+  {
+    name: 'a prefix path has no positional captures',
+    routes: [{ id: 'p', paths: ['/users'] }],
+    req: { path: '/users/42' },
+    want: 'p',
+    positional: null,
   },
   {
     name: 'named captures, in JS and PCRE spelling',
@@ -122,6 +130,16 @@ const rows: Row[] = [
     want: 'u',
     stripped: '/',
     captures: { id: '42', sub: 'orders' },
+    // Kong numbers named groups too; a group that took no part is null
+    positional: ['42', 'orders', null],
+  },
+  {
+    name: 'unnamed captures by position',
+    routes: [{ id: 'u', paths: ['~/(\\w+)/(\\d+)'] }],
+    req: { path: '/users/42' },
+    want: 'u',
+    captures: null,
+    positional: ['users', '42'],
   },
   {
     name: 'a regex is anchored at the start, alternation included',

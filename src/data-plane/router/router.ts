@@ -66,6 +66,12 @@ function namedCaptures(
   return out
 }
 
+function positionalCaptures(exec: RegExpExecArray): Array<string | null> {
+  const out: Array<string | null> = []
+  for (let i = 1; i < exec.length; i++) out.push(exec[i] ?? null)
+  return out
+}
+
 class CompiledRouter<T> implements Router<T> {
   // The best candidate so far during one `find`. Kept on the instance rather than in a
   // per-call object so a lookup allocates nothing but its result; `find` is synchronous, so
@@ -114,6 +120,7 @@ class CompiledRouter<T> implements Router<T> {
       value: c.route.value,
       strippedPath,
       captures: exec !== null ? namedCaptures(exec.groups) : null,
+      positional: exec !== null ? positionalCaptures(exec) : null,
     }
   }
 

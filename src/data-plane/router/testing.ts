@@ -34,6 +34,8 @@ export interface Row {
   want: string | null
   stripped?: string
   captures?: Record<string, string> | null
+  /** every group by position (Kong's `uri_captures.unnamed`) */
+  positional?: Array<string | null> | null
 }
 
 /**
@@ -51,4 +53,5 @@ export function checkRow(row: Row): void {
   assert.equal(m.route.id, row.want)
   if (row.stripped !== undefined) assert.equal(m.strippedPath, row.stripped)
   if (row.captures !== undefined) assert.deepEqual(m.captures, row.captures)
+  if (row.positional !== undefined) assert.deepEqual(m.positional, row.positional)
 }

@@ -18,6 +18,12 @@ export interface RouteMatch<T> {
   strippedPath: string
   /** named captures of a `~` regex path, or null */
   captures: Record<string, string> | null
+  /**
+   * every group of a `~` regex path by position, named ones included (Kong's numbered
+   * `uri_captures`: `[0]` here is Kong's `[1]`); a group that took no part is null. Null when
+   * the route matched without a regex.
+   */
+  positional: Array<string | null> | null
 }
 
 /**

@@ -157,10 +157,31 @@ function nodeSeries(t: Telemetry): void {
  * several nodes in one process, each with its own services) keeps its own counts.
  */
 export function telemetry(t: Telemetry, services: PluginServices): void {
+  // Kong's `kong_nginx_metric_errors_total`: errors while collecting this exporter's series.
+  // Every series below reads through `guarded`, which counts a reading that throws (and
+  // leaves that series out of the scrape) instead of failing the whole scrape.
+  const errors = services.shared('prometheus:errors', () => ({ count: 0 }))
+  const guarded: Telemetry = {
+    node: t.node,
+    outcome: (slot, series) => t.outcome(slot, series),
+    onRequest: (observe) => t.onRequest(observe),
+    series: (name, help, type, samples) =>
+      t.series(name, help, type, async () => {
+        try {
+          return await samples()
+        } catch {
+          errors.count++
+          return []
+        }
+      }),
+  }
   routeSeries(
-    t,
+    guarded,
     services.shared('prometheus:series', () => new KongRecorder()),
   )
-  upstreamHealth(t)
-  nodeSeries(t)
+  upstreamHealth(guarded)
+  nodeSeries(guarded)
+  t.series('kong_nginx_metric_errors_total', 'Number of nginx-lua-prometheus errors', 'counter', () => [
+    { labels: {}, value: errors.count },
+  ])
 }

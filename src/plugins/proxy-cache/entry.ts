@@ -189,7 +189,9 @@ export function describe(e: Stored): Record<string, unknown> {
   return {
     key: e.key,
     status: e.status,
-    headers: e.headers,
+    // Kong stores the response headers after setting X-Cache-Key, so its entry shows it; the
+    // stored copy here leaves it out (it is per hit) and the view puts it back
+    headers: { ...e.headers, 'X-Cache-Key': e.key },
     body: e.body.toString('utf8'),
     body_len: e.body.length,
     timestamp: Math.floor(e.storedAt / 1000),

@@ -82,7 +82,9 @@ function parseMime(value: string): Mime | null {
   if (semi !== -1) {
     for (const p of value.slice(semi + 1).split(';')) {
       const eq = p.indexOf('=')
-      if (eq === -1) continue
+      // a parameter without `=` (`application/xml;`) makes the whole type malformed: it matches
+      // nothing, configured or received (Kong's parse_mime_type)
+      if (eq === -1) return null
       let v = p
         .slice(eq + 1)
         .trim()

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { unsupported } from '../../config/fields.js'
+import { integer, unsupported } from '../../config/fields.js'
 import { redisTopologyShape, topologyIssues } from '../../config/redis-topology.js'
 
 const seconds = z.number().int()
@@ -67,14 +67,9 @@ export function neverCachedStatus(status: number): boolean {
 export const schema = z.strictObject({
   response_code: z
     .array(
-      z
-        .number()
-        .int()
-        .min(100)
-        .max(900)
-        .refine((s) => !neverCachedStatus(s), {
-          message: 'Portico never caches 400 or 5xx responses',
-        }),
+      integer(100, 900).refine((s) => !neverCachedStatus(s), {
+        message: 'Portico never caches 400 or 5xx responses',
+      }),
     )
     .min(1)
     .default(() => [200, 301, 404])

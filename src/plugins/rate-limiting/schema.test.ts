@@ -107,7 +107,7 @@ test("Kong's rules: a limit is required, > 0, and longer periods may not allow f
   assert.match(issueAt({ minute: 1, limit_by: 'cookie' }, 'config.limit_by'), /expected one of/)
   assert.match(issueAt({ minute: 1, policy: 'db' }, 'config.policy'), /expected one of/)
   assert.match(issueAt({ minute: 1, error_code: 0 }, 'config.error_code'), /> 0/)
-  assert.match(issueAt({ minute: 1, header_name: 'a b' }, 'config.header_name'), /invalid header name/)
+  assert.match(issueAt({ minute: 1, header_name: 'a b' }, 'config.header_name'), /bad header name/)
   assert.match(issueAt({ minute: 1, minutes: 1 }, 'config.minutes'), /unknown field/)
 })
 

@@ -104,7 +104,8 @@ export const schema = z
         if (set.length === 0) {
           ctx.addIssue({
             code: 'custom',
-            message: 'at least one of these fields must be non-empty: second, minute, hour, day, month, year',
+            message:
+              "at least one of these fields must be non-empty: 'config.second', 'config.minute', 'config.hour', 'config.day', 'config.month', 'config.year'",
           })
         }
         // Kong's order check: a longer period may not allow fewer requests than a shorter one

@@ -105,8 +105,9 @@ export const plugin: PluginDefinition<Config> = {
               raw_body: raw.toString('utf8'),
               method: ctx.method,
               path: ctx.path,
-              // Kong's `get_uri_captures`: a regex path's named captures (Portico keeps no unnamed ones)
-              uri_captures: { unnamed: [], named: ctx.captures ?? {} },
+              // Kong's `get_uri_captures`: the numbered captures (named groups have a number
+              // too) and the named ones of a regex path
+              uri_captures: { unnamed: ctx.positionalCaptures ?? [], named: ctx.captures ?? {} },
             },
             // Lua's nil: absent from Kong's JSON, not null
             matched_route: ctx.route === null ? undefined : routes.get(ctx.route.id),

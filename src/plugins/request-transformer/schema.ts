@@ -28,7 +28,7 @@ const valueEntry = z.string().superRefine((entry, ctx) => {
 /** `Header:value`: a valid header name; the value a valid header value or a template. */
 const headerValueEntry = z
   .string()
-  .regex(COLON_ENTRY, "invalid value: expected 'Header:value'")
+  .regex(COLON_ENTRY, { error: (issue) => `invalid value: ${String(issue.input)}` })
   .superRefine((entry, ctx) => {
     const { name, value } = splitPair(entry)
     if (!isHeaderName(name)) ctx.addIssue({ code: 'custom', message: `'${name}' is not a valid header` })
@@ -40,7 +40,7 @@ const headerValueEntry = z
 /** `Old-Name:New-Name` header renames. */
 const headerRenameEntry = z
   .string()
-  .regex(COLON_ENTRY, "invalid value: expected 'Old-Name:New-Name'")
+  .regex(COLON_ENTRY, { error: (issue) => `invalid value: ${String(issue.input)}` })
   .superRefine((entry, ctx) => {
     const { name, value } = splitPair(entry)
     for (const n of [name, value])

@@ -4,10 +4,14 @@ import { COLON_ENTRY, isHeaderName, isHeaderValue, splitPair } from '../kit/tran
 const list = <T extends z.ZodType>(item: T) => z.array(item).default(() => [])
 
 /** `name:value` with any value (JSON properties). */
-const colonEntry = z.string().regex(COLON_ENTRY, "invalid value: expected 'name:value'")
+// Kong's words: `invalid value: <the entry>`
+const colonEntry = z
+  .string()
+  .regex(COLON_ENTRY, { error: (issue) => `invalid value: ${String(issue.input)}` })
 
 /** `name:value` where the name is a header name and the value a header value. */
 const headerValueEntry = colonEntry.superRefine((entry, ctx) => {
+  if (!COLON_ENTRY.test(entry)) return // refused above: one message per entry, as Kong
   const { name, value } = splitPair(entry)
   if (!isHeaderName(name)) ctx.addIssue({ code: 'custom', message: `'${name}' is not a valid header` })
   else if (!isHeaderValue(value))
@@ -16,6 +20,7 @@ const headerValueEntry = colonEntry.superRefine((entry, ctx) => {
 
 /** `old:new` where both are header names. */
 const headerRenameEntry = colonEntry.superRefine((entry, ctx) => {
+  if (!COLON_ENTRY.test(entry)) return
   const { name, value } = splitPair(entry)
   for (const n of [name, value])
     if (!isHeaderName(n)) ctx.addIssue({ code: 'custom', message: `'${n}' is not a valid header` })
