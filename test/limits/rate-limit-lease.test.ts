@@ -7,7 +7,7 @@ import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/r
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 
 /**
- * Quota leasing (the redis policy's default): nodes take blocks of the quota from Redis and admit
+ * Quota leasing (the redis policy's `lease: true`): nodes take blocks of the quota from Redis and admit
  * from them locally. Every case checks the bound that matters (never above the limit) and that
  * the units come back (the whole limit is admitted once leases return).
  */
@@ -28,18 +28,18 @@ ${ALGORITHMS.map(
         paths: [/${a}]
         plugins:
           - name: rate-limiting
-            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, algorithm: ${a}, fault_tolerant: false }`,
+            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, lease: true, algorithm: ${a}, fault_tolerant: false }`,
 ).join('\n')}
       - name: open
         paths: [/open]
         plugins:
           - name: rate-limiting
-            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis }
+            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, lease: true }
       - name: closed
         paths: [/closed]
         plugins:
           - name: rate-limiting
-            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, fault_tolerant: false }
+            config: { hour: ${limit}, limit_by: header, header_name: x-client, policy: redis, lease: true, fault_tolerant: false }
 `
 
 /** long enough for an idle lease to go back and for a refusal to be asked again */
