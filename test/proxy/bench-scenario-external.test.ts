@@ -25,6 +25,7 @@ function stackConfig(d: DemoServices): string {
 services:
   - { name: inference-python, url: "${s['inference-a'].url}/infer", routes: [{ name: infer-python, paths: [/infer/python] }] }
   - { name: inference-node, url: "${s['inference-b'].url}/infer", routes: [{ name: infer-node, paths: [/infer/node] }] }
+  - { name: inference-flaky, url: "${s['inference-flaky'].url}/infer", routes: [{ name: infer-flaky, paths: [/infer/flaky] }] }
   - { name: users, host: users.upstream, path: /users, routes: [{ name: users, paths: [/api/users] }] }
   - { name: slow, url: "${s.slow.url}/slow", routes: [{ name: slow, paths: [/slow] }] }
   - { name: auth, url: "${s.auth.url}/token", routes: [{ name: keep, paths: [/keep] }] }
