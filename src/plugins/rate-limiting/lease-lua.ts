@@ -1,4 +1,4 @@
-import { CALENDAR_LUA } from './lua.js'
+import { CALENDAR_LUA, windowsLua } from './lua.js'
 
 /**
  * Quota leasing in Redis: the script `lease.ts` calls instead of one per request. It reads the
@@ -41,31 +41,7 @@ if now == 0 then
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local a5, a6 = tonumber(ARGV[5]), tonumber(ARGV[6])
-local EPS = 1e-9
-local function num(x) return string.format('%.17g', x) end
-
-local w, fields = {}, {}
-for i = 1, n do
-  local a = 6 + (i - 1) * 5
-  local c = ARGV[a + 1]
-  w[i] = { code = tonumber(c), size = tonumber(ARGV[a + 2]), limit = tonumber(ARGV[a + 3]),
-           cap = tonumber(ARGV[a + 4]), interval = tonumber(ARGV[a + 5]) }
-  if algo == 1 then
-    fields[#fields + 1] = 'f' .. c .. 's'
-    fields[#fields + 1] = 'f' .. c .. 'c'
-  elseif algo == 2 then
-    fields[#fields + 1] = 's' .. c .. 's'
-    fields[#fields + 1] = 's' .. c .. 'c'
-    fields[#fields + 1] = 's' .. c .. 'p'
-  else
-    fields[#fields + 1] = 't' .. c
-  end
-end
-local raw = redis.call('HMGET', key, unpack(fields))
-local st = {}
-for i = 1, #fields do st[i] = tonumber(raw[i]) or 0 end
-local stride = (algo == 1 and 2) or (algo == 2 and 3) or 1
-
+${windowsLua(6)}
 if mode == 2 then
   local units, t0 = a5, a6
   local set = {}

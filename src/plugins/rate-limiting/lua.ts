@@ -53,22 +53,19 @@ local function fixed_bounds(code, size, now)
 end
 `
 
-export const RATE_LIMIT_LUA = `${CALENDAR_LUA}
-local key = KEYS[1]
-local algo = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local mode = tonumber(ARGV[3])
-local now = tonumber(ARGV[4])
-if now == 0 then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-local EPS = 1e-9
+/**
+ * The part both scripts share (this one and `lease-lua.ts`, which read and write the same hash
+ * fields): the windows from ARGV (five arguments each, the first at `ARGV[base + 1]`), their
+ * field names per algorithm, and their current state read in one HMGET. Defines `EPS`, `num`,
+ * `w`, `fields`, `st` and `stride` for the rest of the script.
+ */
+export function windowsLua(base: number): string {
+  return `local EPS = 1e-9
 local function num(x) return string.format('%.17g', x) end
 
 local w, fields = {}, {}
 for i = 1, n do
-  local a = 4 + (i - 1) * 5
+  local a = ${base} + (i - 1) * 5
   local c = ARGV[a + 1]
   w[i] = { code = tonumber(c), size = tonumber(ARGV[a + 2]), limit = tonumber(ARGV[a + 3]),
            cap = tonumber(ARGV[a + 4]), interval = tonumber(ARGV[a + 5]) }
@@ -87,7 +84,20 @@ local raw = redis.call('HMGET', key, unpack(fields))
 local st = {}
 for i = 1, #fields do st[i] = tonumber(raw[i]) or 0 end
 local stride = (algo == 1 and 2) or (algo == 2 and 3) or 1
+`
+}
 
+export const RATE_LIMIT_LUA = `${CALENDAR_LUA}
+local key = KEYS[1]
+local algo = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local mode = tonumber(ARGV[3])
+local now = tonumber(ARGV[4])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+${windowsLua(4)}
 if mode == 2 then
   local set = {}
   for i = 1, n do
