@@ -1,53 +1,70 @@
-import type { RedisConnection } from '../core/services.js'
+import type { RedisArg, RedisConnection, RedisScript } from '../core/services.js'
 import type { Backend, Batch } from './backend.js'
+import { CHUNK_UPDATES, FLUSH_LUA } from './flush-lua.js'
 
 /** unique clients are sent in PFADDs of at most this many items */
 const PFADD_CHUNK = 1000
 
-/** a flush or an Admin API read is background work: it may take this long */
+/** a flush or an Admin API read may take this long */
 const BACKGROUND_DEADLINE_MS = 5000
+
+/** a flush or an Admin API read is background work: off the request path, not refused while the
+ * request path's breaker is open, and given this long */
+const BACKGROUND = { deadlineMs: BACKGROUND_DEADLINE_MS, background: true } as const
 
 /**
  * The Redis backend: every node flushes into the same keys (counters add up with HINCRBY,
  * heavy hitters with ZINCRBY, clients with PFADD), so any node reads cluster-wide numbers.
  * Every key carries the caller's `{…}` tag: one Cluster slot, so PFCOUNT over several keys
- * works there too. A flush is one pipeline, off the request path.
+ * and one script over every key work there too. A flush is a few script calls (chunks of
+ * {@link CHUNK_UPDATES} updates, see flush-lua.ts) and the PFADDs, sent in the same tick.
  */
 export class SharedRedisBackend implements Backend {
+  readonly #flush: RedisScript<number>
+
   constructor(
     readonly conn: RedisConnection,
     /** the hash of every node's last line */
     readonly nodesKey: string,
-  ) {}
+  ) {
+    this.#flush = conn.script<number>('analytics-flush', FLUSH_LUA, 1)
+  }
 
-  /**
-   * One command through the node's Redis layer, as background work (off the request path: a
-   * flush or a read of the Admin API has far more time than a request, and is not refused
-   * while the request path's breaker is open). Commands issued in the same tick leave on the
-   * one connection back to back, so a flush is still one round trip's worth of writes.
-   */
   #call<R>(command: string, argv: ReadonlyArray<string | number>): Promise<R> {
-    return this.conn.call<R>(command, argv, { deadlineMs: BACKGROUND_DEADLINE_MS, background: true })
+    return this.conn.call<R>(command, argv, BACKGROUND)
   }
 
   async write(batch: Batch): Promise<void> {
     const calls: Array<Promise<unknown>> = []
+    let argv: RedisArg[] = [this.nodesKey]
+    let updates = 0
+    const cut = (next: number) => {
+      // a record never spans two calls; a chunk closes when the next record would pass the bound
+      if (updates > 0 && updates + next > CHUNK_UPDATES) {
+        calls.push(this.#flush.run(argv, BACKGROUND))
+        argv = [this.nodesKey]
+        updates = 0
+      }
+      updates += next
+    }
     for (const { key, fields, ttlSec } of batch.hashes) {
-      for (const [f, n] of fields) calls.push(this.#call('hincrby', [key, f, n]))
-      calls.push(this.#call('expire', [key, ttlSec]))
+      cut(fields.size)
+      argv.push('h', key, ttlSec, fields.size)
+      for (const [f, n] of fields) argv.push(f, n)
     }
     for (const { key, members, keep, ttlSec } of batch.zsets) {
-      for (const [m, n] of members) calls.push(this.#call('zincrby', [key, n, m]))
-      calls.push(this.#call('zremrangebyrank', [key, 0, -(keep + 1)]))
-      calls.push(this.#call('expire', [key, ttlSec]))
+      cut(members.size)
+      argv.push('z', key, ttlSec, keep, members.size)
+      for (const [m, n] of members) argv.push(m, n)
     }
+    const { node } = batch
+    argv.push('n', node.id, node.value, node.ttlSec)
+    calls.push(this.#flush.run(argv, BACKGROUND))
     for (const { key, items, ttlSec } of batch.uniques) {
       for (let i = 0; i < items.length; i += PFADD_CHUNK)
         calls.push(this.#call('pfadd', [key, ...items.slice(i, i + PFADD_CHUNK)]))
       calls.push(this.#call('expire', [key, ttlSec]))
     }
-    calls.push(this.#call('hset', [this.nodesKey, batch.node.id, batch.node.value]))
-    calls.push(this.#call('expire', [this.nodesKey, batch.node.ttlSec]))
     await Promise.all(calls)
   }
 
