@@ -74,10 +74,10 @@ for (const n of [2, 4]) {
         t.diagnostic(`${n} workers, ${algorithm}: ${admitted} admitted of 600, ${questions} quota questions`)
         assert.equal(admitted, 200, JSON.stringify(got))
         assert.equal(got.filter((s) => s === 429).length, 400)
-        // no question per request, admitted or refused: blocks while quota lasts, then each
-        // worker keeps its refusal (asking again at most once a second while another worker
-        // holds units that may come back)
-        assert.ok(questions * 6 <= admitted, `${questions} quota questions for ${admitted} admitted`)
+        // no question per request, admitted or refused: blocks while quota lasts (smaller near
+        // the limit), then each worker keeps its refusal (asking again at most once a second
+        // while another worker holds units that may come back)
+        assert.ok(questions * 10 <= got.length, `${questions} quota questions for ${got.length} requests`)
       })
     })
   }
