@@ -67,6 +67,10 @@ console.log(
       failed: counts.get(0) ?? 0,
       ms: Math.round(ms),
       node_metric: allowed ?? null,
+      // the workers' quota questions to the primary (one per block, never one per request)
+      quota_questions: Number(
+        /^portico_workers_messages_total\{topic="rate-limiting\.take"\} (\d+)$/m.exec(metrics)?.[1] ?? 0,
+      ),
     },
     null,
     2,

@@ -595,6 +595,8 @@ export async function startNode(
       await Promise.all([controlPlane.close(), analytics?.close()])
       gateway.runtime.close()
       health.close()
+      // what closing told the primary (plugins' node-wide state, e.g. quota given back) arrives
+      await worker?.bye()
       await Promise.all([pools.close(), services.close(), observability.close()])
     })())
 

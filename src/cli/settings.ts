@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
 import type { ListenSpec } from '../data-plane/edge.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
+import { autoWorkers } from './cpus.js'
 
 /** Flags of `portico start` (each also a `PORTICO_*` variable; a flag wins over the env). */
 export const START_OPTIONS = {
@@ -47,7 +47,7 @@ export const START_OPTIONS = {
   workers: {
     type: 'string',
     env: 'PORTICO_WORKERS',
-    help: "worker processes acting as one node: a number or 'auto' (one per core; production) (default 1)",
+    help: "worker processes acting as one node: a number or 'auto' (one per core, within a container's CPU limit; production) (default 1)",
   },
   'log-level': {
     type: 'string',
@@ -246,9 +246,12 @@ function analyticsSettings(get: (k: keyof typeof START_OPTIONS) => string | unde
   }
 }
 
-/** `--workers`: a number, or `auto` for one per core the process may use (nginx's `worker_processes auto`). */
+/**
+ * `--workers`: a number, or `auto` for one per core the process may use, within its
+ * container's CPU limit (nginx's `worker_processes auto`; cpus.ts).
+ */
 export function workerCount(value: string | undefined): number {
-  if (value !== undefined && value.trim().toLowerCase() === 'auto') return availableParallelism()
+  if (value !== undefined && value.trim().toLowerCase() === 'auto') return autoWorkers()
   return Math.max(1, int(value, 'workers', 1))
 }
 

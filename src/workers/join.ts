@@ -55,6 +55,15 @@ export function joinNode(peers: NodePeers, hooks: WorkerHooks) {
       if (render === null) return
       await peers.ask(NODE_TOPICS.final, await render(), 1000).catch(() => {})
     },
+    /**
+     * Last before exiting: waits until the primary has what this worker told it on closing
+     * (quota blocks given back), which exiting at once could lose.
+     */
+    bye: () =>
+      peers.ask(NODE_TOPICS.bye, null, 1000).then(
+        () => {},
+        () => {},
+      ),
   }
 }
 

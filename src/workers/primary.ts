@@ -132,6 +132,8 @@ export class Primary implements PrimaryHub {
       if (p !== undefined && typeof body === 'string') p.metrics = parseExposition(body)
     })
     this.handle(NODE_TOPICS.describe, () => this.describe())
+    // messages on one channel arrive in order: answering it confirms everything sent before
+    this.handle(NODE_TOPICS.bye, () => null)
     // upstream health: the latest transition per target, relayed to the other workers
     const health = new Map<string, unknown>()
     this.handle(HEALTH_TOPICS.change, (body, from) => {

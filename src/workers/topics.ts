@@ -12,6 +12,8 @@ export const NODE_TOPICS = {
   collect: 'metrics.collect',
   /** worker → primary: its last exposition before it exits */
   final: 'metrics.final',
+  /** worker → primary, last of all before it exits: answered once what it sent before has arrived */
+  bye: 'worker.bye',
   /** worker → primary: every worker's state (`/healthz`) */
   describe: 'workers.describe',
 } as const

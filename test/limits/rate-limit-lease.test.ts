@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { type OwnRedis, startOwnRedis } from '../../scripts/rate-limit-redis.js'
-import { IDLE_MS, RECHECK_MS } from '../../src/plugins/rate-limiting/lease.js'
+import { IDLE_MS, RECHECK_MS } from '../../src/plugins/rate-limiting/blocks.js'
 import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 

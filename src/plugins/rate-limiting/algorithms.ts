@@ -174,8 +174,12 @@ function slidingWait(limit: number, prev: number, curr: number, elapsed: number,
 }
 
 /**
- * Gives back one request recorded by {@link consume} (a later instance on the same route
- * refused it). A window that has moved on since keeps its count.
+ * Gives back `units` requests recorded by {@link consume} at `t0` (default: one, now): a later
+ * instance on the same route refused it, or a block of them went unused (node-primary.ts). A
+ * fixed window takes them off while it is still the window of `t0` (after it, the count has
+ * restarted anyway); a sliding window off the window they were counted in, current or (after the
+ * boundary) previous, where they still weigh on the estimate; a token bucket moves its arrival
+ * time back by that many tokens, never before now. `lease-lua.ts` (mode 2) is the same in Lua.
  */
 export function refund(
   algo: Algorithm,
@@ -183,17 +187,21 @@ export function refund(
   s: Float64Array,
   base: number,
   now: number,
+  units = 1,
+  t0 = now,
 ): void {
   const stride = STRIDE[algo]
   for (let i = 0; i < limits.length; i++) {
     const w = limits[i]!
     const o = base + 1 + i * stride
     if (algo === FIXED) {
-      if (s[o] === fixedStart(w.code, now) && s[o + 1]! > 0) s[o + 1] = s[o + 1]! - 1
+      if (s[o] === fixedStart(w.code, t0) && s[o + 1]! > 0) s[o + 1] = Math.max(0, s[o + 1]! - units)
     } else if (algo === SLIDING) {
-      if (s[o] === now - (now % w.size) && s[o + 1]! > 0) s[o + 1] = s[o + 1]! - 1
+      const cur0 = t0 - (t0 % w.size)
+      if (s[o] === cur0 && s[o + 1]! > 0) s[o + 1] = Math.max(0, s[o + 1]! - units)
+      else if (s[o] === cur0 + w.size && s[o + 2]! > 0) s[o + 2] = Math.max(0, s[o + 2]! - units)
     } else if (s[o]! > now) {
-      s[o] = Math.max(now, s[o]! - w.interval)
+      s[o] = Math.max(now, s[o]! - units * w.interval)
     }
   }
 }

@@ -10,6 +10,7 @@ import { CALENDAR_LUA, windowsLua } from './lua.js'
  *   avail  = units every window can still admit now (fixed: L − count; sliding: L − estimate;
  *            token bucket: whole tokens in the bucket), the minimum over the windows
  *   grant  = need + min(want, ⌊(avail − need) / 2⌋), or avail when need ≥ avail
+ *            (`grantSize` in blocks.ts, which the local policy's node-wide blocks use too)
  * `need` is what the node must admit right away (requests waiting on this call), `want` the
  * extra block its own rate asks for. Halving what is left after `need` makes blocks shrink as
  * the limit nears (at one unit left, a grant is the one unit a waiting request needs), so a

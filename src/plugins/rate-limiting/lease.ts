@@ -2,33 +2,103 @@ import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginInstance } from '../../core/plugin.js'
 import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
 import type { Algorithm, Limit } from './algorithms.js'
+import { type BlockSizing, blockWant, HOLD_MS, IDLE_MS, RECHECK_MS, REDIS_BLOCKS } from './blocks.js'
 import { LEASE_LUA } from './lease-lua.js'
 import { isDeadline } from './redis-store.js'
 import type { RateLimitingStats } from './stats.js'
 
-/**
- * A lease is sized to last this long at the key's own recent rate: one script call per key per
- * ~200 ms on a busy key (a block of 20+ at 100 requests/s), and what a node that dies takes with
- * it is about 200 ms of its own traffic.
- */
-export const HORIZON_MS = 200
-/** Units unused this long go back (the node went idle for this key). */
-export const IDLE_MS = 400
-/** A lease is returned at the latest this long after its grant, or at its first window's end. */
-export const HOLD_MS = 1_000
-/** An exhausted key is answered locally until its retry time, but asks Redis again after this. */
-export const RECHECK_MS = 1_000
 /** How often the idle/expired sweep runs. */
 const SWEEP_MS = 100
+
+/**
+ * Where a limiter's units come from: Redis (the redis policy, {@link RedisQuota}) or the
+ * primary of a node with workers (the local policy, `node-counters.ts`).
+ */
+export interface QuotaSource {
+  /** how its blocks are sized (blocks.ts) */
+  readonly sizing: BlockSizing
+  /** false while the source cannot answer (Redis down, breaker open): requests fail without a call */
+  available(): boolean
+  /**
+   * Asks for `need` units of `key` now and up to `want` more. `done` gets the answer in
+   * `LEASE_LUA`'s layout (`[granted, t0, refused, retry ms, ttl ms, remaining₁, reset ms₁, …]`)
+   * and how long a refusal may be answered without asking again, or the error.
+   */
+  lease(
+    key: string,
+    need: number,
+    want: number,
+    done: (err: Error | null, res: number[] | null, holdMs: number) => void,
+  ): void
+  /** Gives back `units` unused units of a grant made at `t0` (the answer's t0), no answer. */
+  giveBack(key: string, units: number, t0: number): void
+}
+
+/** The redis policy's source: one `rate-limit-lease` script call per question (lease-lua.ts). */
+export class RedisQuota implements QuotaSource {
+  readonly sizing = REDIS_BLOCKS
+  readonly #script: RedisScript<number[]>
+  readonly #options: RedisCallOptions
+  readonly #back: RedisCallOptions = { background: true }
+  readonly #leaseArgs: RedisArg[]
+  readonly #returnArgs: RedisArg[]
+
+  constructor(
+    readonly conn: RedisConnection,
+    algo: Algorithm,
+    limits: readonly Limit[],
+    deadlineMs: number,
+  ) {
+    this.#script = conn.script<number[]>('rate-limit-lease', LEASE_LUA, 1)
+    this.#options = { deadlineMs }
+    const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
+    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, ...perWindow]
+    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, ...perWindow]
+  }
+
+  available(): boolean {
+    return this.conn.available()
+  }
+
+  lease(
+    key: string,
+    need: number,
+    want: number,
+    done: (err: Error | null, res: number[] | null, holdMs: number) => void,
+  ): void {
+    const args = this.#leaseArgs.slice()
+    args[0] = key
+    args[5] = need
+    args[6] = want
+    this.#script.send(
+      args,
+      this.#options,
+      // other nodes may hold units that come back: a refusal is asked again after RECHECK_MS
+      (err, res) => done(err, res ?? null, RECHECK_MS),
+      // the call missed its deadline but Redis ran it: the units go back, none is lost
+      (res) => {
+        if (res[0]! > 0) this.giveBack(key, res[0]!, res[1]!)
+      },
+    )
+  }
+
+  giveBack(key: string, units: number, t0: number): void {
+    const args = this.#returnArgs.slice()
+    args[0] = key
+    args[5] = units
+    args[6] = t0
+    this.#script.send(args, this.#back, () => {})
+  }
+}
 
 /** What a leased request resolves with: the verdict, or null when the store failed. */
 export type LeaseReply = (verdict: ArrayLike<number> | null) => void
 
-/** Per key: the units in hand, what Redis said at the grant, and the requests waiting on a call. */
+/** Per key: the units in hand, what the source said at the grant, and the requests waiting on a question. */
 class Lease {
   /** units granted and not used yet */
   left = 0
-  /** Redis time of the grant those units come from (the return names their windows by it) */
+  /** the source's time of the grant those units come from (the return names their windows by it) */
   t0 = 0
   /** local ms after which the units are returned instead of used */
   expiresAt = 0
@@ -43,7 +113,7 @@ class Lease {
   refusedUntil = 0
   /** a grant or a refusal this epoch: an undo of an older epoch is dropped */
   epoch = 0
-  /** per window after the grant: remaining in Redis and the local time of the reset */
+  /** per window after the grant: remaining at the source and the local time of the reset */
   readonly remaining: Float64Array
   readonly resetAt: Float64Array
   refusedIndex = 0
@@ -58,29 +128,26 @@ class Lease {
 }
 
 /**
- * The `redis` policy's leasing mode: quota taken from Redis in blocks (one `rate-limit-lease`
- * script call each, see `lease-lua.ts`) and admitted locally, synchronously, with no promise.
- * Only an empty or expired lease costs a call; the requests that arrive during it wait on the
- * same call (its `need`), so a burst costs one round trip, not one per request.
+ * Quota taken in blocks from a {@link QuotaSource} and admitted locally, synchronously, with no
+ * promise: the redis policy's leasing mode (units from Redis, one `rate-limit-lease` script call
+ * each) and the local policy on a node with workers (units from the primary, one IPC question
+ * each). Only an empty or expired lease costs a question; the requests that arrive during it
+ * wait on the same one (its `need`), so a burst costs one round trip, not one per request.
+ * Blocks are sized by `blocks.ts`.
  *
- * The limit is never exceeded: a unit is admitted only once Redis granted it. Accuracy comes
- * from giving unused units back: on idle ({@link IDLE_MS}), at the lease's end (its first
- * window's end or {@link HOLD_MS}) and on {@link close}. A node that dies keeps its block
- * until its windows end. Headers report Redis's remaining at the grant plus the units this node
- * holds, which is exact on one node and an estimate across several.
+ * The limit is never exceeded: a unit is admitted only once the source granted it (and the
+ * source counted it as admitted then). Accuracy comes from giving unused units back: on idle
+ * ({@link IDLE_MS}), at the lease's end (its first window's end or {@link HOLD_MS}) and on
+ * {@link close}. A holder that dies keeps its block until its windows end. Headers report the
+ * source's remaining at the grant plus the units this holder has, which is exact with one
+ * holder and an estimate across several.
  *
  * @example
- *   const lim = new LeaseLimiter(conn, FIXED, limits, 50, stats)
- *   const v = lim.take(key, Date.now())       // a verdict now, or null: ask Redis
+ *   const lim = new LeaseLimiter(new RedisQuota(conn, FIXED, limits, 50), limits.length, stats)
+ *   const v = lim.take(key, Date.now())       // a verdict now, or null: ask the source
  *   if (v === null) lim.wait(key, (v) => …)
  */
 export class LeaseLimiter {
-  readonly #script: RedisScript<number[]>
-  readonly #options: RedisCallOptions
-  readonly #back: RedisCallOptions = { background: true }
-  readonly #leaseArgs: RedisArg[]
-  readonly #returnArgs: RedisArg[]
-  readonly #n: number
   readonly #keys = new Map<string, Lease>()
   /** the verdict of a local decision, read synchronously by the caller */
   readonly #out: Float64Array
@@ -88,31 +155,25 @@ export class LeaseLimiter {
   #closed = false
 
   constructor(
-    readonly conn: RedisConnection,
-    algo: Algorithm,
-    limits: readonly Limit[],
-    deadlineMs: number,
+    readonly source: QuotaSource,
+    readonly windows: number,
     readonly stats: RateLimitingStats,
+    /** keys held at most (the oldest is given back and forgotten past it) */
+    readonly maxKeys = Number.POSITIVE_INFINITY,
   ) {
-    this.#script = conn.script<number[]>('rate-limit-lease', LEASE_LUA, 1)
-    this.#options = { deadlineMs }
-    this.#n = limits.length
-    const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
-    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, ...perWindow]
-    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, ...perWindow]
-    this.#out = new Float64Array(2 + 2 * limits.length)
+    this.#out = new Float64Array(2 + 2 * windows)
   }
 
-  /** False while Redis is down or the breaker is open: the caller fails without a call. */
+  /** False while the source is down (Redis, or its breaker open): the caller fails without a call. */
   available(): boolean {
-    if (this.conn.available()) return true
+    if (this.source.available()) return true
     this.stats.errors++
     return false
   }
 
   /**
-   * Decides locally when it can: a unit of the lease (admitted), or a refusal Redis gave that
-   * still holds. Returns the verdict (valid until the next call) or null when Redis is needed.
+   * Decides locally when it can: a unit of the lease (admitted), or a refusal the source gave that
+   * still holds. Returns the verdict (valid until the next call) or null when the source is needed.
    */
   take(key: string, now: number): Float64Array | null {
     const e = this.#keys.get(key)
@@ -141,11 +202,12 @@ export class LeaseLimiter {
     return this.#keys.get(key)?.epoch ?? -1
   }
 
-  /** Waits for units from Redis: `reply` gets a verdict, or null when the store failed. */
+  /** Waits for units from the source: `reply` gets a verdict, or null when the store failed. */
   wait(key: string, reply: LeaseReply): void {
     let e = this.#keys.get(key)
     if (e === undefined) {
-      e = new Lease(this.#n)
+      if (this.#keys.size >= this.maxKeys) this.#forgetOldest()
+      e = new Lease(this.windows)
       this.#keys.set(key, e)
       if (this.#timer === null && !this.#closed) {
         this.#timer = setInterval(() => this.sweep(Date.now()), SWEEP_MS)
@@ -160,41 +222,35 @@ export class LeaseLimiter {
     this.#ask(key, e)
   }
 
-  /** One lease call for everything waiting on `e`. */
+  /** One question for everything waiting on `e`. */
   #ask(key: string, e: Lease): void {
-    const now = Date.now()
     const need = e.waiting!.length
-    // the key's recent rate sizes the block: units used since the last grant over the time since
-    const elapsed = Math.max(1, now - e.grantedAt)
-    const rate = e.grantedAt === 0 ? 0 : (e.used + need) / elapsed
-    const want = Math.min(Math.ceil(rate * HORIZON_MS), Math.max(4, 2 * e.block))
-    const args = this.#leaseArgs.slice()
-    args[0] = key
-    args[5] = need
-    args[6] = want
-    this.#script.send(
-      args,
-      this.#options,
-      (err, res) => {
-        if (err === null) return this.#granted(key, e, res!)
-        if (isDeadline(err)) this.stats.timeouts++
-        else this.stats.errors++
-        const waiting = e.waiting!
-        e.waiting = null
-        for (const r of waiting) r(null)
-      },
-      // the call missed its deadline but Redis ran it: the units go back, none is lost
-      (res) => {
-        if (res[0]! > 0) this.#send(key, res[0]!, res[1]!)
-      },
-    )
+    const want = blockWant(this.source.sizing, e.grantedAt, e.used, need, e.block, Date.now())
+    this.source.lease(key, need, want, (err, res, holdMs) => {
+      if (err === null) return this.#granted(key, e, res!, holdMs)
+      if (isDeadline(err)) this.stats.timeouts++
+      else this.stats.errors++
+      const waiting = e.waiting!
+      e.waiting = null
+      for (const r of waiting) r(null)
+    })
   }
 
-  #granted(key: string, e: Lease, res: number[]): void {
+  /** At the cap: the oldest key without a question in flight goes (its units back). */
+  #forgetOldest(): void {
+    for (const [key, e] of this.#keys) {
+      if (e.waiting !== null) continue
+      this.#giveBack(key, e)
+      this.#keys.delete(key)
+      return
+    }
+  }
+
+  #granted(key: string, e: Lease, res: number[], holdMs: number): void {
     const now = Date.now()
     const granted = res[0]!
     e.epoch++
-    for (let i = 0; i < this.#n; i++) {
+    for (let i = 0; i < this.windows; i++) {
       e.remaining[i] = res[5 + 2 * i]!
       e.resetAt[i] = now + res[6 + 2 * i]!
     }
@@ -203,7 +259,7 @@ export class LeaseLimiter {
     if (granted === 0) {
       e.refusedIndex = res[2]!
       e.retryAt = now + res[3]!
-      e.refusedUntil = now + Math.min(res[3]!, RECHECK_MS)
+      e.refusedUntil = now + Math.min(res[3]!, holdMs)
       for (const r of waiting) r(this.#refused(e, now))
       return
     }
@@ -224,7 +280,7 @@ export class LeaseLimiter {
     // a call the instance's close overtook: what it brought goes straight back
     if (this.#closed) this.#giveBack(key, e)
     if (i === waiting.length) return
-    // fewer units than requests: the rest ask again (Redis refuses them or grants what freed up)
+    // fewer units than requests: the rest ask again (the source refuses them or grants what freed up)
     e.waiting = waiting.slice(i)
     this.#ask(key, e)
   }
@@ -233,7 +289,7 @@ export class LeaseLimiter {
     const v = this.#out
     v[0] = 0
     v[1] = 0
-    for (let i = 0; i < this.#n; i++) {
+    for (let i = 0; i < this.windows; i++) {
       v[2 + 2 * i] = e.remaining[i]! + e.left
       v[3 + 2 * i] = Math.max(1, e.resetAt[i]! - now)
     }
@@ -244,26 +300,18 @@ export class LeaseLimiter {
     const v = this.#out
     v[0] = e.refusedIndex
     v[1] = Math.max(1, e.retryAt - now)
-    for (let i = 0; i < this.#n; i++) {
+    for (let i = 0; i < this.windows; i++) {
       v[2 + 2 * i] = e.remaining[i]!
       v[3 + 2 * i] = Math.max(1, e.resetAt[i]! - now)
     }
     return v
   }
 
-  /** Returns the unused units of `e` to Redis (fire and forget, past an open breaker). */
+  /** Returns the unused units of `e` to the source (no answer waited for). */
   #giveBack(key: string, e: Lease): void {
-    if (e.left > 0) this.#send(key, e.left, e.t0)
+    if (e.left > 0) this.source.giveBack(key, e.left, e.t0)
     e.left = 0
     e.epoch++
-  }
-
-  #send(key: string, units: number, t0: number): void {
-    const args = this.#returnArgs.slice()
-    args[0] = key
-    args[5] = units
-    args[6] = t0
-    this.#script.send(args, this.#back, () => {})
   }
 
   /**
@@ -282,7 +330,7 @@ export class LeaseLimiter {
     }
   }
 
-  /** The instance closed (reload or stop): every unit in hand goes back to Redis. */
+  /** The instance closed (reload or stop): every unit in hand goes back to the source. */
   close(): void {
     this.#closed = true
     if (this.#timer !== null) clearInterval(this.#timer)
@@ -294,7 +342,7 @@ export class LeaseLimiter {
 
 /** What the leasing instance needs from the compiled config (plugin.ts builds it). */
 export interface LeaseSteps {
-  /** the Redis key of a request's client */
+  /** the key of a request's client (a Redis key, or the identifier in the primary's table) */
   key: (ctx: RequestContext) => string
   composed: boolean
   decide: (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null) => AccessResult

@@ -68,10 +68,10 @@ export class LocalCounters {
     return consume(this.algo, limits, this.#state, slot * this.#stride, now, out)
   }
 
-  /** Gives back one request recorded by {@link consume}. */
-  refund(key: string, limits: readonly Limit[], now: number): void {
+  /** Gives back `units` requests recorded by {@link consume} at `t0` (default: one, now). */
+  refund(key: string, limits: readonly Limit[], now: number, units = 1, t0 = now): void {
     const slot = this.#map.get(key)
-    if (slot !== undefined) refund(this.algo, limits, this.#state, slot * this.#stride, now)
+    if (slot !== undefined) refund(this.algo, limits, this.#state, slot * this.#stride, now, units, t0)
   }
 
   #insert(key: string, now: number): number {

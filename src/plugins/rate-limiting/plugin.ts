@@ -6,7 +6,7 @@ import { slot } from '../../core/slot.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.js'
 import { HeaderSet, seconds } from './headers.js'
-import { LeaseLimiter, leaseInstance } from './lease.js'
+import { LeaseLimiter, leaseInstance, RedisQuota } from './lease.js'
 import { LocalCounters } from './local-store.js'
 import { nodeLimitInstance } from './node-counters.js'
 import { rateLimitingPrimary } from './node-primary.js'
@@ -212,7 +212,7 @@ async function redisInstance(c: Compiled): Promise<PluginInstance> {
   await conn.whenReady(1000)
   const head = `${env.services.keyPrefix}rl:{${env.id}:`
   if (config.lease) {
-    const leases = new LeaseLimiter(conn, algo, limits, deadlineMs, stats)
+    const leases = new LeaseLimiter(new RedisQuota(conn, algo, limits, deadlineMs), limits.length, stats)
     const key = (ctx: RequestContext) => `${head}${identify(ctx)}}`
     return leaseInstance(leases, { key, composed, decide, storeFailed })
   }

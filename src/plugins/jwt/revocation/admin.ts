@@ -8,13 +8,24 @@ import { DEFAULT_RETENTION_S, revocationId } from './registry.js'
 const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
 
 /**
+ * A change this worker made that some of the node's workers did not apply in time: 503 naming
+ * them, as a configuration write does (the change stands here and, with Redis, for every node;
+ * the late workers apply it when they get to it).
+ */
+const notApplied = (what: string, missing: string[]): AdminResponse =>
+  reply(null, 'UNAVAILABLE', {
+    message: `the ${what} is applied here, but worker ${missing.join(', ')} did not apply it in time`,
+  })
+
+/**
  * Admin API endpoints for revocation (Portico; mounted next to Kong's entity endpoints):
  * - `POST /jwt/revocations` `{"token": "eyJ…"}` or `{"jti": "…", "exp": 1700000000}` → 201
  *   `{"id", "exp", "propagated"}`; the token is revoked until `exp` (the body's, else the
  *   token's, else 24 h from now). `propagated` says whether Redis has it (false: node-local for
- *   now, retried).
+ *   now, retried). On a node with workers the answer waits for every worker to apply it; a
+ *   worker that does not within 2 s makes it a 503 naming it (the revocation itself stands).
  * - `GET /jwt/revocations/{id}` → 200 `{"id", "exp"}` or 404.
- * - `DELETE /jwt/revocations/{id}` → 204 (lifts the revocation).
+ * - `DELETE /jwt/revocations/{id}` → 204 (lifts the revocation; the same wait for the workers).
  * The id is the token's `jti`, or the SHA-256 (hex) of a token without one.
  *
  * @example
@@ -51,7 +62,8 @@ export function revocationRoutes(services: PluginServices): AdminRoute[] {
         const until =
           given ?? (typeof tokenExp === 'number' ? tokenExp : Math.floor(now) + DEFAULT_RETENTION_S)
         if (until <= now) return invalid('exp', 'already past: the token is expired, nothing to revoke')
-        const propagated = await revocations().revoke(id, until)
+        const { propagated, missing } = await revocations().change({ op: 'r', id, exp: until })
+        if (missing.length > 0) return notApplied('revocation', missing)
         return { status: 201, body: { id, exp: until, propagated } }
       },
     },
@@ -68,7 +80,8 @@ export function revocationRoutes(services: PluginServices): AdminRoute[] {
       method: 'DELETE',
       path: '/jwt/revocations/:id',
       handle: async (req) => {
-        await revocations().unrevoke(req.params.id ?? '')
+        const { missing } = await revocations().change({ op: 'd', id: req.params.id ?? '', exp: 0 })
+        if (missing.length > 0) return notApplied('lifted revocation', missing)
         return { status: 204 }
       },
     },

@@ -24,6 +24,25 @@ export interface RevocationPeer {
 }
 
 /**
+ * The other workers of a node with workers: a change made on one worker is applied by every
+ * other before the Admin API answers, with or without Redis (the primary relays it).
+ */
+export interface RevocationRelay {
+  /** applies the change on every other worker; resolves with those that did not in time */
+  relay(change: RevocationOp): Promise<string[]>
+  /** resolves once this worker has the node's set */
+  ready(): Promise<void>
+  close(): void
+}
+
+/** What a change reached: Redis (or, without Redis, every worker), and the workers it missed. */
+export interface ChangeResult {
+  propagated: boolean
+  /** the node's workers that did not apply it in time (empty on a node without workers) */
+  missing: string[]
+}
+
+/**
  * The id a token is revoked under: its `jti`, or the SHA-256 (hex) of the whole token when it
  * has none.
  *
@@ -51,6 +70,7 @@ export class Revocations {
   /** local changes Redis has not confirmed yet: re-applied over a snapshot, retried */
   readonly #unsynced = new Map<string, RevocationOp>()
   #peer: RevocationPeer | null = null
+  #relay: RevocationRelay | null = null
   #sweeper: NodeJS.Timeout | null = null
   log: Logger | undefined
 
@@ -68,6 +88,15 @@ export class Revocations {
     this.#peer = peer
   }
 
+  get relay(): RevocationRelay | null {
+    return this.#relay
+  }
+
+  /** The node's other workers (a node with workers). */
+  attachRelay(relay: RevocationRelay): void {
+    this.#relay = relay
+  }
+
   /** The hot path: one Map lookup, and none at all while nothing is revoked. */
   has(id: string): boolean {
     return this.#entries.size !== 0 && this.#entries.has(id)
@@ -81,18 +110,29 @@ export class Revocations {
 
   /** Revokes locally at once, then publishes; resolves true when the other nodes will see it. */
   revoke(id: string, exp: number): Promise<boolean> {
-    return this.#local({ op: 'r', id, exp })
+    return this.change({ op: 'r', id, exp }).then((r) => r.propagated)
   }
 
   unrevoke(id: string): Promise<boolean> {
-    return this.#local({ op: 'd', id, exp: 0 })
+    return this.change({ op: 'd', id, exp: 0 }).then((r) => r.propagated)
   }
 
-  #local(change: RevocationOp): Promise<boolean> {
+  /**
+   * Applies a change here at once, then shares it: with the other nodes through Redis, and
+   * with this node's other workers through the primary (each applies it before this resolves,
+   * or is named in `missing`). Without Redis, `propagated` means every worker has it.
+   */
+  async change(change: RevocationOp): Promise<ChangeResult> {
     this.apply(change)
-    if (this.#peer === null) return Promise.resolve(false)
-    this.#unsynced.set(change.id, change)
-    return this.republish(change)
+    const relayed = this.#relay === null ? Promise.resolve([]) : this.#relay.relay(change)
+    let propagated = false
+    if (this.#peer !== null) {
+      this.#unsynced.set(change.id, change)
+      propagated = await this.republish(change)
+    }
+    const missing = await relayed
+    if (this.#peer === null) propagated = this.#relay !== null && missing.length === 0
+    return { propagated, missing }
   }
 
   /** Publishes a local change (again); it stays pending until Redis has it. */
@@ -169,5 +209,7 @@ export class Revocations {
     this.#sweeper = null
     this.#peer?.close()
     this.#peer = null
+    this.#relay?.close()
+    this.#relay = null
   }
 }
