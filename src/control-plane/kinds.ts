@@ -34,6 +34,8 @@ export interface KindSpec {
   /** the schema keeps these timestamps (some Kong tables have no updated_at) */
   createdAt: boolean
   updatedAt: boolean
+  /** Kong's `auto_timestamp_ms` (targets): seconds with a millisecond fraction, not whole seconds */
+  msTimestamps: boolean
   /** entities of these kinds are deleted with it (Kong's on_delete = cascade) */
   cascade: ReadonlyArray<{ kind: Kind; field: string }>
 }
@@ -58,6 +60,7 @@ function spec(
     fields,
     createdAt: names.includes('created_at'),
     updatedAt: names.includes('updated_at'),
+    msTimestamps: kind === 'targets',
     cascade,
   }
 }

@@ -47,8 +47,10 @@ function prepare(kind: Kind, raw: Entity, previous: Entity | undefined): Entity 
 }
 
 function stamp(kind: Kind, entity: Entity, previous: Entity | undefined, env: WriteEnv): void {
-  const seconds = Math.floor(env.now() / 1000)
   const spec = SPECS[kind]
+  const ms = Math.floor(env.now())
+  // Kong's auto_timestamp_ms is ngx.now(): seconds with the milliseconds as a fraction
+  const seconds = spec.msTimestamps ? ms / 1000 : Math.floor(ms / 1000)
   if (spec.createdAt) entity.created_at = previous?.created_at ?? entity.created_at ?? seconds
   if (spec.updatedAt) entity.updated_at = seconds
 }
