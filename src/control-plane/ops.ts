@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { isUuid } from '../config/ids.js'
 import { parseServiceUrl } from '../config/index.js'
 import { hashPassword, isPasswordHash } from '../config/password.js'
-import type { ConfigDocument, Ref } from '../core/entities.js'
+import type { ConfigDocument, ConfigIssue, Ref } from '../core/entities.js'
 import type { PluginRegistry } from '../core/plugin.js'
 import { resolveRefs, uniqueConflict } from './constraints.js'
 import { type ApiError, primaryKeyViolation, schemaViolation } from './errors.js'
@@ -64,15 +64,20 @@ function withRefs(entity: Entity, refs: Record<string, Ref | null>): Entity {
   return out
 }
 
-/** Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream policy. */
+/**
+ * Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream
+ * policy. `invalid` holds the issues of a foreign record that named no entity: they are
+ * reported with the candidate's own, before any uniqueness check, as Kong validates first.
+ */
 function commit(
   doc: ConfigDocument,
   kind: Kind,
   candidate: Entity,
   previousId: string | undefined,
   env: WriteEnv,
+  invalid: readonly ConfigIssue[] = [],
 ): OpResult {
-  const conflict = uniqueConflict(doc, kind, candidate)
+  const conflict = invalid.length > 0 ? undefined : uniqueConflict(doc, kind, candidate)
   if (conflict !== undefined) {
     // Kong validates before it inserts: a plugin whose config is invalid is a 400 even when its
     // scope is taken. Checked against a document holding only this plugin (no entity refers
@@ -90,7 +95,7 @@ function commit(
   const at = previousId === undefined ? -1 : list.findIndex((e) => e.id === previousId)
   if (at >= 0) list[at] = candidate
   else list.push(candidate)
-  const result = validateWrite(draft, kind, candidate.id as string, env.registry)
+  const result = validateWrite(draft, kind, candidate.id as string, env.registry, invalid)
   if (!result.ok) return result
   const entity = listOf(result.doc, kind).find((e) => e.id === candidate.id) as Entity
   const refused = checkUpstreams(result.doc, kind, entity, env.policy)
@@ -115,7 +120,7 @@ export function createEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   if (rest.id !== undefined && rest.id !== null) {
     if (
       isUuid(rest.id) &&
@@ -126,7 +131,7 @@ export function createEntity(
   } else rest.id = randomUUID()
   const entity = prepare(kind, rest, undefined)
   stamp(kind, entity, undefined, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env)
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env, invalid)
 }
 
 /**
@@ -146,7 +151,7 @@ export function updateEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   if (rest.id !== undefined && rest.id !== null && rest.id !== existing.id) {
     return fail(schemaViolation([{ path: 'id', message: 'the id of an entity cannot be changed' }]))
   }
@@ -178,7 +183,7 @@ export function updateEntity(
     if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
   }
   const candidate = withRefs(entity, { ...keptRefs, ...refs, ...forced })
-  return commit(doc, kind, candidate, existing.id as string, env)
+  return commit(doc, kind, candidate, existing.id as string, env, invalid)
 }
 
 function mergePluginConfig(
@@ -214,7 +219,7 @@ export function upsertEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   const endpointKey = SPECS[kind].endpointKey
   const byId = isUuid(key)
   const id = existing?.id ?? (byId ? key : randomUUID())
@@ -232,7 +237,8 @@ export function upsertEntity(
   rest.id = id
   const entity = prepare(kind, rest, existing)
   stamp(kind, entity, existing, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), existing?.id as string | undefined, env)
+  const previous = existing?.id as string | undefined
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), previous, env, invalid)
 }
 
 /**

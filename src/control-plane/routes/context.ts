@@ -24,7 +24,8 @@ export const noContent = (): AdminResponse => ({ status: 204 })
 
 /**
  * A body as the write path wants it: JSON as sent; form fields inferred by the kind's schema
- * (and a plugin's `config` by that plugin's schema, found by the body's `name` or `pluginName`).
+ * (a foreign record by its kind's, a plugin's `config` by that plugin's schema, found by the
+ * body's `name` or `pluginName`).
  *
  * @example
  *   inputFor(ctx, 'plugins', call.body) // form 'config.minute=5' → { config: { minute: 5 } }
@@ -37,6 +38,12 @@ export function inputFor(
 ): Record<string, unknown> {
   if (body.kind !== 'form') return body.value
   const value = inferForm(SPECS[kind].schema, body.value) as Record<string, unknown>
+  // a foreign record (`service.name=`, `service.port=80`) is read by its own kind's schema
+  for (const [field, target] of Object.entries(SPECS[kind].refs)) {
+    const given = body.value[field]
+    if (given !== null && typeof given === 'object' && !Array.isArray(given))
+      value[field] = inferForm(SPECS[target].schema, given)
+  }
   if (kind === 'plugins' && value.config !== null && typeof value.config === 'object') {
     const name = typeof value.name === 'string' ? value.name : pluginName
     const schema = name === undefined ? undefined : ctx.plugins.get(name)?.schema
