@@ -197,7 +197,7 @@ function mergePluginConfig(
   if (!sameName || config === null || typeof config !== 'object' || Array.isArray(config)) return merged
   const schema = registry.get(String(existing.name))?.schema
   const base = (existing.config ?? {}) as Entity
-  return { ...merged, config: mergePatch(schema, base, config as Entity) }
+  return { ...merged, config: mergePatch(schema, base, config as Entity, true) }
 }
 
 /**
