@@ -6,6 +6,7 @@ import type { ConfigDocument, ConfigIssue, Ref } from '../core/entities.js'
 import type { PluginRegistry } from '../core/plugin.js'
 import { resolveRefs, uniqueConflict } from './constraints.js'
 import { type ApiError, primaryKeyViolation, schemaViolation } from './errors.js'
+import { applyTtl } from './expiry.js'
 import { type Kind, listOf, SPECS } from './kinds.js'
 import { mergePatch } from './schema-walk.js'
 import { checkUpstreams } from './upstream-check.js'
@@ -131,6 +132,7 @@ export function createEntity(
   } else rest.id = randomUUID()
   const entity = prepare(kind, rest, undefined)
   stamp(kind, entity, undefined, env)
+  applyTtl(kind, entity, rest.ttl, env.now())
   return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env, invalid)
 }
 
@@ -178,6 +180,7 @@ export function updateEntity(
   if (kind === 'plugins') merged = mergePluginConfig(env.registry, existing, patch, merged)
   const entity = prepare(kind, merged, existing)
   stamp(kind, entity, existing, env)
+  applyTtl(kind, entity, patch.ttl, env.now())
   const keptRefs: Record<string, Ref | null> = {}
   for (const field of Object.keys(SPECS[kind].refs)) {
     if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
@@ -237,6 +240,7 @@ export function upsertEntity(
   rest.id = id
   const entity = prepare(kind, rest, existing)
   stamp(kind, entity, existing, env)
+  applyTtl(kind, entity, rest.ttl, env.now())
   const previous = existing?.id as string | undefined
   return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), previous, env, invalid)
 }

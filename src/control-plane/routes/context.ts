@@ -4,6 +4,7 @@ import type { PluginRegistry } from '../../core/plugin.js'
 import type { ParsedBody } from '../body.js'
 import type { ControlPlane } from '../control-plane.js'
 import { ApiError } from '../errors.js'
+import { live } from '../expiry.js'
 import type { AdminHandler } from '../http.js'
 import { type Kind, present, SPECS } from '../kinds.js'
 import type { OpResult, WriteEnv } from '../ops.js'
@@ -19,6 +20,13 @@ export interface AdminContext {
 }
 
 export const ok = (body: unknown): AdminResponse => ({ status: 200, body })
+
+/** The document as the Admin API shows it: expired credentials are gone (expiry.ts). */
+export const current = (ctx: AdminContext): ConfigDocument => live(ctx.cp.document, ctx.env.now())
+
+/** A change through the control plane, made to the document without its expired credentials. */
+export const write = (ctx: AdminContext, change: (doc: ConfigDocument) => OpResult): Promise<OpResult> =>
+  ctx.cp.write((doc) => change(live(doc, ctx.env.now())))
 export const created = (body: unknown): AdminResponse => ({ status: 201, body })
 export const noContent = (): AdminResponse => ({ status: 204 })
 
@@ -62,7 +70,7 @@ export async function runWrite(
   status: number,
   change: (doc: ConfigDocument) => OpResult,
 ): Promise<AdminResponse | ApiError> {
-  const result = await ctx.cp.write(change)
+  const result = await write(ctx, change)
   if (!result.ok) return result.error
   if (result.entity === undefined) return { status: 204 }
   return { status, body: present(kind, result.entity) }
