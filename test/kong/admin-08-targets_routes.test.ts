@@ -251,9 +251,7 @@ describe('Admin API: /upstreams/{upstream}/targets/all/ GET', () => {
 })
 
 describe('Admin API: /upstreams/{upstream}/targets/{target}/(un)healthy', () => {
-  it('checks every combination of valid and invalid upstream and target', {
-    todo: 'no /upstreams/{u}/targets/{t}/healthy|unhealthy endpoints yet (manual health override)',
-  }, async () => {
+  it('checks every combination of valid and invalid upstream and target', async () => {
     const wrong = await target(await upstream(), '127.0.0.1:8192', 10)
     const u = await upstream(
       // Kong's PATCH of passive healthchecks
