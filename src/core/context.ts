@@ -130,6 +130,8 @@ export class RequestContext {
   afterReply: BackgroundContinuation | null
   /** this context is such a continuation: no client waits for its response */
   background: boolean
+  /** Kong's latency headers the answer carries (data-plane/latency.ts bits, the node's `headers` setting); 0 = none */
+  latencyHeaders: number
 
   constructor(
     req: IncomingMessage,
@@ -170,6 +172,7 @@ export class RequestContext {
     this.traceparent = ''
     this.afterReply = null
     this.background = false
+    this.latencyHeaders = 0
   }
 
   /** The client's request headers (Node's lower-cased object, built lazily by Node). */
