@@ -18,7 +18,11 @@ export type Def = {
   getter?: () => z.ZodType
 }
 
-export const def = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def
+// a schema that is not zod's (a plugin may bring any object with `safeParse`) has no structure to read
+const OPAQUE: Def = { type: 'unknown' }
+
+export const def = (schema: z.ZodType): Def =>
+  (schema as unknown as { _zod?: { def: Def } })._zod?.def ?? OPAQUE
 
 const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'readonly', 'catch', 'nonoptional'])
 
@@ -78,5 +82,5 @@ export function fieldNames(schema: z.ZodType): string[] {
  *   alwaysSet(z.string().optional())           // → false
  */
 export function alwaysSet(schema: z.ZodType): boolean {
-  return (schema as unknown as { _zod: { optout?: string } })._zod.optout !== 'optional'
+  return (schema as unknown as { _zod?: { optout?: string } })._zod?.optout !== 'optional'
 }
