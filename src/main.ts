@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type http from 'node:http'
 import type net from 'node:net'
+import { isIP } from 'node:net'
 import { hostname } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -61,6 +62,8 @@ import {
 } from './data-plane/tls.js'
 import { TrustedProxies } from './data-plane/trust.js'
 import { HealthRegistry } from './data-plane/upstream/health-registry.js'
+import { parseTarget } from './data-plane/upstream/target.js'
+import type { Balancer } from './data-plane/upstream/types.js'
 import type { AccessLogTarget } from './observability/access-log.js'
 import { createObservability, type Observability } from './observability/observer.js'
 import { type NodeView, PING_BOUND_MS } from './observability/prometheus.js'
@@ -746,7 +749,36 @@ function nodeInfo(
       connections_active: await connections.active(),
     }),
     health: (name) => gateway.runtime.balancers.get(name)?.describe(),
+    setHealth: (upstream, target, address, healthy) =>
+      setTargetHealth(gateway.runtime.balancers.get(upstream), upstream, target, address, healthy),
   }
+}
+
+/**
+ * Kong's manual override on the balancer of the running config (which tells the other
+ * workers). An `{address}` names the target itself: its IP and port, or its host name; Portico
+ * balances a target as one address, so another IP of a host name cannot be set apart.
+ */
+function setTargetHealth(
+  balancer: Balancer | undefined,
+  upstream: string,
+  target: string,
+  address: string | undefined,
+  healthy: boolean,
+): string | null {
+  if (balancer === undefined) return `Upstream ${upstream} has no balancer`
+  const own = parseTarget(target)
+  if (address !== undefined) {
+    let given: ReturnType<typeof parseTarget>
+    try {
+      given = parseTarget(address)
+    } catch {
+      return `invalid address '${address}'`
+    }
+    if (isIP(given.host) !== 0 && given.address !== own.address)
+      return `${given.address} is not the address of target ${target}: Portico balances a target as one address`
+  }
+  return balancer.setHealth(own.address, healthy)
 }
 
 /** What `/metrics` reads from the node at scrape time. */

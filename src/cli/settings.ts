@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type AnalyticsSettings, DEFAULT_ANALYTICS } from '../analytics/index.js'
 import type { ListenSpec } from '../data-plane/edge.js'
+import { parseHeadersSetting } from '../data-plane/latency.js'
 import { type Address, DEFAULT_SETTINGS, type NodeSettings } from '../main.js'
 import { autoWorkers } from './cpus.js'
 
@@ -123,6 +124,11 @@ export const START_OPTIONS = {
     type: 'string',
     env: 'PORTICO_ACCESS_LOG',
     help: 'off|stdout|FILE: one JSON line per request, written asynchronously (default off)',
+  },
+  headers: {
+    type: 'string',
+    env: 'PORTICO_HEADERS',
+    help: "Kong's headers setting: off, or latency_tokens and/or X-Kong-Proxy-Latency, X-Kong-Upstream-Latency, X-Kong-Response-Latency (default latency_tokens)",
   },
   'underscores-in-headers': {
     type: 'string',
@@ -309,6 +315,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv, cwd: 
       ...DEFAULT_SETTINGS.limits,
       maxBodySize: int(get('max-body-size'), 'max body size', DEFAULT_SETTINGS.limits.maxBodySize),
       underscoresInHeaders: onOff(get('underscores-in-headers'), 'underscores in headers', false),
+      latencyHeaders: parseHeadersSetting(get('headers')),
       bodyBufferSize: int(
         get('body-buffer-size'),
         'body buffer size',

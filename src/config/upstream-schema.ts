@@ -210,5 +210,5 @@ export const targetSchema = z.preprocess(
       updated_at: timestamp.optional(),
       ...kongComments,
     })
-    .transform(({ _comment, _ignore, updated_at: _updated, ...target }) => target),
+    .transform(({ _comment, _ignore, ...target }) => target),
 )

@@ -6,6 +6,7 @@ import { errorMap, joinPath, toConfigIssues } from './issues.js'
 import { link } from './link.js'
 import { FORMAT_VERSIONS, migrateFormat } from './migrate.js'
 import { hashPassword, isPasswordHash } from './password.js'
+import { requiredNulls } from './required-nulls.js'
 import { checkUniqueness } from './unique.js'
 
 export { exportDeclarative, toDeclarative } from './export.js'
@@ -100,13 +101,20 @@ function parseItem(item: Item, registry: PluginRegistry, issues: ConfigIssue[]):
   }
   const config = withoutNulls(item.raw.config ?? {})
   if (!isRecord(config)) return // the entity schema reported it
+  // an explicit null where the config must have a value is Kong's `required field missing`
+  const nulls = requiredNulls(definition.schema, item.raw.config, joinPath(item.path, 'config'))
   const parsed = definition.schema.safeParse(config, { error: errorMap })
-  if (!parsed.success) {
+  if (!parsed.success || nulls.length > 0) {
     // a check on the config as a whole (rate-limiting's "at least one of these fields") is
     // the plugin entity's, as Kong's entity_checks report it (`@entity`)
-    const whole = parsed.error.issues.filter((i) => i.path.length === 0 && i.code === 'custom')
-    const fields = parsed.error.issues.filter((i) => !whole.includes(i))
-    issues.push(...toConfigIssues(item.path, whole), ...toConfigIssues(joinPath(item.path, 'config'), fields))
+    const all = parsed.success ? [] : parsed.error.issues
+    const whole = all.filter((i) => i.path.length === 0 && i.code === 'custom')
+    const fields = all.filter((i) => !whole.includes(i))
+    issues.push(
+      ...nulls,
+      ...toConfigIssues(item.path, whole),
+      ...toConfigIssues(joinPath(item.path, 'config'), fields),
+    )
     item.value = undefined
   } else if (!isRecord(parsed.data)) {
     issues.push({

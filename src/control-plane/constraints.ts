@@ -1,12 +1,7 @@
 import { isUuid } from '../config/ids.js'
-import type { ConfigDocument, Ref } from '../core/entities.js'
-import {
-  type ApiError,
-  foreignKeyUnresolved,
-  foreignKeyViolation,
-  schemaViolation,
-  uniqueViolation,
-} from './errors.js'
+import { errorMap, toConfigIssues } from '../config/issues.js'
+import type { ConfigDocument, ConfigIssue, Ref } from '../core/entities.js'
+import { type ApiError, foreignKeyUnresolved, foreignKeyViolation, uniqueViolation } from './errors.js'
 import { type Kind, listOf, SPECS } from './kinds.js'
 
 type Entity = Record<string, unknown>
@@ -51,21 +46,30 @@ export function findEntity(
 export type ResolvedRefs = Record<string, Ref | null>
 
 /**
+ * What `resolveRefs` gives back: the refs given (each `{ id }` or null), the body without them,
+ * and the issues of a foreign record that names no entity (Kong validates it field by field and
+ * reports it with the entity's own schema violations, `service.protocol: …`).
+ */
+export interface SplitRefs {
+  refs: ResolvedRefs
+  rest: Entity
+  invalid: ConfigIssue[]
+}
+
+/**
  * Resolves the foreign keys of a body as Kong accepts them: `{ id }`, `{ name }` (or the target
- * kind's endpoint key: `consumer.username`), a bare id or name, or null to unset. Returns the
- * refs given (each `{ id }` or null) and the body without them.
+ * kind's endpoint key: `consumer.username`), a whole entity as a `GET` returned it, a bare id
+ * or name, or null to unset. A name that names nothing is an error at once (Kong resolves
+ * foreign keys before it validates); a record with neither is validated as Kong does.
  *
  * @example
  *   resolveRefs(doc, 'routes', { paths: ['/a'], service: { name: 'users' } })
- *   // → { refs: { service: { id: '…' } }, rest: { paths: ['/a'] } }
+ *   // → { refs: { service: { id: '…' } }, rest: { paths: ['/a'] }, invalid: [] }
  */
-export function resolveRefs(
-  doc: ConfigDocument,
-  kind: Kind,
-  body: Entity,
-): { refs: ResolvedRefs; rest: Entity } | { error: ApiError } {
+export function resolveRefs(doc: ConfigDocument, kind: Kind, body: Entity): SplitRefs | { error: ApiError } {
   const refs: ResolvedRefs = {}
   const rest: Entity = { ...body }
+  const invalid: ConfigIssue[] = []
   for (const [field, target] of Object.entries(SPECS[kind].refs)) {
     if (!(field in rest)) continue
     const value = rest[field]
@@ -77,17 +81,15 @@ export function resolveRefs(
     }
     const found = resolveOne(doc, field, target, value)
     if ('error' in found) return found
-    refs[field] = { id: found.id }
+    if ('issues' in found) invalid.push(...found.issues)
+    else refs[field] = { id: found.id }
   }
-  return { refs, rest }
+  return { refs, rest, invalid }
 }
 
-function resolveOne(
-  doc: ConfigDocument,
-  field: string,
-  target: Kind,
-  value: unknown,
-): { id: string } | { error: ApiError } {
+type Resolved = { id: string } | { error: ApiError } | { issues: ConfigIssue[] }
+
+function resolveOne(doc: ConfigDocument, field: string, target: Kind, value: unknown): Resolved {
   const keyField = SPECS[target].endpointKey ?? 'name'
   if (typeof value === 'string') {
     const found = findEntity(doc, target, value)
@@ -96,29 +98,40 @@ function resolveOne(
       ? { error: foreignKeyViolation(field, { id: value }, target) }
       : { error: foreignKeyUnresolved(field, keyField, value, target) }
   }
-  const entries =
-    value !== null && typeof value === 'object' && !Array.isArray(value)
-      ? Object.entries(value).filter(([, v]) => v !== null && v !== undefined)
-      : []
-  // a whole entity as the reference (`"service": {…}` as GET returned it): Kong reads its id
-  const withId = entries.find(([k]) => k === 'id')
-  const [by, given] = withId ?? entries[0] ?? []
-  if (
-    (withId === undefined && entries.length !== 1) ||
-    typeof given !== 'string' ||
-    (by !== 'id' && by !== keyField)
-  ) {
-    const message = `expected a record with 'id' or '${keyField}'`
-    return { error: schemaViolation([{ path: field, message }]) }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { issues: [{ path: field, message: 'expected a record' }] }
   }
-  if (by === 'id') {
-    if (!isUuid(given))
-      return { error: schemaViolation([{ path: `${field}.id`, message: 'expected a valid UUID' }]) }
-    const found = listOf(doc, target).find((e) => e.id.toLowerCase() === given.toLowerCase())
-    return found ? { id: found.id } : { error: foreignKeyViolation(field, { id: given }, target) }
+  const record = value as Entity
+  // a valid primary key wins, whatever else the record holds (a whole entity as GET returned it)
+  const id = record.id
+  if (typeof id === 'string' && isUuid(id)) {
+    const found = listOf(doc, target).find((e) => e.id.toLowerCase() === id.toLowerCase())
+    return found ? { id: found.id } : { error: foreignKeyViolation(field, { id }, target) }
   }
-  const found = listOf(doc, target).find((e) => e[keyField] === given)
-  return found ? { id: found.id } : { error: foreignKeyUnresolved(field, keyField, given, target) }
+  // Kong's resolve_foreign: else the endpoint key, when it is given and valid
+  const key = record[keyField]
+  if (typeof key === 'string' && key !== '') {
+    const found = listOf(doc, target).find((e) => e[keyField] === key)
+    return found ? { id: found.id } : { error: foreignKeyUnresolved(field, keyField, key, target) }
+  }
+  return { issues: foreignRecordIssues(field, target, record) }
+}
+
+/**
+ * Kong's check of a foreign record without a usable key (schema.lua, `foreign` fields): the
+ * fields it gives are validated against the target's schema (what it lacks is not an error);
+ * when they hold, the error is the missing primary key.
+ */
+function foreignRecordIssues(field: string, target: Kind, record: Entity): ConfigIssue[] {
+  const given = new Set(Object.keys(record).filter((k) => record[k] !== null && record[k] !== undefined))
+  const parsed = SPECS[target].schema.safeParse(record, { error: errorMap })
+  const mine = parsed.success
+    ? []
+    : parsed.error.issues.filter((i) =>
+        i.path.length === 0 ? i.code === 'unrecognized_keys' : given.has(String(i.path[0])),
+      )
+  const issues = toConfigIssues(field, mine)
+  return issues.length > 0 ? issues : [{ path: `${field}.id`, message: 'missing primary key' }]
 }
 
 const ref = (e: Entity, f: string) => (refId(e, f) === undefined ? null : { id: refId(e, f) })

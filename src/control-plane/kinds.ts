@@ -34,6 +34,10 @@ export interface KindSpec {
   /** the schema keeps these timestamps (some Kong tables have no updated_at) */
   createdAt: boolean
   updatedAt: boolean
+  /** Kong's `auto_timestamp_ms` (targets): seconds with a millisecond fraction, not whole seconds */
+  msTimestamps: boolean
+  /** Kong's `ttl = true` (key-auth credentials): an entity may expire (expiry.ts) */
+  ttl: boolean
   /** entities of these kinds are deleted with it (Kong's on_delete = cascade) */
   cascade: ReadonlyArray<{ kind: Kind; field: string }>
 }
@@ -58,6 +62,8 @@ function spec(
     fields,
     createdAt: names.includes('created_at'),
     updatedAt: names.includes('updated_at'),
+    msTimestamps: kind === 'targets',
+    ttl: kind === 'keyauth_credentials',
     cascade,
   }
 }
@@ -111,14 +117,21 @@ export function listOf(doc: ConfigDocument, kind: Kind): Entity[] {
 
 /**
  * Kong's output form of an entity: every field present, unset ones as `null`, foreign keys as
- * `{ id }`.
+ * `{ id }`; an expiring entity's `ttl` as the seconds left at `nowMs` (Kong's select).
  *
  * @example
  *   present('services', service) // → { id, name: null, protocol: 'http', …, tags: null, … }
  */
-export function present(kind: Kind, entity: Record<string, unknown>): Record<string, unknown> {
+export function present(
+  kind: Kind,
+  entity: Record<string, unknown>,
+  nowMs = Date.now(),
+): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const field of SPECS[kind].fields) out[field] = entity[field] ?? null
   for (const [k, v] of Object.entries(entity)) if (!(k in out)) out[k] = v
+  const { ttl, created_at: created } = out
+  if (SPECS[kind].ttl && typeof ttl === 'number' && typeof created === 'number')
+    out.ttl = ttl > 0 ? Math.max(0, Math.floor(created + ttl - nowMs / 1000)) : null
   return out
 }

@@ -112,7 +112,7 @@ export function entitySchema(spec: KindSpec): { fields: Fields; entity_checks: u
       const [name, def] = Object.entries(f)[0] as [string, KongField]
       if (name === 'id') return { id: { type: 'string', uuid: true, auto: true } }
       if (name === 'created_at' || name === 'updated_at')
-        return { [name]: { type: 'integer', timestamp: true, auto: true } }
+        return { [name]: { type: spec.msTimestamps ? 'number' : 'integer', timestamp: true, auto: true } }
       return { [name]: def }
     })
   for (const [name, reference] of Object.entries(spec.refs)) {

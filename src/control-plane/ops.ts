@@ -2,10 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { isUuid } from '../config/ids.js'
 import { parseServiceUrl } from '../config/index.js'
 import { hashPassword, isPasswordHash } from '../config/password.js'
-import type { ConfigDocument, Ref } from '../core/entities.js'
+import type { ConfigDocument, ConfigIssue, Ref } from '../core/entities.js'
 import type { PluginRegistry } from '../core/plugin.js'
 import { resolveRefs, uniqueConflict } from './constraints.js'
 import { type ApiError, primaryKeyViolation, schemaViolation } from './errors.js'
+import { applyTtl } from './expiry.js'
 import { type Kind, listOf, SPECS } from './kinds.js'
 import { mergePatch } from './schema-walk.js'
 import { checkUpstreams } from './upstream-check.js'
@@ -47,8 +48,10 @@ function prepare(kind: Kind, raw: Entity, previous: Entity | undefined): Entity 
 }
 
 function stamp(kind: Kind, entity: Entity, previous: Entity | undefined, env: WriteEnv): void {
-  const seconds = Math.floor(env.now() / 1000)
   const spec = SPECS[kind]
+  const ms = Math.floor(env.now())
+  // Kong's auto_timestamp_ms is ngx.now(): seconds with the milliseconds as a fraction
+  const seconds = spec.msTimestamps ? ms / 1000 : Math.floor(ms / 1000)
   if (spec.createdAt) entity.created_at = previous?.created_at ?? entity.created_at ?? seconds
   if (spec.updatedAt) entity.updated_at = seconds
 }
@@ -62,15 +65,20 @@ function withRefs(entity: Entity, refs: Record<string, Ref | null>): Entity {
   return out
 }
 
-/** Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream policy. */
+/**
+ * Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream
+ * policy. `invalid` holds the issues of a foreign record that named no entity: they are
+ * reported with the candidate's own, before any uniqueness check, as Kong validates first.
+ */
 function commit(
   doc: ConfigDocument,
   kind: Kind,
   candidate: Entity,
   previousId: string | undefined,
   env: WriteEnv,
+  invalid: readonly ConfigIssue[] = [],
 ): OpResult {
-  const conflict = uniqueConflict(doc, kind, candidate)
+  const conflict = invalid.length > 0 ? undefined : uniqueConflict(doc, kind, candidate)
   if (conflict !== undefined) {
     // Kong validates before it inserts: a plugin whose config is invalid is a 400 even when its
     // scope is taken. Checked against a document holding only this plugin (no entity refers
@@ -88,7 +96,7 @@ function commit(
   const at = previousId === undefined ? -1 : list.findIndex((e) => e.id === previousId)
   if (at >= 0) list[at] = candidate
   else list.push(candidate)
-  const result = validateWrite(draft, kind, candidate.id as string, env.registry)
+  const result = validateWrite(draft, kind, candidate.id as string, env.registry, invalid)
   if (!result.ok) return result
   const entity = listOf(result.doc, kind).find((e) => e.id === candidate.id) as Entity
   const refused = checkUpstreams(result.doc, kind, entity, env.policy)
@@ -113,7 +121,7 @@ export function createEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   if (rest.id !== undefined && rest.id !== null) {
     if (
       isUuid(rest.id) &&
@@ -124,7 +132,8 @@ export function createEntity(
   } else rest.id = randomUUID()
   const entity = prepare(kind, rest, undefined)
   stamp(kind, entity, undefined, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env)
+  applyTtl(kind, entity, rest.ttl, env.now())
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env, invalid)
 }
 
 /**
@@ -144,7 +153,7 @@ export function updateEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   if (rest.id !== undefined && rest.id !== null && rest.id !== existing.id) {
     return fail(schemaViolation([{ path: 'id', message: 'the id of an entity cannot be changed' }]))
   }
@@ -171,12 +180,13 @@ export function updateEntity(
   if (kind === 'plugins') merged = mergePluginConfig(env.registry, existing, patch, merged)
   const entity = prepare(kind, merged, existing)
   stamp(kind, entity, existing, env)
+  applyTtl(kind, entity, patch.ttl, env.now())
   const keptRefs: Record<string, Ref | null> = {}
   for (const field of Object.keys(SPECS[kind].refs)) {
     if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
   }
   const candidate = withRefs(entity, { ...keptRefs, ...refs, ...forced })
-  return commit(doc, kind, candidate, existing.id as string, env)
+  return commit(doc, kind, candidate, existing.id as string, env, invalid)
 }
 
 function mergePluginConfig(
@@ -190,7 +200,7 @@ function mergePluginConfig(
   if (!sameName || config === null || typeof config !== 'object' || Array.isArray(config)) return merged
   const schema = registry.get(String(existing.name))?.schema
   const base = (existing.config ?? {}) as Entity
-  return { ...merged, config: mergePatch(schema, base, config as Entity) }
+  return { ...merged, config: mergePatch(schema, base, config as Entity, true) }
 }
 
 /**
@@ -212,7 +222,7 @@ export function upsertEntity(
 ): OpResult {
   const split = resolveRefs(doc, kind, body)
   if ('error' in split) return fail(split.error)
-  const { refs, rest } = split
+  const { refs, rest, invalid } = split
   const endpointKey = SPECS[kind].endpointKey
   const byId = isUuid(key)
   const id = existing?.id ?? (byId ? key : randomUUID())
@@ -230,7 +240,9 @@ export function upsertEntity(
   rest.id = id
   const entity = prepare(kind, rest, existing)
   stamp(kind, entity, existing, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), existing?.id as string | undefined, env)
+  applyTtl(kind, entity, rest.ttl, env.now())
+  const previous = existing?.id as string | undefined
+  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), previous, env, invalid)
 }
 
 /**

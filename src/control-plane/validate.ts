@@ -35,8 +35,9 @@ export function validateDraft(draft: DraftDocument, registry: PluginRegistry): V
 
 /**
  * Validates a draft in which the entity `id` of `kind` was written, and words the outcome for
- * that entity: its issues as Kong's nested `fields` relative to it; issues elsewhere in the
- * document (a write can only cause them through references) under `@entity` with their path.
+ * that entity: its issues as Kong's nested `fields` relative to it (with `extra`, issues found
+ * before validation, relative to it too); issues elsewhere in the document (a write can only
+ * cause them through references) under `@entity` with their path.
  *
  * @example
  *   const r = validateWrite(draft, 'routes', route.id, registry)
@@ -47,15 +48,18 @@ export function validateWrite(
   kind: Kind,
   id: string | undefined,
   registry: PluginRegistry,
+  extra: readonly ConfigIssue[] = [],
 ): { ok: true; doc: ConfigDocument } | { ok: false; error: ApiError } {
   const result = validateDraft(draft, registry)
-  if (result.ok) return result
+  if (result.ok && extra.length === 0) return result
   const index = id === undefined ? -1 : draft[kind].findIndex((e) => e.id === id)
   const base = `${kind}[${index}]`
   const own = (i: ConfigIssue) => index >= 0 && (i.path === base || i.path.startsWith(`${base}.`))
-  const mine = result.issues.filter(own)
-  const others = result.issues
-    .filter((i) => !own(i))
-    .map((i) => ({ path: '', message: `${i.path}: ${i.message}` }))
+  const issues = result.ok ? [] : result.issues
+  const mine = [
+    ...issues.filter(own),
+    ...extra.map((i) => ({ path: `${base}.${i.path}`, message: i.message })),
+  ]
+  const others = issues.filter((i) => !own(i)).map((i) => ({ path: '', message: `${i.path}: ${i.message}` }))
   return { ok: false, error: schemaViolation([...mine, ...others], base) }
 }

@@ -108,6 +108,12 @@ export class RequestContext {
   maxBody: number
   /** header name (lower-case) → value, or null to remove; applied after the client's headers */
   upstreamHeaderEdits: Map<string, string | string[] | null> | null
+  /**
+   * the spelling a plugin gave a header it set, when not lower-case (lower-case name → as
+   * given): the upstream gets it so (Kong sends a header name as the plugin wrote it); null
+   * until such a name is set
+   */
+  upstreamHeaderNames: Map<string, string> | null
   /** extra response headers as a flat `[name, value, …]` list */
   responseHeaders: string[] | null
   /**
@@ -130,6 +136,8 @@ export class RequestContext {
   afterReply: BackgroundContinuation | null
   /** this context is such a continuation: no client waits for its response */
   background: boolean
+  /** Kong's latency headers the answer carries (data-plane/latency.ts bits, the node's `headers` setting); 0 = none */
+  latencyHeaders: number
 
   constructor(
     req: IncomingMessage,
@@ -160,6 +168,7 @@ export class RequestContext {
     this.upstreamBody = null
     this.maxBody = 0
     this.upstreamHeaderEdits = null
+    this.upstreamHeaderNames = null
     this.responseHeaders = null
     this.slots = null
     this.upstreamStart = Number.NaN
@@ -170,6 +179,7 @@ export class RequestContext {
     this.traceparent = ''
     this.afterReply = null
     this.background = false
+    this.latencyHeaders = 0
   }
 
   /** The client's request headers (Node's lower-cased object, built lazily by Node). */
@@ -187,7 +197,10 @@ export class RequestContext {
 
   setUpstreamHeader(name: string, value: string | string[]): void {
     const edits = this.upstreamHeaderEdits ?? (this.upstreamHeaderEdits = new Map())
-    edits.set(name.toLowerCase(), value)
+    const lower = name.toLowerCase()
+    edits.set(lower, value)
+    if (lower !== name) (this.upstreamHeaderNames ??= new Map()).set(lower, name)
+    else this.upstreamHeaderNames?.delete(lower)
   }
 
   removeUpstreamHeader(name: string): void {

@@ -231,7 +231,9 @@ export interface TargetEntity {
   /** Portico: probe this path instead of the upstream's `http_path` (set by the service registry) */
   health_path?: string | undefined
   tags?: string[] | null | undefined
+  /** seconds with a millisecond fraction, as Kong's auto_timestamp_ms */
   created_at?: number | undefined
+  updated_at?: number | undefined
 }
 
 /** The whole configuration, flat. Order within each list is the order of definition. */

@@ -20,6 +20,11 @@ export interface Reply {
   headers?: Record<string, string | string[]> | undefined
   /** a string or Buffer is sent as is; anything else is sent as JSON */
   body?: string | Buffer | object | undefined
+  /**
+   * the reply stands in for the upstream's answer (a cache hit): it carries the latency headers
+   * of a proxied response, as Kong's proxy-cache marks its hits proxied
+   */
+  proxied?: boolean | undefined
 }
 
 /** Observes a response body as it streams to the client (a plugin that stores what passes). */

@@ -73,6 +73,7 @@ export function backgroundCopy(ctx: RequestContext, method: string | undefined):
   copy.upstreamBody = ctx.upstreamBody
   copy.maxBody = ctx.maxBody
   copy.upstreamHeaderEdits = ctx.upstreamHeaderEdits === null ? null : new Map(ctx.upstreamHeaderEdits)
+  copy.upstreamHeaderNames = ctx.upstreamHeaderNames === null ? null : new Map(ctx.upstreamHeaderNames)
   copy.responseHeaders = ctx.responseHeaders === null ? null : [...ctx.responseHeaders]
   copy.slots = ctx.slots === null ? null : ctx.slots.slice()
   return copy

@@ -11,6 +11,7 @@ import { backgroundCopy } from './background.js'
 import { type Chain, resolve, runAccess, runLog } from './chain.js'
 import { Exchange, type UpgradeRequest } from './exchange.js'
 import { connectionTokens, type ForwardInfo } from './headers.js'
+import { parseHeadersSetting } from './latency.js'
 import { closeAfter, isClosing } from './linger.js'
 import { ProxyCall } from './proxy.js'
 import { BodyBuffers, bufferBody } from './request-buffer.js'
@@ -40,6 +41,8 @@ export interface Limits {
   tempDir?: string
   /** longest pause of a client sending a body being buffered, ms (nginx's client_body_timeout, 60 s) */
   clientBodyTimeout?: number
+  /** Kong's latency headers sent (latency.ts bits, the `headers` setting); default all three (`latency_tokens`) */
+  latencyHeaders?: number
 }
 
 export const BODY_BUFFER_DEFAULTS = {
@@ -77,6 +80,7 @@ export class Gateway {
   readonly observers: RequestObserver[] = []
   /** the node's budget for buffered request bodies */
   readonly buffers: BodyBuffers
+  readonly #latencyHeaders: number
 
   constructor(
     runtime: Runtime,
@@ -91,6 +95,7 @@ export class Gateway {
       dir: limits.tempDir ?? tmpdir(),
       idleTimeout: limits.clientBodyTimeout ?? BODY_BUFFER_DEFAULTS.clientBodyTimeout,
     })
+    this.#latencyHeaders = limits.latencyHeaders ?? parseHeadersSetting(undefined)
   }
 
   get runtime(): Runtime {
@@ -172,6 +177,7 @@ export class Gateway {
     // pool of random hex (trace.ts) rather than a UUID formatted per request; no plugin needs a
     // UUID here (correlation-id makes its own)
     const ctx = new RequestContext(req, res, newTraceId(), performance.now())
+    ctx.latencyHeaders = this.#latencyHeaders
     const x = new Exchange(rt, ctx, up)
     if (this.#draining) res.shouldKeepAlive = false
     this.#inflight.add(res)

@@ -142,10 +142,13 @@ export function upstreamHeaders(
   if (edits === null || !edits.has('traceparent'))
     out.push('traceparent', ctx.traceparent || (ctx.traceparent = childTraceparent(traceparent)))
   if (edits !== null) {
-    for (const [name, value] of edits) {
+    const spelled = ctx.upstreamHeaderNames
+    for (const [lower, value] of edits) {
       // the gateway's own X-Forwarded-*, X-Real-IP and request id are never doubled (as in Kong,
       // where a plugin cannot overwrite them); Host was taken above
-      if (value === null || SET_BY_GATEWAY.has(name)) continue
+      if (value === null || SET_BY_GATEWAY.has(lower)) continue
+      // the name as the plugin wrote it (undici sends the flat list's names as they are)
+      const name = spelled === null ? lower : (spelled.get(lower) ?? lower)
       if (Array.isArray(value)) for (const v of value) out.push(name, v)
       else out.push(name, value)
     }

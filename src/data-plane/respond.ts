@@ -4,27 +4,32 @@ import { errorBody, GatewayError } from '../core/errors.js'
 import type { Reply, ResponseHead } from '../core/plugin.js'
 import { type Chain, runBody, runResponse } from './chain.js'
 import { H2_FORBIDDEN } from './headers.js'
+import { pushLatency } from './latency.js'
 
 /** Response header carrying the request id (the id is also in every error body). */
 export const REQUEST_ID_HEADER = 'x-request-id'
 
 /**
- * Writes the status line and headers, adding what plugins queued (`ctx.responseHeaders`) and
- * the request id. Accepts the flat list of the fast path or the object of the response phase.
+ * Writes the status line and headers, adding what plugins queued (`ctx.responseHeaders`), the
+ * request id and Kong's latency headers (latency.ts; `standIn`: a reply that stands in for the
+ * upstream's, a cache hit). Accepts the flat list of the fast path or the object of the
+ * response phase.
  */
 export function writeHead(
   ctx: RequestContext,
   status: number,
   headers: string[] | Record<string, string | string[]>,
+  standIn = false,
 ): void {
   const res = ctx.res
   if (res.headersSent || res.destroyed) return
   ctx.status = status
   const extra = ctx.responseHeaders
-  if (ctx.req.httpVersionMajor === 2) return writeHeadH2(ctx, status, headers)
+  if (ctx.req.httpVersionMajor === 2) return writeHeadH2(ctx, status, headers, standIn)
   if (Array.isArray(headers)) {
     if (extra !== null) for (let i = 0; i < extra.length; i++) headers.push(extra[i]!)
     headers.push(REQUEST_ID_HEADER, ctx.id)
+    if (ctx.latencyHeaders !== 0) pushLatency(ctx, ctx.latencyHeaders, standIn, headers)
     res.writeHead(status, headers)
     return
   }
@@ -37,6 +42,11 @@ export function writeHead(
     }
   }
   obj[REQUEST_ID_HEADER] = ctx.id
+  if (ctx.latencyHeaders !== 0) {
+    const latency: string[] = []
+    pushLatency(ctx, ctx.latencyHeaders, standIn, latency)
+    for (let i = 0; i < latency.length; i += 2) obj[latency[i]!.toLowerCase()] = latency[i + 1]!
+  }
   res.writeHead(status, obj)
 }
 
@@ -49,6 +59,7 @@ function writeHeadH2(
   ctx: RequestContext,
   status: number,
   headers: string[] | Record<string, string | string[]>,
+  standIn: boolean,
 ): void {
   const obj: Record<string, string | string[]> = {}
   const add = (name: string, value: string | string[]): void => {
@@ -62,6 +73,11 @@ function writeHeadH2(
   const extra = ctx.responseHeaders
   if (extra !== null) for (let i = 0; i < extra.length; i += 2) add(extra[i]!, extra[i + 1]!)
   obj[REQUEST_ID_HEADER] = ctx.id
+  if (ctx.latencyHeaders !== 0) {
+    const latency: string[] = []
+    pushLatency(ctx, ctx.latencyHeaders, standIn, latency)
+    for (let i = 0; i < latency.length; i += 2) obj[latency[i]!.toLowerCase()] = latency[i + 1]!
+  }
   ctx.res.writeHead(status, obj)
 }
 
@@ -94,7 +110,7 @@ export function sendReply(ctx: RequestContext, chain: Chain, reply: Reply): void
       out = buf
       if (!bodiless) head.headers['content-length'] = String(buf.length)
     }
-    writeHead(ctx, head.status, head.headers)
+    writeHead(ctx, head.status, head.headers, reply.proxied === true)
     if (head.taps) {
       const b = Buffer.isBuffer(out) ? out : Buffer.from(out)
       for (const t of head.taps) {

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { verifyPassword } from '../../src/config/index.js'
 import { type AdminNode, adminNode } from '../fixtures/admin-helpers.js'
-import { call } from '../fixtures/helpers.js'
+import { call, sleep, upstream } from '../fixtures/helpers.js'
 
 describe('Admin API: consumers and credentials', () => {
   let a: AdminNode
@@ -128,5 +128,49 @@ describe('Admin API: consumers and credentials', () => {
     assert.equal((await a.req('GET', `/acls/${acl.body.id}`)).status, 404)
     assert.equal((await a.req('GET', `/plugins/${plugin.body.id}`)).status, 404)
     assert.equal((await call(`${a.admin}/consumers/temp`)).status, 404)
+  })
+})
+
+describe('Admin API: key-auth credentials with a ttl (Kong expires them)', () => {
+  test('seconds left on GET, reset by PATCH; once expired the key is refused and gone', async () => {
+    const a = await adminNode({}, null, []) // the real key-auth plugin
+    const echo = await upstream('ttl')
+    try {
+      await a.req('POST', '/services', { name: 'ttl-svc', url: echo.url })
+      await a.req('POST', '/services/ttl-svc/routes', { name: 'ttl-route', paths: ['/ttl'] })
+      await a.req('POST', '/routes/ttl-route/plugins', { name: 'key-auth' })
+      await a.req('POST', '/consumers', { username: 'ephemeral' })
+      const short = await a.req('POST', '/consumers/ephemeral/key-auth', { key: 'short-lived', ttl: 2 })
+      assert.equal(short.status, 201, short.text)
+      const kept = await a.req('POST', '/consumers/ephemeral/key-auth', { key: 'kept', ttl: 2 })
+      const left = (await a.req('GET', `/key-auths/${short.body.id}`)).body.ttl as number
+      assert.ok(left >= 0 && left <= 2, `seconds left: ${left}`)
+      const patched = await a.req('PATCH', `/key-auths/${kept.body.id}`, { ttl: 600 })
+      assert.ok((patched.body.ttl as number) > 590, `seconds left after PATCH: ${patched.body.ttl}`)
+      assert.equal((await call(`${a.proxy}/ttl`, { headers: { apikey: 'short-lived' } })).status, 200)
+
+      // Kong's spec waits 3 s for a 1 s ttl: poll until it is gone, at most 6 s
+      let status = 200
+      for (let i = 0; i < 60 && status !== 404; i++) {
+        await sleep(100)
+        status = (await a.req('GET', `/key-auths/${short.body.id}`)).status
+      }
+      assert.equal(status, 404)
+      const listed = (await a.req('GET', '/consumers/ephemeral/key-auth')).body.data as Array<{ id: string }>
+      assert.deepEqual(
+        listed.map((c) => c.id),
+        [kept.body.id],
+      )
+      assert.equal((await call(`${a.proxy}/ttl`, { headers: { apikey: 'short-lived' } })).status, 401)
+      assert.equal((await call(`${a.proxy}/ttl`, { headers: { apikey: 'kept' } })).status, 200)
+      // the expired key is free again
+      const again = await a.req('POST', '/consumers/ephemeral/key-auth', { key: 'short-lived' })
+      assert.equal(again.status, 201, again.text)
+      assert.equal(again.body.ttl, null)
+      assert.equal((await call(`${a.proxy}/ttl`, { headers: { apikey: 'short-lived' } })).status, 200)
+    } finally {
+      await echo.close()
+      await a.stop()
+    }
   })
 })

@@ -150,6 +150,13 @@ describe('Admin API: plugins', () => {
       code: 2,
     })
     assert.deepEqual((await a.req('GET', `/plugins/${p.body.id}`)).body, patched.body)
+    // Kong: null unsets an optional config field and is refused where a value is required
+    const unset = await a.req('PATCH', `/plugins/${p.body.id}`, { config: { hour: null } })
+    assert.equal(unset.status, 200, unset.text)
+    assert.equal((unset.body.config as Record<string, unknown>).hour, undefined)
+    const required = await a.req('PATCH', `/plugins/${p.body.id}`, { config: { policy: null } })
+    assert.equal(required.status, 400)
+    assert.deepEqual(required.body.fields, { config: { policy: 'required field missing' } })
     const detached = await a.req('PATCH', `/routes/example_route/plugins/${p.body.id}`, { route: null })
     assert.equal(detached.body.route, null)
     assert.equal((await a.req('GET', `/plugins/${p.body.id}/route`)).status, 404)

@@ -90,4 +90,33 @@ describe('Admin API: upstreams and targets', () => {
     const exported = (await s.a.req('GET', '/config?format=json')).body
     assert.ok(!JSON.stringify(exported).includes(String(t.body.id)))
   })
+  test('manual health: 400 without health checks; the {address} form names the target itself', async () => {
+    await s.a.req('POST', '/upstreams', { name: 'unchecked.up' })
+    await s.a.req('POST', '/upstreams/unchecked.up/targets', { target: '10.0.0.7:80' })
+    const off = await s.a.req('PUT', '/upstreams/unchecked.up/targets/10.0.0.7:80/unhealthy')
+    assert.equal(off.status, 400)
+    assert.deepEqual(off.body, { message: 'no healthchecker found for unchecked.up' })
+
+    await s.a.req('POST', '/upstreams', {
+      name: 'checked.up',
+      healthchecks: { passive: { unhealthy: { tcp_failures: 1 } } },
+    })
+    const t = await s.a.req('POST', '/upstreams/checked.up/targets', { target: '10.20.30.40' })
+    const health = async () =>
+      ((await s.a.req('GET', '/upstreams/checked.up/health')).body.data as Array<{ health: string }>)[0]
+        ?.health
+    // Kong's 15-off spec: the target's own IP, without a port (8000, as the target's)
+    const down = await s.a.req('PUT', `/upstreams/checked.up/targets/${t.body.id}/10.20.30.40/unhealthy`)
+    assert.equal(down.status, 204, down.text)
+    assert.equal(await health(), 'UNHEALTHY')
+    const other = await s.a.req('PUT', '/upstreams/checked.up/targets/10.20.30.40:8000/10.9.9.9/healthy')
+    assert.equal(other.status, 400)
+    assert.equal(await health(), 'UNHEALTHY')
+    assert.equal((await s.a.req('PUT', '/upstreams/checked.up/targets/10.20.30.40:8000/healthy')).status, 204)
+    assert.equal(await health(), 'HEALTHY')
+    assert.equal(
+      (await s.a.req('POST', '/upstreams/checked.up/targets/10.20.30.40:8000/healthy')).status,
+      405,
+    )
+  })
 })

@@ -289,9 +289,7 @@ describe('proxy-cache access with policy: memory', () => {
     assert.equal(b.status, 417)
     assert.equal(status(b), 'Hit')
   })
-  it('X-Kong-Proxy-Latency', {
-    todo: 'Portico sends no X-Kong-Proxy-Latency / X-Kong-Upstream-Latency headers yet',
-  }, async () => {
+  it('X-Kong-Proxy-Latency', async () => {
     let res = await get('route-1.test', '/get?show-me=proxy-latency')
     assert.equal(status(res), 'Miss')
     assert.match(String(res.headers['x-kong-proxy-latency']), /^\d+$/)
@@ -299,9 +297,7 @@ describe('proxy-cache access with policy: memory', () => {
     assert.equal(status(res), 'Hit')
     assert.match(String(res.headers['x-kong-proxy-latency']), /^\d+$/)
   })
-  it('X-Kong-Upstream-Latency', {
-    todo: 'Portico sends no X-Kong-Proxy-Latency / X-Kong-Upstream-Latency headers yet',
-  }, async () => {
+  it('X-Kong-Upstream-Latency', async () => {
     let res = await get('route-1.test', '/get?show-me=upstream-latency')
     assert.equal(status(res), 'Miss')
     assert.match(String(res.headers['x-kong-upstream-latency']), /^\d+$/)

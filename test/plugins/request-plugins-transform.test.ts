@@ -24,10 +24,10 @@ plugins:
     route: headers
     config:
       remove: { headers: [x-remove-me, x-absent] }
-      rename: { headers: ["x-old:x-new"] }
+      rename: { headers: ["x-old:x-new", "x-case:X-Case"] }
       replace: { headers: ["x-replace:replaced", "x-not-there:nope"] }
-      add: { headers: ["x-added:added", "x-keep:not-used", "x-from:$(headers.x_source)-$(query_params.q)"] }
-      append: { headers: ["x-multi:two", "x-fresh:one"] }
+      add: { headers: ["x-added:added", "x-keep:not-used", "x-from:$(headers.x_source)-$(query_params.q)", "X-Cased:yes"] }
+      append: { headers: ["x-multi:two", "x-fresh:one", "X-Appended-Cased:a"] }
   - name: request-transformer
     route: query
     config:
@@ -74,6 +74,7 @@ plugins:
         'x-keep': 'client',
         'x-multi': 'one',
         'x-source': 'src',
+        'x-case': 'c',
       },
     })
     assert.equal(r.status, 200)
@@ -89,6 +90,12 @@ plugins:
     assert.equal(h['x-multi'], 'one, two')
     assert.equal(h['x-fresh'], 'one')
     assert.equal(h['x-source'], 'src')
+    // names the config spells with capitals reach the upstream so (as in Kong): added,
+    // appended, and a rename that changes only the case
+    const names = s.up.seen.at(-1)!.rawHeaders.filter((_, i) => i % 2 === 0)
+    for (const name of ['X-Cased', 'X-Appended-Cased', 'X-Case'])
+      assert.ok(names.includes(name), `${name}: ${names}`)
+    assert.ok(!names.includes('x-case'))
   })
 
   test('query: remove, rename, replace, add, append; templates read the original request', async () => {

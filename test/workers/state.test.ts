@@ -27,6 +27,8 @@ for (const n of [2, 4]) {
     let flaky: Upstream
     let probed: Upstream
     let slow: Upstream
+    let manualA: Upstream
+    let manualB: Upstream
     let node: WorkerNode
     let inFlight = 0
     let maxInFlight = 0
@@ -60,6 +62,8 @@ for (const n of [2, 4]) {
           res.end('done')
         }, 150)
       })
+      manualA = await upstream('manual-a')
+      manualB = await upstream('manual-b')
       node = await startWorkers(
         n,
         `_format_version: "3.0"
@@ -79,6 +83,13 @@ upstreams:
         unhealthy: { interval: 0.2, http_failures: 1 }
     targets:
       - { target: 127.0.0.1:${probed.port} }
+  - name: manual.up
+    healthchecks:
+      passive:
+        unhealthy: { tcp_failures: 1 }
+    targets:
+      - { target: 127.0.0.1:${manualA.port} }
+      - { target: 127.0.0.1:${manualB.port} }
 services:
   - name: passive
     host: passive.up
@@ -86,6 +97,9 @@ services:
   - name: active
     host: active.up
     routes: [{ name: active, paths: [/active] }]
+  - name: manual
+    host: manual.up
+    routes: [{ name: manual, paths: [/manual] }]
   - name: slow
     url: ${slow.url}
     routes:
@@ -108,7 +122,7 @@ consumers:
     })
     after(async () => {
       await node?.stop()
-      await Promise.all([good, flaky, probed, slow].map((u) => u?.close()))
+      await Promise.all([good, flaky, probed, slow, manualA, manualB].map((u) => u?.close()))
     })
 
     test('a target one worker found failing is unhealthy in every worker', async () => {
@@ -122,6 +136,23 @@ consumers:
       const after = await burst(4 * n, 2, () => get(node.proxy, '/passive'))
       assert.deepEqual(after, new Array(4 * n).fill(200))
       assert.equal(flaky.seen.length, 1, 'no worker sends to it any more')
+    })
+
+    test('a target set unhealthy through the Admin API takes no traffic in any worker until set healthy', async () => {
+      const target = `127.0.0.1:${manualA.port}`
+      const set = (verdict: string) => admin(node, 'PUT', `/upstreams/manual.up/targets/${target}/${verdict}`)
+      assert.equal((await set('unhealthy')).status, 204)
+      await sleep(300)
+      assert.deepEqual(await healthOf(node, target, 3 * n), new Array(3 * n).fill('UNHEALTHY'))
+      const seen = manualA.seen.length
+      const statuses = await burst(4 * n, 2, () => get(node.proxy, '/manual'))
+      assert.deepEqual(statuses, new Array(4 * n).fill(200))
+      assert.equal(manualA.seen.length, seen, 'no worker sends to it')
+      assert.equal((await set('healthy')).status, 204)
+      await sleep(300)
+      assert.deepEqual(await healthOf(node, target, 3 * n), new Array(3 * n).fill('HEALTHY'))
+      await burst(4 * n, 2, () => get(node.proxy, '/manual'))
+      assert.ok(manualA.seen.length > seen, 'it takes traffic again')
     })
 
     test('active checks run once per node, not once per worker', async () => {

@@ -4,6 +4,7 @@ import type { PluginRegistry } from '../../core/plugin.js'
 import type { ParsedBody } from '../body.js'
 import type { ControlPlane } from '../control-plane.js'
 import { ApiError } from '../errors.js'
+import { live } from '../expiry.js'
 import type { AdminHandler } from '../http.js'
 import { type Kind, present, SPECS } from '../kinds.js'
 import type { OpResult, WriteEnv } from '../ops.js'
@@ -19,12 +20,20 @@ export interface AdminContext {
 }
 
 export const ok = (body: unknown): AdminResponse => ({ status: 200, body })
+
+/** The document as the Admin API shows it: expired credentials are gone (expiry.ts). */
+export const current = (ctx: AdminContext): ConfigDocument => live(ctx.cp.document, ctx.env.now())
+
+/** A change through the control plane, made to the document without its expired credentials. */
+export const write = (ctx: AdminContext, change: (doc: ConfigDocument) => OpResult): Promise<OpResult> =>
+  ctx.cp.write((doc) => change(live(doc, ctx.env.now())))
 export const created = (body: unknown): AdminResponse => ({ status: 201, body })
 export const noContent = (): AdminResponse => ({ status: 204 })
 
 /**
  * A body as the write path wants it: JSON as sent; form fields inferred by the kind's schema
- * (and a plugin's `config` by that plugin's schema, found by the body's `name` or `pluginName`).
+ * (a foreign record by its kind's, a plugin's `config` by that plugin's schema, found by the
+ * body's `name` or `pluginName`).
  *
  * @example
  *   inputFor(ctx, 'plugins', call.body) // form 'config.minute=5' → { config: { minute: 5 } }
@@ -37,6 +46,12 @@ export function inputFor(
 ): Record<string, unknown> {
   if (body.kind !== 'form') return body.value
   const value = inferForm(SPECS[kind].schema, body.value) as Record<string, unknown>
+  // a foreign record (`service.name=`, `service.port=80`) is read by its own kind's schema
+  for (const [field, target] of Object.entries(SPECS[kind].refs)) {
+    const given = body.value[field]
+    if (given !== null && typeof given === 'object' && !Array.isArray(given))
+      value[field] = inferForm(SPECS[target].schema, given)
+  }
   if (kind === 'plugins' && value.config !== null && typeof value.config === 'object') {
     const name = typeof value.name === 'string' ? value.name : pluginName
     const schema = name === undefined ? undefined : ctx.plugins.get(name)?.schema
@@ -55,7 +70,7 @@ export async function runWrite(
   status: number,
   change: (doc: ConfigDocument) => OpResult,
 ): Promise<AdminResponse | ApiError> {
-  const result = await ctx.cp.write(change)
+  const result = await write(ctx, change)
   if (!result.ok) return result.error
   if (result.entity === undefined) return { status: 204 }
   return { status, body: present(kind, result.entity) }

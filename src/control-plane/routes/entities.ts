@@ -6,7 +6,7 @@ import type { AdminCall, AdminHandler } from '../http.js'
 import { CREDENTIAL_PATHS, type Kind, listOf, present, SPECS } from '../kinds.js'
 import { createEntity, deleteEntity, updateEntity, upsertEntity } from '../ops.js'
 import { paginate } from '../paginate.js'
-import { type AdminContext, inputFor, noContent, ok, runWrite } from './context.js'
+import { type AdminContext, current, inputFor, noContent, ok, runWrite, write } from './context.js'
 
 type Entity = Record<string, unknown>
 
@@ -23,7 +23,7 @@ const pluginName = (e: Entity | undefined) => (typeof e?.name === 'string' ? e.n
 
 function parentOf(ctx: AdminContext, call: AdminCall, parent: Parent | undefined): Entity | null | undefined {
   if (parent === undefined) return null
-  return findEntity(ctx.cp.document, parent.kind, call.params[parent.param] as string)
+  return findEntity(current(ctx), parent.kind, call.params[parent.param] as string)
 }
 
 function childOf(
@@ -34,7 +34,7 @@ function childOf(
   owner: Entity | null,
 ) {
   const scope = parent && owner ? { field: parent.field, id: owner.id as string } : undefined
-  return findEntity(ctx.cp.document, kind, key, scope)
+  return findEntity(current(ctx), kind, key, scope)
 }
 
 /** The list of a kind, optionally of one parent, with Kong's filters (`custom_id` for consumers). */
@@ -66,7 +66,7 @@ export function mountKind(ctx: AdminContext, kind: Kind, base: string, param: st
     if (kind === 'consumers' && call.query.get('custom_id') === '') {
       return badRequest('custom_id must be an unempty string')
     }
-    const items = collection(kind, call, listOf(ctx.cp.document, kind), owner, parent)
+    const items = collection(kind, call, listOf(current(ctx), kind), owner, parent)
     const page = paginate(items, call.query, call.path.replace(/\/+$/, ''))
     if (isApiError(page)) return page
     return ok({ ...page, data: page.data.map((e) => present(kind, e)) })
@@ -122,7 +122,7 @@ export function mountKind(ctx: AdminContext, kind: Kind, base: string, param: st
     const found = childOf(ctx, kind, call.params[param] as string, parent, owner)
     // Kong: deleting what does not exist is a success (idempotent), except under a parent
     if (found === undefined) return parent === undefined ? noContent() : notFound()
-    const result = await ctx.cp.write((doc) => deleteEntity(doc, kind, found.id as string, ctx.env))
+    const result = await write(ctx, (doc) => deleteEntity(doc, kind, found.id as string, ctx.env))
     return result.ok ? noContent() : result.error
   }
   r.add('GET', base, list)
@@ -146,9 +146,9 @@ export function mountForeign(
 ): void {
   const target = SPECS[kind].refs[field] as Kind
   const resolve = (call: AdminCall): Entity | undefined => {
-    const child = findEntity(ctx.cp.document, kind, call.params[param] as string)
+    const child = findEntity(current(ctx), kind, call.params[param] as string)
     const id = (child?.[field] as Ref | undefined)?.id
-    return id === undefined ? undefined : listOf(ctx.cp.document, target).find((e) => e.id === id)
+    return id === undefined ? undefined : listOf(current(ctx), target).find((e) => e.id === id)
   }
   ctx.router.add('GET', `${base}/:${param}/${field}`, (call) => {
     const found = resolve(call)
@@ -168,7 +168,7 @@ export function mountForeign(
   // Kong's put_entity_endpoint: replaces the entity the key points at, or creates one and
   // points the key at it when it points nowhere, in one write
   ctx.router.add('PUT', `${base}/:${param}/${field}`, (call) => {
-    const child = findEntity(ctx.cp.document, kind, call.params[param] as string)
+    const child = findEntity(current(ctx), kind, call.params[param] as string)
     if (child === undefined) return notFound()
     const body = inputFor(ctx, target, call.body)
     return runWrite(ctx, target, 200, (doc) => {

@@ -1,10 +1,10 @@
 import type { Ref } from '../../core/entities.js'
 import { findEntity } from '../constraints.js'
-import { isApiError, notFound } from '../errors.js'
+import { badRequest, isApiError, notFound } from '../errors.js'
 import type { AdminCall } from '../http.js'
 import { listOf, present } from '../kinds.js'
 import { paginate } from '../paginate.js'
-import { type AdminContext, ok } from './context.js'
+import { type AdminContext, noContent, ok } from './context.js'
 
 /** The health of an upstream's targets as the data plane reports it (main provides it). */
 export interface UpstreamHealthView {
@@ -23,6 +23,11 @@ export interface NodeInfo {
   server(): Promise<Record<string, number>>
   /** the data plane's view of an upstream, by name */
   health(upstream: string): UpstreamHealthView | undefined
+  /**
+   * Kong's manual health override of one target (`target` as stored, `address` from the
+   * `{address}` form of the path) on this node, its workers included; why not, or null.
+   */
+  setHealth?(upstream: string, target: string, address: string | undefined, healthy: boolean): string | null
   /** the node's Prometheus text for `GET /metrics` (Kong serves it on the Admin API too); null when metrics are off */
   metrics?(): Promise<{ contentType: string; text: string } | null>
 }
@@ -83,6 +88,22 @@ function upstreamHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall) {
   return ok({ data, next: null, node_id: node.nodeId })
 }
 
+/**
+ * Kong's `PUT /upstreams/{u}/targets/{t}[/{address}]/healthy|unhealthy`: 404 unless the target
+ * (by id or `host:port`) belongs to the upstream (by id or name), 400 with the reason when the
+ * balancer cannot take it (no health checks on the upstream), else 204.
+ */
+function setTargetHealth(ctx: AdminContext, node: NodeInfo, call: AdminCall, healthy: boolean) {
+  const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
+  if (upstream === undefined) return notFound()
+  const scope = { field: 'upstream', id: upstream.id as string }
+  const target = findEntity(ctx.cp.document, 'targets', call.params.target as string, scope)
+  if (target === undefined || node.setHealth === undefined) return notFound()
+  const address = call.params.address as string | undefined
+  const refused = node.setHealth(upstream.name as string, target.target as string, address, healthy)
+  return refused === null ? noContent() : badRequest(refused)
+}
+
 /** `GET /`, `/status`, `/endpoints`, `/metrics`, plugin listings, upstream health. */
 export function mountNode(ctx: AdminContext, node: NodeInfo): void {
   const r = ctx.router
@@ -97,6 +118,14 @@ export function mountNode(ctx: AdminContext, node: NodeInfo): void {
     return { status: 200, body: scraped.text, headers: { 'content-type': scraped.contentType } }
   })
   r.add('GET', '/upstreams/:upstream/health', (call) => upstreamHealth(ctx, node, call))
+  for (const [verdict, healthy] of [
+    ['healthy', true],
+    ['unhealthy', false],
+  ] as const) {
+    const set = (call: AdminCall) => setTargetHealth(ctx, node, call, healthy)
+    r.add('PUT', `/upstreams/:upstream/targets/:target/${verdict}`, set)
+    r.add('PUT', `/upstreams/:upstream/targets/:target/:address/${verdict}`, set)
+  }
   r.add('GET', '/upstreams/:upstream/targets/all', (call) => {
     const upstream = findEntity(ctx.cp.document, 'upstreams', call.params.upstream as string)
     if (upstream === undefined) return notFound()

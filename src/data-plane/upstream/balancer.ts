@@ -83,6 +83,18 @@ class UpstreamBalancer implements Balancer, Pool {
     }
   }
 
+  setHealth(address: string, healthy: boolean): string | null {
+    // Kong: an upstream without health checks has no healthchecker to tell (a 400)
+    if (!this.avoidUnhealthy || !this.policy.enabled)
+      return `no healthchecker found for ${this.upstream.name}`
+    const target = this.targets.find((t) => t.address === address)
+    if (target === undefined) return `target ${address} is not balanced by ${this.upstream.name}`
+    if (healthy) target.state.setHealthy()
+    else target.state.setUnhealthy('manual', Number.POSITIVE_INFINITY)
+    this.registry.notify(this.upstream, address, target.state)
+    return null
+  }
+
   describe(): UpstreamHealth {
     const off = !this.policy.enabled
     return {

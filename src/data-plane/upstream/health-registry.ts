@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js'
 import type { ProbeTarget } from './active-checker.js'
 import { ActiveChecker } from './active-checker.js'
-import type { HealthPolicy } from './health-state.js'
+import type { HealthCause, HealthPolicy } from './health-state.js'
 import { TargetHealth } from './health-state.js'
 import type { TargetAddress } from './target.js'
 
@@ -24,7 +24,7 @@ export interface SharedHealth {
   /** `upstreamId|address` */
   key: string
   healthy: boolean
-  cause: 'passive' | 'active' | ''
+  cause: HealthCause | ''
 }
 
 /**
@@ -47,7 +47,7 @@ export interface HealthChange {
   target: string
   healthy: boolean
   /** what took it out ('' when it came back) */
-  cause: 'passive' | 'active' | ''
+  cause: HealthCause | ''
 }
 
 /** What a balancer gets back from {@link HealthRegistry.attach}. */
@@ -131,7 +131,7 @@ export class HealthRegistry {
       const cause = change.cause === '' ? 'passive' : change.cause
       state.setUnhealthy(
         cause,
-        cause === 'active' ? Number.POSITIVE_INFINITY : (policy?.cooldownMs ?? this.cooldownMs),
+        cause === 'passive' ? (policy?.cooldownMs ?? this.cooldownMs) : Number.POSITIVE_INFINITY,
       )
     }
   }

@@ -1,6 +1,13 @@
 import type { HealthcheckActive, UpstreamEntity } from '../../core/entities.js'
 import type { Outcome } from './types.js'
 
+/**
+ * What took a target out: passive checks, active probes, or the Admin API
+ * (`PUT /upstreams/{u}/targets/{t}/unhealthy`, which holds until it is set healthy again or an
+ * active probe brings it back).
+ */
+export type HealthCause = 'passive' | 'active' | 'manual'
+
 /** How one observation counts: an outcome after its status has been classified. */
 export type Verdict = Outcome | 'neutral'
 
@@ -95,7 +102,7 @@ export class TargetHealth {
   healthy = true
   /** requests in flight, across every balancer that shares this state */
   active = 0
-  cause: 'passive' | 'active' | '' = ''
+  cause: HealthCause | '' = ''
   /**
    * true once a passively failed target's cool-down is over: it takes requests again as trials.
    * A timer opens it, so a pick reads a flag instead of the clock.
@@ -177,7 +184,7 @@ export class TargetHealth {
   }
 
   /** Takes the target out; a passive failure opens it for trials after `cooldownMs`. */
-  setUnhealthy(cause: 'passive' | 'active', cooldownMs: number): void {
+  setUnhealthy(cause: HealthCause, cooldownMs: number): void {
     this.healthy = false
     this.cause = cause
     this.closeTrialsFor(cooldownMs)

@@ -45,6 +45,12 @@ export interface Balancer {
   end(target: Target): void
   /** passive health: one attempt's outcome and upstream status */
   report(target: Target, outcome: Outcome, status?: number): void
+  /**
+   * Kong's manual override (`PUT /upstreams/{u}/targets/{t}/healthy|unhealthy`): the target at
+   * `address` is healthy, or out until set healthy again (or an active probe brings it back),
+   * in every balancer and worker of the node. Returns why it cannot be done, or null.
+   */
+  setHealth(address: string, healthy: boolean): string | null
   /** for /healthz */
   describe(): UpstreamHealth
   /** stop active checks */

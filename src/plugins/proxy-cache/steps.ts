@@ -46,7 +46,13 @@ export function hit(
   s.key = e.key
   s.staleBy = staleBy
   markStatus(ctx, s, staleBy === '' ? 'Hit' : 'Stale')
-  return { status: e.status, headers: e.headers as Record<string, string | string[]>, body: e.body }
+  // proxied: a hit stands in for the upstream's answer (Kong's proxy-cache sets KONG_PROXIED)
+  return {
+    status: e.status,
+    headers: e.headers as Record<string, string | string[]>,
+    body: e.body,
+    proxied: true,
+  }
 }
 
 /** Going upstream: Miss or Refresh, or 504 when the client accepts only a cached answer. */

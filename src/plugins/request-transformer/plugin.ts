@@ -5,10 +5,11 @@ import { type Args, appendArg, decodeArgs, encodeArgs } from '../kit/transform/a
 import { splitPair } from '../kit/transform/pairs.js'
 import { boundaryOf, transformMultipartBody } from './multipart.js'
 import { type Config, schema } from './schema.js'
-import { compileTemplate, render, type TemplateEnv, type TemplateValue } from './template.js'
+import { compileTemplate, render, type TemplateEnv } from './template.js'
 import {
   type BodyKind,
   bodyKind,
+  type Entry,
   type HeaderEdits,
   isEmpty,
   type Ops,
@@ -23,12 +24,12 @@ type Section = 'headers' | 'querystring' | 'body'
 /** Splits and compiles one section of the config; header names are lower-cased. */
 function compileOps(config: Config, section: Section): Ops {
   const name = (n: string) => (section === 'headers' ? n.toLowerCase() : n)
-  const pairs = (entries: readonly string[]): Array<[string, TemplateValue]> => {
-    const out: Array<[string, TemplateValue]> = []
+  const pairs = (entries: readonly string[]): Entry[] => {
+    const out: Entry[] = []
     for (const e of entries) {
       const p = splitPair(e)
       // a header entry without a value does nothing in Kong (its iterator yields no value)
-      if (p.value !== '') out.push([name(p.name), compileTemplate(p.value)])
+      if (p.value !== '') out.push([name(p.name), compileTemplate(p.value), p.name])
     }
     return out
   }
@@ -70,8 +71,8 @@ function toPath(rendered: string): string {
 
 function applyHeaders(ctx: RequestContext, edits: HeaderEdits | null): void {
   if (edits === null) return
-  for (const [name, value] of edits) {
-    if (value === null) ctx.removeUpstreamHeader(name)
+  for (const [lower, { name, value }] of edits) {
+    if (value === null) ctx.removeUpstreamHeader(lower)
     else ctx.setUpstreamHeader(name, value)
   }
 }
@@ -157,7 +158,7 @@ export const plugin: PluginDefinition<Config> = {
       // a body read from the client must be sent as a buffer (the stream is consumed)
       if (body !== null) {
         ctx.upstreamBody = body
-        ;(edits ??= new Map()).set('content-length', String(body.length))
+        ;(edits ??= new Map()).set('content-length', { name: 'content-length', value: String(body.length) })
       }
       applyHeaders(ctx, edits)
       return undefined
@@ -175,7 +176,7 @@ export const plugin: PluginDefinition<Config> = {
           return undefined
         }
         const edited = edits?.get('content-type')
-        const type = edited !== undefined ? edited : ctx.header('content-type')
+        const type = edited !== undefined ? edited.value : ctx.header('content-type')
         const contentType = (Array.isArray(type) ? type[0] : type) ?? ''
         const kind = bodyKind(contentType)
         const wantsBody = (hasBody && kind !== null) || (formToQuery && kind === 'form')

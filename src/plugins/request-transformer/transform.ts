@@ -3,21 +3,30 @@ import { type Args, type ArgValue, decodeArgs, encodeArgs } from '../kit/transfo
 import { appendValue, put } from '../kit/transform/values.js'
 import { render, type TemplateEnv, type TemplateValue } from './template.js'
 
+/**
+ * One entry: the name (lower-case for headers, which match whatever the case), its value, and
+ * the name as the config spells it when that differs (a header added or appended goes upstream so).
+ */
+export type Entry = [name: string, value: TemplateValue, spelled?: string]
+
 /** One section of the config (headers, querystring or body) compiled at load. */
 export interface Ops {
   remove: string[]
-  rename: Array<[string, TemplateValue]>
-  replace: Array<[string, TemplateValue]>
-  add: Array<[string, TemplateValue]>
-  append: Array<[string, TemplateValue]>
+  rename: Entry[]
+  replace: Entry[]
+  add: Entry[]
+  append: Entry[]
 }
 
 export function isEmpty(ops: Ops): boolean {
   return ops.remove.length + ops.rename.length + ops.replace.length + ops.add.length + ops.append.length === 0
 }
 
-/** Header edits collected before they are applied: lower-case name → values, or null to remove. */
-export type HeaderEdits = Map<string, string | string[] | null>
+/**
+ * Header edits collected before they are applied: lower-case name → the name to send (as the
+ * config spells it) and its values, or null to remove.
+ */
+export type HeaderEdits = Map<string, { name: string; value: string | string[] | null }>
 
 // A rendered template may carry what the client put in a header or a query argument: never let
 // it split a header line.
@@ -34,30 +43,38 @@ function headerValue(value: TemplateValue, env: TemplateEnv): string {
 export function transformHeaders(ctx: RequestContext, ops: Ops, env: TemplateEnv): HeaderEdits {
   const edits: HeaderEdits = new Map()
   const current = (name: string): string | string[] | undefined => {
-    const e = edits.get(name)
+    const e = edits.get(name)?.value
     if (e !== undefined) return e === null ? undefined : e
     if (name === 'host') return undefined // Kong drops Host from the table it edits
     const earlier = ctx.upstreamHeaderEdits?.get(name)
     if (earlier !== undefined) return earlier === null ? undefined : earlier
     return ctx.req.headers[name]
   }
-  for (const name of ops.remove) if (current(name) !== undefined) edits.set(name, null)
-  for (const [from, to] of ops.rename) {
-    const target = render(to, env).toLowerCase()
+  for (const name of ops.remove) if (current(name) !== undefined) edits.set(name, { name, value: null })
+  for (const [from, to, spelled] of ops.rename) {
+    const target = render(to, env)
     const v = current(from)
-    if (target === from || v === undefined) continue
-    edits.set(target, v)
-    edits.set(from, null)
+    if (target === (spelled ?? from) || v === undefined) continue
+    const lower = target.toLowerCase()
+    // Kong: a rename that changes only the case sends the new spelling; another name goes
+    // lower-case (access.lua `rename`)
+    if (lower === from) edits.set(from, { name: target, value: v })
+    else {
+      edits.set(lower, { name: lower, value: v })
+      edits.set(from, { name: from, value: null })
+    }
   }
   for (const [name, value] of ops.replace)
-    if (current(name) !== undefined || name === 'host') edits.set(name, headerValue(value, env))
-  for (const [name, value] of ops.add)
-    if (current(name) === undefined && name !== 'host') edits.set(name, headerValue(value, env))
-  for (const [name, value] of ops.append) {
+    if (current(name) !== undefined || name === 'host')
+      edits.set(name, { name, value: headerValue(value, env) })
+  for (const [name, value, spelled] of ops.add)
+    if (current(name) === undefined && name !== 'host')
+      edits.set(name, { name: spelled ?? name, value: headerValue(value, env) })
+  for (const [name, value, spelled] of ops.append) {
     if (name === 'host') continue
     const cur = current(name)
     const copy = Array.isArray(cur) ? [...cur] : cur
-    edits.set(name, appendValue(copy, headerValue(value, env)) as string[])
+    edits.set(name, { name: spelled ?? name, value: appendValue(copy, headerValue(value, env)) as string[] })
   }
   return edits
 }
