@@ -133,6 +133,38 @@ describe('rate limiting with quota leases', () => {
     }
   })
 
+  test('a lease call that misses its deadline fails only the requests whose own deadline is over', async () => {
+    // the waiters of one call are decided as their own calls would have been: the request that
+    // sent it fails by the fault policy at its deadline, one that joined later is answered by
+    // the late reply, which comes before its own deadline (2 s each; Redis paused 2.5 s)
+    const prefix = `lease:${randomUUID()}:`
+    const gw = await gateway(doc(up.url, 1000), settings(prefix))
+    const stats = gw.services.shared<RateLimitingStats>(RATE_LIMITING_STATS, () => {
+      throw new Error('the plugin creates the stats')
+    })
+    try {
+      const open = (client: string) => call(`${gw.url}/open`, { headers: { 'x-client': client } })
+      const limited = (r: { headers: Record<string, unknown> }) =>
+        r.headers['x-ratelimit-limit-hour'] === '1000'
+      assert.ok(limited(await open(randomUUID())), 'the script is loaded and Redis answers')
+      const before = { ...stats }
+      const client = randomUUID()
+      await redis.pause(2_500)
+      const first = open(client)
+      await sleep(1_000)
+      const second = open(client)
+      const [a, b] = await Promise.all([first, second])
+      assert.equal(a.status, 200)
+      assert.equal(limited(a), false, 'the first request failed open at its deadline')
+      assert.equal(b.status, 200)
+      assert.equal(limited(b), true, 'the second one was decided by the late reply')
+      assert.equal(stats.failedOpen - before.failedOpen, 1)
+      assert.equal(stats.timeouts - before.timeouts, 1)
+    } finally {
+      await gw.stop()
+    }
+  })
+
   test('Redis unavailable: units in hand are used, then the fault policy applies unchanged', async () => {
     const prefix = `lease:${randomUUID()}:`
     const gw = await gateway(doc(up.url, 1000), settings(prefix))

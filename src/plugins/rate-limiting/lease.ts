@@ -24,6 +24,12 @@ const SWEEP_MS = 100
 /** What a leased request resolves with: the verdict, or null when the store failed. */
 export type LeaseReply = (verdict: ArrayLike<number> | null) => void
 
+/** A request waiting on a lease call, and the end of its own deadline (performance.now()). */
+interface Waiter {
+  reply: LeaseReply
+  until: number
+}
+
 /** Per key: the units in hand, what Redis said at the grant, and the requests waiting on a call. */
 class Lease {
   /** units granted and not used yet */
@@ -49,7 +55,15 @@ class Lease {
   refusedIndex = 0
   retryAt = 0
   /** requests waiting for the call in flight (null: no call in flight) */
-  waiting: LeaseReply[] | null = null
+  waiting: Waiter[] | null = null
+  /** the call in flight (numbered), and whether it already missed its deadline */
+  call = 0
+  overdue = false
+  /** local ms the call in flight was sent: the lease's end counts from it, so a reply that came
+   * late (or slowly) never stretches a lease past the window Redis granted it in */
+  sentAt = 0
+  /** fails the waiters of an overdue call at their own deadlines */
+  timer: NodeJS.Timeout | null = null
 
   constructor(windows: number) {
     this.remaining = new Float64Array(windows)
@@ -77,6 +91,7 @@ class Lease {
 export class LeaseLimiter {
   readonly #script: RedisScript<number[]>
   readonly #options: RedisCallOptions
+  readonly #deadlineMs: number
   readonly #back: RedisCallOptions = { background: true }
   readonly #leaseArgs: RedisArg[]
   readonly #returnArgs: RedisArg[]
@@ -96,6 +111,7 @@ export class LeaseLimiter {
   ) {
     this.#script = conn.script<number[]>('rate-limit-lease', LEASE_LUA, 1)
     this.#options = { deadlineMs }
+    this.#deadlineMs = deadlineMs
     this.#n = limits.length
     const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
     this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, ...perWindow]
@@ -152,11 +168,12 @@ export class LeaseLimiter {
         this.#timer.unref()
       }
     }
+    const w: Waiter = { reply, until: performance.now() + this.#deadlineMs }
     if (e.waiting !== null) {
-      e.waiting.push(reply)
+      e.waiting.push(w)
       return
     }
-    e.waiting = [reply]
+    e.waiting = [w]
     this.#ask(key, e)
   }
 
@@ -172,22 +189,54 @@ export class LeaseLimiter {
     args[0] = key
     args[5] = need
     args[6] = want
+    const call = ++e.call
+    e.overdue = false
+    e.sentAt = now
     this.#script.send(
       args,
       this.#options,
       (err, res) => {
         if (err === null) return this.#granted(key, e, res!)
-        if (isDeadline(err)) this.stats.timeouts++
-        else this.stats.errors++
-        const waiting = e.waiting!
-        e.waiting = null
-        for (const r of waiting) r(null)
+        if (!isDeadline(err)) {
+          // Redis refused or the connection failed: each waiter's own call would have failed too
+          this.stats.errors++
+          return this.#fail(e, Number.POSITIVE_INFINITY)
+        }
+        // a missed deadline fails only the requests whose own deadline is over (as their own
+        // calls would have); the later ones wait for the late reply until theirs
+        this.stats.timeouts++
+        e.overdue = true
+        this.#fail(e, performance.now())
       },
-      // the call missed its deadline but Redis ran it: the units go back, none is lost
       (res) => {
+        // the call missed its deadline but Redis ran it: it serves whoever still waits on it,
+        // and what nobody takes goes back, so no unit is lost
+        if (e.call === call && e.overdue && e.waiting !== null) return this.#granted(key, e, res)
         if (res[0]! > 0) this.#send(key, res[0]!, res[1]!)
       },
     )
+  }
+
+  /**
+   * Fails (store failed: the instance's fault policy, per request) the waiters whose deadline
+   * is at or before `now`; the rest keep waiting on the overdue call, each until its deadline.
+   */
+  #fail(e: Lease, now: number): void {
+    if (e.timer !== null) clearTimeout(e.timer)
+    e.timer = null
+    const waiting = e.waiting!
+    let i = 0
+    while (i < waiting.length && waiting[i]!.until <= now) i++
+    if (i === waiting.length) {
+      e.waiting = null
+      e.overdue = false
+    } else {
+      e.waiting = waiting.slice(i)
+      const next = e.waiting[0]!.until - now
+      e.timer = setTimeout(() => this.#fail(e, performance.now()), next + 1)
+      e.timer.unref()
+    }
+    for (let j = 0; j < i; j++) waiting[j]!.reply(null)
   }
 
   #granted(key: string, e: Lease, res: number[]): void {
@@ -200,17 +249,20 @@ export class LeaseLimiter {
     }
     const waiting = e.waiting!
     e.waiting = null
+    e.overdue = false
+    if (e.timer !== null) clearTimeout(e.timer)
+    e.timer = null
     if (granted === 0) {
       e.refusedIndex = res[2]!
       e.retryAt = now + res[3]!
       e.refusedUntil = now + Math.min(res[3]!, RECHECK_MS)
-      for (const r of waiting) r(this.#refused(e, now))
+      for (const w of waiting) w.reply(this.#refused(e, now))
       return
     }
     e.left = granted
     e.block = granted
     e.t0 = res[1]!
-    e.expiresAt = now + Math.min(res[4]!, HOLD_MS)
+    e.expiresAt = e.sentAt + Math.min(res[4]!, HOLD_MS)
     e.grantedAt = now
     e.used = 0
     e.refusedUntil = 0
@@ -219,7 +271,7 @@ export class LeaseLimiter {
       e.left--
       e.used++
       e.lastUse = now
-      waiting[i]!(this.#admitted(e, now))
+      waiting[i]!.reply(this.#admitted(e, now))
     }
     // a call the instance's close overtook: what it brought goes straight back
     if (this.#closed) this.#giveBack(key, e)
