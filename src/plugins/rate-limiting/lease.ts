@@ -181,10 +181,12 @@ export class LeaseLimiter {
   #ask(key: string, e: Lease): void {
     const now = Date.now()
     const need = e.waiting!.length
-    // the key's recent rate sizes the block: units used since the last grant over the time since
+    // the key's recent rate sizes the block: units used since the last grant over the time since,
+    // capped at twice the last block or twice what waited on this call (requests that piled up
+    // during one round trip are demand already seen: a fresh busy key needs no third call)
     const elapsed = Math.max(1, now - e.grantedAt)
     const rate = e.grantedAt === 0 ? 0 : (e.used + need) / elapsed
-    const want = Math.min(Math.ceil(rate * HORIZON_MS), Math.max(4, 2 * e.block))
+    const want = Math.min(Math.ceil(rate * HORIZON_MS), Math.max(4, 2 * e.block, 2 * need))
     const args = this.#leaseArgs.slice()
     args[0] = key
     args[5] = need
