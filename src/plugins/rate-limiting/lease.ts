@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginInstance } from '../../core/plugin.js'
 import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
@@ -114,8 +115,10 @@ export class LeaseLimiter {
     this.#deadlineMs = deadlineMs
     this.#n = limits.length
     const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
-    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, ...perWindow]
-    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, ...perWindow]
+    // the grants of this instance are recorded under its own name (see lease-lua.ts)
+    const holder = randomUUID()
+    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, holder, ...perWindow]
+    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, holder, ...perWindow]
     this.#out = new Float64Array(2 + 2 * limits.length)
   }
 
