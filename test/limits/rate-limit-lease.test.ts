@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { type OwnRedis, startOwnRedis } from '../../scripts/rate-limit-redis.js'
+import { FIXED } from '../../src/plugins/rate-limiting/algorithms.js'
 import { IDLE_MS, RECHECK_MS } from '../../src/plugins/rate-limiting/lease.js'
+import { LEASE_LUA } from '../../src/plugins/rate-limiting/lease-lua.js'
 import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 
@@ -163,6 +165,27 @@ describe('rate limiting with quota leases', () => {
     } finally {
       await gw.stop()
     }
+  })
+
+  test('a return counts once, and only from the holder of the grant it names', async () => {
+    // the lease script itself, one fixed hour of 100: a grant of 30 to holder A
+    const key = `lease:${randomUUID()}:rl:{t}`
+    const hour = [3, 3_600_000, 100, 100, 36_000]
+    const lease = (holder: string, need: number) =>
+      redis.admin.eval(LEASE_LUA, 1, key, FIXED, 1, 1, 0, need, 0, holder, ...hour) as Promise<number[]>
+    const giveBack = (holder: string, units: number, t0: number) =>
+      redis.admin.eval(LEASE_LUA, 1, key, FIXED, 1, 2, 0, units, t0, holder, ...hour)
+    const count = async () => Number(await redis.admin.hget(key, 'f3c'))
+    const [granted, t0] = (await lease('A', 30)) as [number, number]
+    assert.equal(granted, 30)
+    await giveBack('B', 10, t0!)
+    assert.equal(await count(), 30, 'B holds no grant: its return changes nothing')
+    await giveBack('A', 10, t0! - 1)
+    assert.equal(await count(), 30, 'a return naming another grant changes nothing')
+    await giveBack('A', 10, t0!)
+    assert.equal(await count(), 20, "A's return")
+    await giveBack('A', 10, t0!)
+    assert.equal(await count(), 20, 'the same return again (a replayed call) changes nothing')
   })
 
   test('Redis unavailable: units in hand are used, then the fault policy applies unchanged', async () => {
