@@ -13,6 +13,9 @@ const node = await gateway(readFileSync(file!, 'utf8'), {
   redisUrl,
   keyPrefix,
   redisDeadlineMs: Number(deadline),
+  // no usage analytics: their flushes are Redis script calls too, and rate-limit-lease.ts
+  // counts script calls as the limiter's
+  analytics: null,
 })
 process.stdout.write(`${JSON.stringify({ url: node.url })}\n`)
 process.on('SIGTERM', () => {

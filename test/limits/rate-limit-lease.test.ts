@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, test } from 'node:test'
 import { type OwnRedis, startOwnRedis } from '../../scripts/rate-limit-redis.js'
+import { FIXED } from '../../src/plugins/rate-limiting/algorithms.js'
 import { IDLE_MS, RECHECK_MS } from '../../src/plugins/rate-limiting/blocks.js'
+import { LEASE_LUA } from '../../src/plugins/rate-limiting/lease-lua.js'
 import { RATE_LIMITING_STATS, type RateLimitingStats } from '../../src/plugins/rate-limiting/stats.js'
 import { call, gateway, sleep, type Upstream, upstream } from '../fixtures/helpers.js'
 
@@ -131,6 +133,59 @@ describe('rate limiting with quota leases', () => {
     } finally {
       if (!stopped) await a.stop()
     }
+  })
+
+  test('a lease call that misses its deadline fails only the requests whose own deadline is over', async () => {
+    // the waiters of one call are decided as their own calls would have been: the request that
+    // sent it fails by the fault policy at its deadline, one that joined later is answered by
+    // the late reply, which comes before its own deadline (2 s each; Redis paused 2.5 s)
+    const prefix = `lease:${randomUUID()}:`
+    const gw = await gateway(doc(up.url, 1000), settings(prefix))
+    const stats = gw.services.shared<RateLimitingStats>(RATE_LIMITING_STATS, () => {
+      throw new Error('the plugin creates the stats')
+    })
+    try {
+      const open = (client: string) => call(`${gw.url}/open`, { headers: { 'x-client': client } })
+      const limited = (r: { headers: Record<string, unknown> }) =>
+        r.headers['x-ratelimit-limit-hour'] === '1000'
+      assert.ok(limited(await open(randomUUID())), 'the script is loaded and Redis answers')
+      const before = { ...stats }
+      const client = randomUUID()
+      await redis.pause(2_500)
+      const first = open(client)
+      await sleep(1_000)
+      const second = open(client)
+      const [a, b] = await Promise.all([first, second])
+      assert.equal(a.status, 200)
+      assert.equal(limited(a), false, 'the first request failed open at its deadline')
+      assert.equal(b.status, 200)
+      assert.equal(limited(b), true, 'the second one was decided by the late reply')
+      assert.equal(stats.failedOpen - before.failedOpen, 1)
+      assert.equal(stats.timeouts - before.timeouts, 1)
+    } finally {
+      await gw.stop()
+    }
+  })
+
+  test('a return counts once, and only from the holder of the grant it names', async () => {
+    // the lease script itself, one fixed hour of 100: a grant of 30 to holder A
+    const key = `lease:${randomUUID()}:rl:{t}`
+    const hour = [3, 3_600_000, 100, 100, 36_000]
+    const lease = (holder: string, need: number) =>
+      redis.admin.eval(LEASE_LUA, 1, key, FIXED, 1, 1, 0, need, 0, holder, ...hour) as Promise<number[]>
+    const giveBack = (holder: string, units: number, t0: number) =>
+      redis.admin.eval(LEASE_LUA, 1, key, FIXED, 1, 2, 0, units, t0, holder, ...hour)
+    const count = async () => Number(await redis.admin.hget(key, 'f3c'))
+    const [granted, t0] = (await lease('A', 30)) as [number, number]
+    assert.equal(granted, 30)
+    await giveBack('B', 10, t0!)
+    assert.equal(await count(), 30, 'B holds no grant: its return changes nothing')
+    await giveBack('A', 10, t0! - 1)
+    assert.equal(await count(), 30, 'a return naming another grant changes nothing')
+    await giveBack('A', 10, t0!)
+    assert.equal(await count(), 20, "A's return")
+    await giveBack('A', 10, t0!)
+    assert.equal(await count(), 20, 'the same return again (a replayed call) changes nothing')
   })
 
   test('Redis unavailable: units in hand are used, then the fault policy applies unchanged', async () => {

@@ -34,8 +34,10 @@ export const RECHECK_MS = 1_000
 /**
  * The extra units a key's next block asks for: its rate since the last grant (units used plus
  * the requests waiting now, over the time since) for the source's horizon, at most double the
- * last block (a burst's first milliseconds overstate its rate) and at most the source's cap;
- * nothing beyond `need` on a first question, when there is no rate yet.
+ * last block or double the requests waiting on this question, whichever is more (a burst's
+ * first milliseconds overstate its rate, but requests that piled up during one round trip are
+ * demand already seen: a fresh busy key needs no third question), and at most the source's
+ * cap; nothing beyond `need` on a first question, when there is no rate yet.
  */
 export function blockWant(
   sizing: BlockSizing,
@@ -47,7 +49,7 @@ export function blockWant(
 ): number {
   if (grantedAt === 0) return 0
   const rate = (used + need) / Math.max(1, now - grantedAt)
-  return Math.min(Math.ceil(rate * sizing.horizonMs), Math.max(4, 2 * lastBlock), sizing.maxBlock)
+  return Math.min(Math.ceil(rate * sizing.horizonMs), Math.max(4, 2 * lastBlock, 2 * need), sizing.maxBlock)
 }
 
 /**

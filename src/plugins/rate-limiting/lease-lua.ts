@@ -17,6 +17,13 @@ import { CALENDAR_LUA, windowsLua } from './lua.js'
  * node never holds much that another node then has to refuse; the sum of grants never exceeds
  * what the windows allow, so the limit is never exceeded.
  *
+ * Every grant is recorded under its holder (field `h:<holder>` = its Redis time `t0`; a holder, one
+ * limiter instance, has at most one lease of a key at a time), and a return counts only when
+ * that record is there, and removes it. So a return never gives back what this server did not
+ * grant: a grant lost with a failed master (its replica never saw it), a return sent twice (a
+ * client library that replays a call whose connection closed) or a late return after a newer
+ * grant all change nothing (their units are lost until the window ends, never made twice).
+ *
  * Mode 2 (return) gives back `units` unused units of a grant made at Redis time `t0`: a fixed
  * window takes them off its count while it is still the window of `t0` (after it, the count has
  * restarted anyway); a sliding window takes them off the window they were counted in, current
@@ -25,8 +32,8 @@ import { CALENDAR_LUA, windowsLua } from './lua.js'
  *
  * KEYS[1] the client's hash
  * ARGV    algorithm (1 fixed, 2 sliding, 3 token), n windows, mode (1 lease, 2 return),
- *         now (0 = Redis TIME), lease: need, want | return: units, t0; then per window: period
- *         code, size ms, limit, capacity, ms per token
+ *         now (0 = Redis TIME), lease: need, want | return: units, t0; the holder; then per
+ *         window: period code, size ms, limit, capacity, ms per token
  * returns lease: {granted, now, refused, retry ms, ttl ms, remaining₁, reset ms₁, …}:
  *         `remaining` is what stays in Redis after the grant, `ttl` the time until the first
  *         window of the grant ends (a lease is used within it). Return: 0.
@@ -42,9 +49,12 @@ if now == 0 then
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 local a5, a6 = tonumber(ARGV[5]), tonumber(ARGV[6])
-${windowsLua(6)}
+local holder = 'h:' .. ARGV[7]
+${windowsLua(7)}
 if mode == 2 then
   local units, t0 = a5, a6
+  if tonumber(redis.call('HGET', key, holder)) ~= t0 then return 0 end
+  redis.call('HDEL', key, holder)
   local set = {}
   for i = 1, n do
     local o, x = (i - 1) * stride + 1, w[i]
@@ -160,6 +170,7 @@ for i = 1, n do
     expires = math.max(expires, nxt)
   end
 end
+set[#set + 1] = holder; set[#set + 1] = num(now)
 redis.call('HSET', key, unpack(set))
 redis.call('PEXPIRE', key, math.ceil(expires - now) + 1000)
 return out

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { RequestContext } from '../../core/context.js'
 import type { AccessResult, PluginInstance } from '../../core/plugin.js'
 import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
@@ -17,24 +18,38 @@ const SWEEP_MS = 100
 export interface QuotaSource {
   /** how its blocks are sized (blocks.ts) */
   readonly sizing: BlockSizing
+  /**
+   * How long a request waits on a question before it fails by the fault policy (each request
+   * counts from its own arrival): Redis's call deadline; unbounded for a source whose question
+   * either answers or fails as a whole (it then fails every request waiting on it).
+   */
+  readonly deadlineMs: number
   /** false while the source cannot answer (Redis down, breaker open): requests fail without a call */
   available(): boolean
   /**
    * Asks for `need` units of `key` now and up to `want` more. `done` gets the answer in
    * `LEASE_LUA`'s layout (`[granted, t0, refused, retry ms, ttl ms, remaining₁, reset ms₁, …]`)
-   * and how long a refusal may be answered without asking again, or the error.
+   * and how long a refusal may be answered without asking again, or the error. A question that
+   * missed its deadline (the error `isDeadline`) but ran at the source gets its answer in `late`
+   * after all: the caller serves whoever still waits with it, or gives its units back.
    */
   lease(
     key: string,
     need: number,
     want: number,
     done: (err: Error | null, res: number[] | null, holdMs: number) => void,
+    late: (res: number[], holdMs: number) => void,
   ): void
   /** Gives back `units` unused units of a grant made at `t0` (the answer's t0), no answer. */
   giveBack(key: string, units: number, t0: number): void
 }
 
-/** The redis policy's source: one `rate-limit-lease` script call per question (lease-lua.ts). */
+/**
+ * The redis policy's source: one `rate-limit-lease` script call per question (lease-lua.ts).
+ * Its grants are recorded in Redis under this instance's own name, so a return counts only where
+ * that grant was recorded, once (a grant lost with a failed master, a replayed or stale return
+ * change nothing).
+ */
 export class RedisQuota implements QuotaSource {
   readonly sizing = REDIS_BLOCKS
   readonly #script: RedisScript<number[]>
@@ -47,13 +62,15 @@ export class RedisQuota implements QuotaSource {
     readonly conn: RedisConnection,
     algo: Algorithm,
     limits: readonly Limit[],
-    deadlineMs: number,
+    readonly deadlineMs: number,
   ) {
     this.#script = conn.script<number[]>('rate-limit-lease', LEASE_LUA, 1)
     this.#options = { deadlineMs }
     const perWindow = limits.flatMap((l) => [l.code, l.size, l.limit, l.capacity, l.interval])
-    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, ...perWindow]
-    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, ...perWindow]
+    // the grants of this instance are recorded under its own name (see lease-lua.ts)
+    const holder = randomUUID()
+    this.#leaseArgs = ['', algo, limits.length, 1, 0, 0, 0, holder, ...perWindow]
+    this.#returnArgs = ['', algo, limits.length, 2, 0, 0, 0, holder, ...perWindow]
   }
 
   available(): boolean {
@@ -65,6 +82,7 @@ export class RedisQuota implements QuotaSource {
     need: number,
     want: number,
     done: (err: Error | null, res: number[] | null, holdMs: number) => void,
+    late: (res: number[], holdMs: number) => void,
   ): void {
     const args = this.#leaseArgs.slice()
     args[0] = key
@@ -75,10 +93,7 @@ export class RedisQuota implements QuotaSource {
       this.#options,
       // other nodes may hold units that come back: a refusal is asked again after RECHECK_MS
       (err, res) => done(err, res ?? null, RECHECK_MS),
-      // the call missed its deadline but Redis ran it: the units go back, none is lost
-      (res) => {
-        if (res[0]! > 0) this.giveBack(key, res[0]!, res[1]!)
-      },
+      (res) => late(res, RECHECK_MS),
     )
   }
 
@@ -93,6 +108,12 @@ export class RedisQuota implements QuotaSource {
 
 /** What a leased request resolves with: the verdict, or null when the store failed. */
 export type LeaseReply = (verdict: ArrayLike<number> | null) => void
+
+/** A request waiting on a question, and the end of its own deadline (performance.now()). */
+interface Waiter {
+  reply: LeaseReply
+  until: number
+}
 
 /** Per key: the units in hand, what the source said at the grant, and the requests waiting on a question. */
 class Lease {
@@ -118,8 +139,16 @@ class Lease {
   readonly resetAt: Float64Array
   refusedIndex = 0
   retryAt = 0
-  /** requests waiting for the call in flight (null: no call in flight) */
-  waiting: LeaseReply[] | null = null
+  /** requests waiting for the question in flight (null: no question in flight) */
+  waiting: Waiter[] | null = null
+  /** the question in flight (numbered), and whether it already missed its deadline */
+  call = 0
+  overdue = false
+  /** local ms the question in flight was sent: the lease's end counts from it, so an answer
+   * that came late (or slowly) never stretches a lease past the window it was granted in */
+  sentAt = 0
+  /** fails the waiters of an overdue question at their own deadlines */
+  timer: NodeJS.Timeout | null = null
 
   constructor(windows: number) {
     this.remaining = new Float64Array(windows)
@@ -133,7 +162,9 @@ class Lease {
  * each) and the local policy on a node with workers (units from the primary, one IPC question
  * each). Only an empty or expired lease costs a question; the requests that arrive during it
  * wait on the same one (its `need`), so a burst costs one round trip, not one per request.
- * Blocks are sized by `blocks.ts`.
+ * Blocks are sized by `blocks.ts`. Each waiting request keeps its own deadline: a question
+ * that misses the source's deadline fails only the requests whose deadline is over, and its
+ * late answer (the source ran it) decides the others, or goes back when nobody waits.
  *
  * The limit is never exceeded: a unit is admitted only once the source granted it (and the
  * source counted it as admitted then). Accuracy comes from giving unused units back: on idle
@@ -214,26 +245,69 @@ export class LeaseLimiter {
         this.#timer.unref()
       }
     }
+    const w: Waiter = { reply, until: performance.now() + this.source.deadlineMs }
     if (e.waiting !== null) {
-      e.waiting.push(reply)
+      e.waiting.push(w)
       return
     }
-    e.waiting = [reply]
+    e.waiting = [w]
     this.#ask(key, e)
   }
 
   /** One question for everything waiting on `e`. */
   #ask(key: string, e: Lease): void {
+    const now = Date.now()
     const need = e.waiting!.length
-    const want = blockWant(this.source.sizing, e.grantedAt, e.used, need, e.block, Date.now())
-    this.source.lease(key, need, want, (err, res, holdMs) => {
-      if (err === null) return this.#granted(key, e, res!, holdMs)
-      if (isDeadline(err)) this.stats.timeouts++
-      else this.stats.errors++
-      const waiting = e.waiting!
+    const want = blockWant(this.source.sizing, e.grantedAt, e.used, need, e.block, now)
+    const call = ++e.call
+    e.overdue = false
+    e.sentAt = now
+    this.source.lease(
+      key,
+      need,
+      want,
+      (err, res, holdMs) => {
+        if (err === null) return this.#granted(key, e, res!, holdMs)
+        if (!isDeadline(err)) {
+          // the source refused or is gone: each waiter's own question would have failed too
+          this.stats.errors++
+          return this.#fail(e, Number.POSITIVE_INFINITY)
+        }
+        // a missed deadline fails only the requests whose own deadline is over (as their own
+        // calls would have); the later ones wait for the late answer until theirs
+        this.stats.timeouts++
+        e.overdue = true
+        this.#fail(e, performance.now())
+      },
+      (res, holdMs) => {
+        // the question missed its deadline but the source ran it: it serves whoever still
+        // waits on it, and what nobody takes goes back, so no unit is lost
+        if (e.call === call && e.overdue && e.waiting !== null) return this.#granted(key, e, res, holdMs)
+        if (res[0]! > 0) this.source.giveBack(key, res[0]!, res[1]!)
+      },
+    )
+  }
+
+  /**
+   * Fails (store failed: the instance's fault policy, per request) the waiters whose deadline
+   * is at or before `now`; the rest keep waiting on the overdue question, each until its deadline.
+   */
+  #fail(e: Lease, now: number): void {
+    if (e.timer !== null) clearTimeout(e.timer)
+    e.timer = null
+    const waiting = e.waiting!
+    let i = 0
+    while (i < waiting.length && waiting[i]!.until <= now) i++
+    if (i === waiting.length) {
       e.waiting = null
-      for (const r of waiting) r(null)
-    })
+      e.overdue = false
+    } else {
+      e.waiting = waiting.slice(i)
+      const next = e.waiting[0]!.until - now
+      e.timer = setTimeout(() => this.#fail(e, performance.now()), next + 1)
+      e.timer.unref()
+    }
+    for (let j = 0; j < i; j++) waiting[j]!.reply(null)
   }
 
   /** At the cap: the oldest key without a question in flight goes (its units back). */
@@ -256,17 +330,20 @@ export class LeaseLimiter {
     }
     const waiting = e.waiting!
     e.waiting = null
+    e.overdue = false
+    if (e.timer !== null) clearTimeout(e.timer)
+    e.timer = null
     if (granted === 0) {
       e.refusedIndex = res[2]!
       e.retryAt = now + res[3]!
       e.refusedUntil = now + Math.min(res[3]!, holdMs)
-      for (const r of waiting) r(this.#refused(e, now))
+      for (const w of waiting) w.reply(this.#refused(e, now))
       return
     }
     e.left = granted
     e.block = granted
     e.t0 = res[1]!
-    e.expiresAt = now + Math.min(res[4]!, HOLD_MS)
+    e.expiresAt = e.sentAt + Math.min(res[4]!, HOLD_MS)
     e.grantedAt = now
     e.used = 0
     e.refusedUntil = 0
@@ -275,7 +352,7 @@ export class LeaseLimiter {
       e.left--
       e.used++
       e.lastUse = now
-      waiting[i]!(this.#admitted(e, now))
+      waiting[i]!.reply(this.#admitted(e, now))
     }
     // a call the instance's close overtook: what it brought goes straight back
     if (this.#closed) this.#giveBack(key, e)

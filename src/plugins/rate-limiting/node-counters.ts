@@ -29,6 +29,14 @@ export const WORKER_BLOCKS: BlockSizing = { horizonMs: HOLD_MS, maxBlock: 64 }
  */
 export class PeerQuota implements QuotaSource {
   readonly sizing = WORKER_BLOCKS
+  /**
+   * No deadline per request: a question is answered by the primary (its handler is synchronous)
+   * or fails as a whole (the primary gone, or the ask's own timeout), failing every request
+   * waiting on it; so there is no late answer to serve. A return needs no holder record either:
+   * the primary is the only copy of the counts and the channel keeps order, so a return arrives
+   * once, after its grant and before the worker's next question of the key.
+   */
+  readonly deadlineMs = Number.POSITIVE_INFINITY
   constructor(
     readonly peers: NodePeers,
     readonly table: TableRef,

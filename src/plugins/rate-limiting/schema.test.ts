@@ -23,7 +23,7 @@ test("Kong's defaults", () => {
     error_code: 429,
     error_message: 'API rate limit exceeded',
     sync_rate: -1,
-    lease: false,
+    lease: true,
     algorithm: 'fixed-window',
     local_max_keys: 1_000_000,
   })
