@@ -19,7 +19,18 @@ if [ -z "${REDIS_URL:-}" ]; then
   port=$(node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$dir" \
     --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-  trap 'kill "$(cat "$dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$dir"' EXIT
+  # stop it, wait until it is gone (it writes its log while shutting down), then remove its
+  # folder; nothing here may change the suite's exit status (set -e applies inside the trap)
+  stop_redis() {
+    local pid
+    pid=$(cat "$dir/redis.pid" 2>/dev/null) || pid=''
+    if [ -n "$pid" ]; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$dir" 2>/dev/null || true
+  }
+  trap stop_redis EXIT
   for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
   export REDIS_URL="redis://127.0.0.1:$port"
 fi
