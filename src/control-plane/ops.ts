@@ -62,6 +62,20 @@ function withRefs(entity: Entity, refs: Record<string, Ref | null>): Entity {
   return out
 }
 
+/** The end of every write: generated values, timestamps, references, then `commit`. */
+function save(
+  doc: ConfigDocument,
+  kind: Kind,
+  raw: Entity,
+  previous: Entity | undefined,
+  refs: Record<string, Ref | null>,
+  env: WriteEnv,
+): OpResult {
+  const entity = prepare(kind, raw, previous)
+  stamp(kind, entity, previous, env)
+  return commit(doc, kind, withRefs(entity, refs), previous?.id as string | undefined, env)
+}
+
 /** Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream policy. */
 function commit(
   doc: ConfigDocument,
@@ -122,9 +136,7 @@ export function createEntity(
       return fail(primaryKeyViolation(String(rest.id)))
     }
   } else rest.id = randomUUID()
-  const entity = prepare(kind, rest, undefined)
-  stamp(kind, entity, undefined, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env)
+  return save(doc, kind, rest, undefined, { ...refs, ...forced }, env)
 }
 
 /**
@@ -169,14 +181,11 @@ export function updateEntity(
   for (const field of Object.keys(SPECS[kind].refs)) delete base[field]
   let merged = mergePatch(SPECS[kind].schema, base, patch)
   if (kind === 'plugins') merged = mergePluginConfig(env.registry, existing, patch, merged)
-  const entity = prepare(kind, merged, existing)
-  stamp(kind, entity, existing, env)
   const keptRefs: Record<string, Ref | null> = {}
   for (const field of Object.keys(SPECS[kind].refs)) {
     if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
   }
-  const candidate = withRefs(entity, { ...keptRefs, ...refs, ...forced })
-  return commit(doc, kind, candidate, existing.id as string, env)
+  return save(doc, kind, merged, existing, { ...keptRefs, ...refs, ...forced }, env)
 }
 
 function mergePluginConfig(
@@ -228,9 +237,7 @@ export function upsertEntity(
     rest[endpointKey] = key
   }
   rest.id = id
-  const entity = prepare(kind, rest, existing)
-  stamp(kind, entity, existing, env)
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), existing?.id as string | undefined, env)
+  return save(doc, kind, rest, existing, { ...refs, ...forced }, env)
 }
 
 /**
