@@ -216,15 +216,7 @@ function fakeSlots() {
   return { slots: slots as unknown as LeaseStore, asks, released }
 }
 
-const REDIS_LIMITS = {
-  concurrency: 2,
-  queueSize: 10,
-  maxWaitMs: 60_000,
-  leaseMs: 60_000,
-  pollMs: 60_000,
-  faultTolerant: true,
-  waitHeader: false,
-}
+const REDIS_LIMITS = { ...LOCAL_LIMITS, concurrency: 2, leaseMs: 60_000, pollMs: 60_000 }
 
 test('queue, redis policy: a lease granted while its scope went idle is still tracked (renewed)', async () => {
   const fake = fakeSlots()
