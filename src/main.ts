@@ -42,7 +42,7 @@ import {
 import { OcspStapler } from './data-plane/ocsp.js'
 import { type PoolDefaults, PoolRegistry } from './data-plane/pools.js'
 import { RetryBudgets } from './data-plane/retry.js'
-import { compileRuntime, type Runtime } from './data-plane/runtime.js'
+import { compileRuntime, type Runtime, type RuntimeDeps } from './data-plane/runtime.js'
 import {
   createPlainServer,
   createProxyServer,
@@ -288,15 +288,12 @@ async function startConfiguration(
   const health = new HealthRegistry(peers === null ? {} : { share: healthShare(peers) })
   const retries = new RetryBudgets()
   const contexts = new SecureContexts(defaultTlsOptions(settings.ssl.ciphers, settings.ssl.ticketKeys))
-  const rt = await compileRuntime(startDocument, configHash(startDocument), 1, {
-    registry,
-    services,
-    pools,
-    health,
-    retries,
-    log,
-    tls: contexts,
-  })
+  const rt = await compileRuntime(
+    startDocument,
+    configHash(startDocument),
+    1,
+    runtimeDeps({ registry, services, pools, health, retries, log, contexts }),
+  )
   const gateway = new Gateway(rt, settings.limits, TrustedProxies.parse(settings.trustedIps), log)
   const parts: Parts = {
     settings,
@@ -324,18 +321,18 @@ async function startConfiguration(
   return parts
 }
 
+/** What every runtime of the node is compiled with: the parts kept across reloads. */
+function runtimeDeps(
+  p: Pick<Parts, 'registry' | 'services' | 'pools' | 'health' | 'retries' | 'log' | 'contexts'>,
+): RuntimeDeps {
+  const { registry, services, pools, health, retries, log, contexts } = p
+  return { registry, services, pools, health, retries, log, tls: contexts }
+}
+
 /** Compiles a document into the next runtime and swaps it in; the old one drains. */
 async function applyDocument(parts: Parts, doc: ConfigDocument, hash = configHash(doc)): Promise<Runtime> {
-  const { gateway, registry, services, pools, health, retries, log, contexts } = parts
-  const rt = await compileRuntime(doc, hash, ++parts.generation, {
-    registry,
-    services,
-    pools,
-    health,
-    retries,
-    log,
-    tls: contexts,
-  })
+  const { gateway, pools, contexts, log } = parts
+  const rt = await compileRuntime(doc, hash, ++parts.generation, runtimeDeps(parts))
   gateway.swap(rt, (old) => {
     pools.sweep(old.generation + 1)
     contexts.sweep(old.generation + 1)

@@ -7,6 +7,7 @@ import type { PluginDefinition, PluginRegistry } from '../core/plugin.js'
 import { parseDeclarative } from './declarative.js'
 import { exportDeclarative } from './export.js'
 import { isUuid } from './ids.js'
+import { routeDefaults, serviceDefaults } from './testing.js'
 
 // Test data: plugin definitions with real schemas, shaped like the Kong plugins they stand for.
 function definition(name: string, schema: z.ZodType, noConsumer = false): PluginDefinition {
@@ -155,25 +156,8 @@ function readable(doc: ConfigDocument): Record<string, object[]> {
   )
 }
 
-const SERVICE = {
-  protocol: 'http',
-  port: 80,
-  retries: 5,
-  connect_timeout: 60000,
-  write_timeout: 60000,
-  read_timeout: 60000,
-  enabled: true,
-}
-const ROUTE = {
-  protocols: ['http', 'https'],
-  regex_priority: 0,
-  strip_path: true,
-  preserve_host: false,
-  path_handling: 'v0',
-  https_redirect_status_code: 426,
-  request_buffering: true,
-  response_buffering: true,
-}
+const SERVICE = serviceDefaults()
+const ROUTE = routeDefaults()
 const PLUGIN = { enabled: true, protocols: ['grpc', 'grpcs', 'http', 'https'] }
 
 test('a Kong DB-less file loads into the flat document, nested entities first, defaults filled', () => {

@@ -1,25 +1,13 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { z } from 'zod'
 import type { ConfigDocument } from '../core/entities.js'
-import type { PluginRegistry } from '../core/plugin.js'
 import { parseDeclarative } from './declarative.js'
 import { exportDeclarative, toDeclarative } from './export.js'
+import { rateLimitingRegistry } from './testing.js'
 import { validateDocument } from './validate.js'
 
 // Test data: one plugin with a real schema.
-const registry: PluginRegistry = {
-  get: (name) =>
-    name === 'rate-limiting'
-      ? {
-          name,
-          priority: 910,
-          schema: z.strictObject({ minute: z.number().default(60) }),
-          create: () => ({}),
-        }
-      : undefined,
-  names: () => ['rate-limiting'],
-}
+const registry = rateLimitingRegistry()
 
 function load(input: object): ConfigDocument {
   const { document, issues } = validateDocument({ _format_version: '3.0', ...input }, registry)

@@ -2,18 +2,13 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type ConfigDocument, emptyDocument, type ServiceEntity } from '../core/entities.js'
 import { configHash } from './hash.js'
+import { serviceDefaults } from './testing.js'
 
 const service = (name: string, id: string): ServiceEntity => ({
   id,
   name,
-  protocol: 'http',
+  ...serviceDefaults(),
   host: `${name}.internal`,
-  port: 80,
-  retries: 5,
-  connect_timeout: 60000,
-  write_timeout: 60000,
-  read_timeout: 60000,
-  enabled: true,
 })
 
 const doc = (...services: ServiceEntity[]): ConfigDocument => ({ ...emptyDocument(), services })

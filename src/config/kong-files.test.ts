@@ -2,28 +2,19 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { z } from 'zod'
 import type { ConfigDocument } from '../core/entities.js'
-import type { PluginRegistry } from '../core/plugin.js'
 import { parseDeclarative } from './declarative.js'
 import { verifyPassword } from './password.js'
+import { rateLimitingRegistry } from './testing.js'
 
 // Files as Kong itself writes them (its export) or as migrations from older Kong leave them.
 
 // Test data: one plugin definition with a real schema.
-const registry: PluginRegistry = {
-  get: (name) =>
-    name === 'rate-limiting'
-      ? {
-          name,
-          priority: 910,
-          schema: z.strictObject({
-            minute: z.number().default(60),
-            policy: z.enum(['local', 'redis']).default('local'),
-          }),
-          create: () => ({}),
-        }
-      : undefined,
-  names: () => ['rate-limiting'],
-}
+const registry = rateLimitingRegistry(
+  z.strictObject({
+    minute: z.number().default(60),
+    policy: z.enum(['local', 'redis']).default('local'),
+  }),
+)
 
 function load(text: string): ConfigDocument {
   const { document, issues } = parseDeclarative(text, registry)

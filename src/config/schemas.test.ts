@@ -12,6 +12,7 @@ import {
   targetSchema,
   upstreamSchema,
 } from './schemas.js'
+import { routeDefaults, serviceDefaults } from './testing.js'
 
 /** `path: message` lines for an invalid input, as the loader reports them. */
 function problems(schema: z.ZodType, input: unknown): string[] {
@@ -22,14 +23,8 @@ function problems(schema: z.ZodType, input: unknown): string[] {
 
 test('a service gets Kong defaults', () => {
   assert.deepEqual(serviceSchema.parse({ host: 'users.internal' }), {
-    protocol: 'http',
+    ...serviceDefaults(),
     host: 'users.internal',
-    port: 80,
-    retries: 5,
-    connect_timeout: 60000,
-    write_timeout: 60000,
-    read_timeout: 60000,
-    enabled: true,
   })
 })
 
@@ -118,16 +113,9 @@ test('service rules: ports, timeouts, hosts, tls_verify, Kong-only features, str
 
 test('a route gets Kong defaults and lower-case header names', () => {
   assert.deepEqual(routeSchema.parse({ paths: ['/a'], headers: { 'X-Version': ['v1'] } }), {
-    protocols: ['http', 'https'],
+    ...routeDefaults(),
     paths: ['/a'],
     headers: { 'x-version': ['v1'] },
-    regex_priority: 0,
-    strip_path: true,
-    preserve_host: false,
-    path_handling: 'v0',
-    https_redirect_status_code: 426,
-    request_buffering: true,
-    response_buffering: true,
   })
 })
 

@@ -65,6 +65,23 @@ function withRefs(entity: Entity, refs: Record<string, Ref | null>): Entity {
   return out
 }
 
+/** The end of every write: generated values, timestamps, a credential's ttl, references, then `commit`. */
+function save(
+  doc: ConfigDocument,
+  kind: Kind,
+  raw: Entity,
+  previous: Entity | undefined,
+  refs: Record<string, Ref | null>,
+  env: WriteEnv,
+  ttl: unknown,
+  invalid: readonly ConfigIssue[],
+): OpResult {
+  const entity = prepare(kind, raw, previous)
+  stamp(kind, entity, previous, env)
+  applyTtl(kind, entity, ttl, env.now())
+  return commit(doc, kind, withRefs(entity, refs), previous?.id as string | undefined, env, invalid)
+}
+
 /**
  * Puts `candidate` in place of `previousId` (or at the end), validates, applies the upstream
  * policy. `invalid` holds the issues of a foreign record that named no entity: they are
@@ -130,10 +147,7 @@ export function createEntity(
       return fail(primaryKeyViolation(String(rest.id)))
     }
   } else rest.id = randomUUID()
-  const entity = prepare(kind, rest, undefined)
-  stamp(kind, entity, undefined, env)
-  applyTtl(kind, entity, rest.ttl, env.now())
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), undefined, env, invalid)
+  return save(doc, kind, rest, undefined, { ...refs, ...forced }, env, rest.ttl, invalid)
 }
 
 /**
@@ -178,15 +192,11 @@ export function updateEntity(
   for (const field of Object.keys(SPECS[kind].refs)) delete base[field]
   let merged = mergePatch(SPECS[kind].schema, base, patch)
   if (kind === 'plugins') merged = mergePluginConfig(env.registry, existing, patch, merged)
-  const entity = prepare(kind, merged, existing)
-  stamp(kind, entity, existing, env)
-  applyTtl(kind, entity, patch.ttl, env.now())
   const keptRefs: Record<string, Ref | null> = {}
   for (const field of Object.keys(SPECS[kind].refs)) {
     if (existing[field] !== undefined) keptRefs[field] = existing[field] as Ref
   }
-  const candidate = withRefs(entity, { ...keptRefs, ...refs, ...forced })
-  return commit(doc, kind, candidate, existing.id as string, env, invalid)
+  return save(doc, kind, merged, existing, { ...keptRefs, ...refs, ...forced }, env, patch.ttl, invalid)
 }
 
 function mergePluginConfig(
@@ -238,11 +248,7 @@ export function upsertEntity(
     rest[endpointKey] = key
   }
   rest.id = id
-  const entity = prepare(kind, rest, existing)
-  stamp(kind, entity, existing, env)
-  applyTtl(kind, entity, rest.ttl, env.now())
-  const previous = existing?.id as string | undefined
-  return commit(doc, kind, withRefs(entity, { ...refs, ...forced }), previous, env, invalid)
+  return save(doc, kind, rest, existing, { ...refs, ...forced }, env, rest.ttl, invalid)
 }
 
 /**

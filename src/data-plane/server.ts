@@ -45,21 +45,24 @@ function onClientError(err: NodeJS.ErrnoException & { bytesParsed?: number }, so
   )
 }
 
+/** The limits every listener of the node applies (proxy, admin, status; plain or TLS). */
+function listenerOptions(limits: ServerLimits): http.ServerOptions {
+  return {
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeout,
+    requestTimeout: limits.requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeout,
+    connectionsCheckingInterval: 1000,
+  }
+}
+
 /**
  * The proxy listener: strict parsing (never `insecureHTTPParser`), limits, the gateway's
  * handler, WebSocket upgrades.
  */
 export function createProxyServer(gateway: Gateway, limits: ServerLimits): http.Server {
   const server = http.createServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      insecureHTTPParser: false,
-      joinDuplicateHeaders: false,
-      headersTimeout: limits.headersTimeout,
-      requestTimeout: limits.requestTimeout,
-      keepAliveTimeout: limits.keepAliveTimeout,
-      connectionsCheckingInterval: 1000,
-    },
+    { ...listenerOptions(limits), insecureHTTPParser: false, joinDuplicateHeaders: false },
     gateway.handle,
   )
   // one more than the limit so the gateway can see the limit was passed and answer 431
@@ -80,16 +83,7 @@ export function createProxyServer(gateway: Gateway, limits: ServerLimits): http.
 
 /** A plain listener for the status endpoints (and the admin API): same strictness, own handler. */
 export function createPlainServer(handler: http.RequestListener, limits: ServerLimits): http.Server {
-  const server = http.createServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeout,
-      requestTimeout: limits.requestTimeout,
-      keepAliveTimeout: limits.keepAliveTimeout,
-      connectionsCheckingInterval: 1000,
-    },
-    handler,
-  )
+  const server = http.createServer(listenerOptions(limits), handler)
   server.on('clientError', onClientError)
   return server
 }
@@ -100,17 +94,7 @@ export function createTlsServer(
   limits: ServerLimits,
   tlsOptions: https.ServerOptions,
 ): http.Server {
-  const server = https.createServer(
-    {
-      ...tlsOptions,
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeout,
-      requestTimeout: limits.requestTimeout,
-      keepAliveTimeout: limits.keepAliveTimeout,
-      connectionsCheckingInterval: 1000,
-    },
-    handler,
-  )
+  const server = https.createServer({ ...tlsOptions, ...listenerOptions(limits) }, handler)
   server.on('clientError', onClientError)
   return server
 }

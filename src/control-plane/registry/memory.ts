@@ -1,3 +1,4 @@
+import { Listeners } from '../listeners.js'
 import type { Instance, Registration, RegistryBackend } from './types.js'
 
 /**
@@ -10,7 +11,7 @@ import type { Instance, Registration, RegistryBackend } from './types.js'
 export class MemoryRegistry implements RegistryBackend {
   readonly kind = 'memory'
   readonly #instances = new Map<string, Instance>()
-  #listeners: Array<() => void> = []
+  readonly #listeners = new Listeners<[]>()
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -24,7 +25,7 @@ export class MemoryRegistry implements RegistryBackend {
       same.health_path = r.health_path
       same.last_seen = now
       same.expires_at = now + r.ttl * 1000
-      this.#changed()
+      this.#listeners.emit()
       return { instance: { ...same }, created: false }
     }
     const instance: Instance = {
@@ -35,7 +36,7 @@ export class MemoryRegistry implements RegistryBackend {
       expires_at: now + r.ttl * 1000,
     }
     this.#instances.set(`${r.service}/${id}`, instance)
-    this.#changed()
+    this.#listeners.emit()
     return { instance: { ...instance }, created: true }
   }
 
@@ -51,7 +52,7 @@ export class MemoryRegistry implements RegistryBackend {
 
   async deregister(service: string, id: string): Promise<boolean> {
     const removed = this.#instances.delete(`${service}/${id}`)
-    if (removed) this.#changed()
+    if (removed) this.#listeners.emit()
     return removed
   }
 
@@ -70,19 +71,15 @@ export class MemoryRegistry implements RegistryBackend {
         removed++
       }
     }
-    if (removed > 0) this.#changed()
+    if (removed > 0) this.#listeners.emit()
     return removed
   }
 
   watch(listener: () => void): void {
-    this.#listeners.push(listener)
-  }
-
-  #changed(): void {
-    for (const l of this.#listeners) l()
+    this.#listeners.add(listener)
   }
 
   async close(): Promise<void> {
-    this.#listeners = []
+    this.#listeners.clear()
   }
 }

@@ -1,4 +1,5 @@
 import type { RedisArg, RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
+import { Listeners } from '../listeners.js'
 import type { Instance, Registration, RegistryBackend } from './types.js'
 
 // Every script runs on Redis's clock (TIME), so nodes with skewed clocks agree on expiries.
@@ -103,7 +104,7 @@ export class SharedRegistry implements RegistryBackend {
   /** registry calls are admin and background work: a longer deadline, past the request breaker */
   readonly #opts: RedisCallOptions = { deadlineMs: 2000, background: true }
   readonly #unsubscribe: () => void
-  #listeners: Array<() => void> = []
+  readonly #listeners = new Listeners<[]>()
 
   constructor(options: { redis: RedisConnection; keyPrefix: string }) {
     const base = `${options.keyPrefix}{registry}`
@@ -116,8 +117,8 @@ export class SharedRegistry implements RegistryBackend {
     this.#scripts = scripts
     this.#unsubscribe = this.#redis.listen(
       this.#channel,
-      () => this.#emit(),
-      () => this.#emit(),
+      () => this.#listeners.emit(),
+      () => this.#listeners.emit(),
     )
   }
 
@@ -187,16 +188,12 @@ export class SharedRegistry implements RegistryBackend {
   }
 
   watch(listener: () => void): void {
-    this.#listeners.push(listener)
-  }
-
-  #emit(): void {
-    for (const l of this.#listeners) l()
+    this.#listeners.add(listener)
   }
 
   /** Stops listening (the connection belongs to the node's services). */
   async close(): Promise<void> {
-    this.#listeners = []
+    this.#listeners.clear()
     this.#unsubscribe()
   }
 }

@@ -1,4 +1,5 @@
 import type { NodePeers, PrimaryHub } from '../../core/peers.js'
+import { Listeners } from '../listeners.js'
 import { MemoryRegistry } from './memory.js'
 import type { Instance, Registration, RegistryBackend } from './types.js'
 
@@ -22,13 +23,11 @@ type Call =
  */
 export class WorkerRegistry implements RegistryBackend {
   readonly kind = 'memory'
-  #listeners: Array<() => void> = []
+  readonly #listeners = new Listeners<[]>()
   readonly #off: () => void
 
   constructor(readonly peers: NodePeers) {
-    this.#off = peers.on(TOPICS.changed, () => {
-      for (const l of this.#listeners) l()
-    })
+    this.#off = peers.on(TOPICS.changed, () => this.#listeners.emit())
   }
 
   #call<R>(call: Call): Promise<R> {
@@ -56,11 +55,11 @@ export class WorkerRegistry implements RegistryBackend {
   }
 
   watch(listener: () => void): void {
-    this.#listeners.push(listener)
+    this.#listeners.add(listener)
   }
 
   async close(): Promise<void> {
-    this.#listeners = []
+    this.#listeners.clear()
     this.#off()
   }
 }

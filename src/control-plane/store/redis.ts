@@ -1,5 +1,6 @@
 import type { ConfigDocument } from '../../core/entities.js'
 import type { RedisCallOptions, RedisConnection, RedisScript } from '../../core/services.js'
+import { Listeners } from '../listeners.js'
 import type { ConfigStore, StoredConfig, StoreHead } from './types.js'
 
 // Compare-and-set: the write lands only if nobody wrote since `expected`. The new version is
@@ -43,7 +44,7 @@ export class SharedConfigStore implements ConfigStore {
   readonly #opts: RedisCallOptions
   readonly #validator: string
   #unsubscribe: () => void
-  #listeners: Array<(head: StoreHead | null) => void> = []
+  readonly #listeners = new Listeners<[StoreHead | null]>()
 
   constructor(options: RedisStoreOptions) {
     this.key = `${options.keyPrefix}{config}`
@@ -58,9 +59,9 @@ export class SharedConfigStore implements ConfigStore {
       this.channel,
       (message) => {
         const [version, hash] = message.split(':')
-        this.#emit({ version: Number(version), hash: hash ?? '' })
+        this.#listeners.emit({ version: Number(version), hash: hash ?? '' })
       },
-      () => this.#emit(null),
+      () => this.#listeners.emit(null),
     )
   }
 
@@ -109,16 +110,12 @@ export class SharedConfigStore implements ConfigStore {
   }
 
   watch(listener: (head: StoreHead | null) => void): void {
-    this.#listeners.push(listener)
-  }
-
-  #emit(head: StoreHead | null): void {
-    for (const l of this.#listeners) l(head)
+    this.#listeners.add(listener)
   }
 
   /** Stops listening (the connection belongs to the node's services). */
   async close(): Promise<void> {
-    this.#listeners = []
+    this.#listeners.clear()
     this.#unsubscribe()
   }
 }

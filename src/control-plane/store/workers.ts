@@ -1,5 +1,6 @@
 import type { ConfigDocument } from '../../core/entities.js'
 import type { NodePeers } from '../../core/peers.js'
+import { Listeners } from '../listeners.js'
 import type { ConfigStore, StoredConfig, StoreHead } from './types.js'
 
 /** Topics of the node's stored configuration, answered by the primary (`workers/config.ts`). */
@@ -24,14 +25,14 @@ export const CONFIG_TOPICS = {
 export class WorkerConfigStore implements ConfigStore {
   readonly kind = 'workers'
   readonly reachable = true
-  #listeners: Array<(head: StoreHead | null) => void> = []
+  readonly #listeners = new Listeners<[StoreHead | null]>()
   readonly #off: () => void
 
   constructor(
     readonly peers: NodePeers,
     readonly validator: string,
   ) {
-    this.#off = peers.on(CONFIG_TOPICS.changed, (head) => this.#emit(head as StoreHead))
+    this.#off = peers.on(CONFIG_TOPICS.changed, (head) => this.#listeners.emit(head as StoreHead))
   }
 
   async ready(): Promise<void> {}
@@ -54,15 +55,11 @@ export class WorkerConfigStore implements ConfigStore {
   }
 
   watch(listener: (head: StoreHead | null) => void): void {
-    this.#listeners.push(listener)
-  }
-
-  #emit(head: StoreHead | null): void {
-    for (const l of this.#listeners) l(head)
+    this.#listeners.add(listener)
   }
 
   async close(): Promise<void> {
-    this.#listeners = []
+    this.#listeners.clear()
     this.#off()
   }
 }

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict'
 import type { IncomingHttpHeaders } from 'node:http'
+import { routeDefaults } from '../../config/testing.js'
 import type { RouteEntity } from '../../core/entities.js'
 import { buildRouter } from './router.js'
 
@@ -12,17 +13,7 @@ import { buildRouter } from './router.js'
  *   const r = makeRoute({ id: 'users', paths: ['/users'], methods: ['GET'] })
  */
 export function makeRoute(fields: Partial<RouteEntity> & { id: string }): RouteEntity {
-  return {
-    protocols: ['http', 'https'],
-    regex_priority: 0,
-    strip_path: true,
-    preserve_host: false,
-    path_handling: 'v0',
-    https_redirect_status_code: 426,
-    request_buffering: true,
-    response_buffering: true,
-    ...fields,
-  }
+  return { ...routeDefaults(), ...fields }
 }
 
 /** One row of a precedence table: routes, a request, and what the lookup must return. */

@@ -21,6 +21,24 @@ function activeUpstream(tune?: (hc: UpstreamEntity['healthchecks']) => void): Up
   })
 }
 
+/** A balancer with active checks over `servers` (weight 100 each), and the registry it reports to. */
+function checked(
+  servers: readonly TestServer[],
+  tune?: (hc: UpstreamEntity['healthchecks']) => void,
+): { registry: HealthRegistry; u: UpstreamEntity; b: Balancer } {
+  const registry = new HealthRegistry()
+  const u = activeUpstream(tune)
+  const b = createBalancer(
+    u,
+    targets(
+      u,
+      servers.map((s) => [s.address, 100] as const),
+    ),
+    registry,
+  )
+  return { registry, u, b }
+}
+
 /** Two real servers whose health endpoint answers `status[i]`; anything else answers 200. */
 async function pair(status: number[]): Promise<{ servers: TestServer[]; paths: string[] }> {
   const paths: string[] = []
@@ -42,16 +60,7 @@ const health = (b: Balancer) => b.describe().targets.map((t) => t.health)
 test('a target answering 500 goes UNHEALTHY, and HEALTHY again once fixed', async () => {
   const status = [200, 200]
   const { servers, paths } = await pair(status)
-  const registry = new HealthRegistry()
-  const u = activeUpstream()
-  const b = createBalancer(
-    u,
-    targets(
-      u,
-      servers.map((s) => [s.address, 100] as const),
-    ),
-    registry,
-  )
+  const { registry, b } = checked(servers)
   try {
     await waitFor('probes to reach both servers', () => servers.every((s) => s.hits >= 2))
     assert.ok(paths.every((p) => p === '/status'))
@@ -75,16 +84,7 @@ test('a target answering 500 goes UNHEALTHY, and HEALTHY again once fixed', asyn
 
 test('a closed server fails by tcp; with all targets down pick() returns undefined', async () => {
   const { servers } = await pair([200, 200])
-  const registry = new HealthRegistry()
-  const u = activeUpstream()
-  const b = createBalancer(
-    u,
-    targets(
-      u,
-      servers.map((s) => [s.address, 100] as const),
-    ),
-    registry,
-  )
+  const { registry, u, b } = checked(servers)
   try {
     await servers[0]!.close()
     await waitFor('the closed server to be UNHEALTHY', () => health(b)[0] === 'UNHEALTHY')
@@ -122,18 +122,9 @@ test('a probe that gets no answer within the timeout counts as a timeout', async
 
 test('tcp checks connect only; close() stops every probe', async () => {
   const { servers } = await pair([500, 500])
-  const registry = new HealthRegistry()
-  const u = activeUpstream((hc) => {
+  const { registry, b } = checked(servers, (hc) => {
     hc.active.type = 'tcp'
   })
-  const b = createBalancer(
-    u,
-    targets(
-      u,
-      servers.map((s) => [s.address, 100] as const),
-    ),
-    registry,
-  )
   try {
     // A tcp check opens and closes a connection: the server sees no request, and a listening
     // server counts as healthy whatever its HTTP answers would be.
@@ -158,19 +149,10 @@ test('tcp checks connect only; close() stops every probe', async () => {
 
 test('only unhealthy targets are probed when healthy.interval is 0', async () => {
   const { servers } = await pair([200, 200])
-  const registry = new HealthRegistry()
-  const u = activeUpstream((hc) => {
+  const { registry, b } = checked(servers, (hc) => {
     hc.active.healthy.interval = 0
     hc.passive.unhealthy.http_failures = 1
   })
-  const b = createBalancer(
-    u,
-    targets(
-      u,
-      servers.map((s) => [s.address, 100] as const),
-    ),
-    registry,
-  )
   try {
     await new Promise((r) => setTimeout(r, 300))
     assert.deepEqual(

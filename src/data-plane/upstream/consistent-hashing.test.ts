@@ -14,18 +14,20 @@ function mapping(b: Balancer): string[] {
   return KEYS.map((key) => b.pick({ hashKey: key })!.address)
 }
 
+/** Four targets of equal weight, the ring most tests start from. */
+const four = [
+  ['10.0.0.1:80', 100],
+  ['10.0.0.2:80', 100],
+  ['10.0.0.3:80', 100],
+  ['10.0.0.4:80', 100],
+] as const
+
 function ring(list: ReadonlyArray<readonly [string, number]>): Balancer {
   const u = upstream({ algorithm: 'consistent-hashing', hash_on: 'ip' })
   return createBalancer(u, targets(u, list), registry)
 }
 
 test('the same key maps to the same target, whatever the order of the targets', () => {
-  const four = [
-    ['10.0.0.1:80', 100],
-    ['10.0.0.2:80', 100],
-    ['10.0.0.3:80', 100],
-    ['10.0.0.4:80', 100],
-  ] as const
   const a = ring(four)
   const b = ring([...four].reverse())
   const first = mapping(a)
@@ -41,12 +43,6 @@ test('the same key maps to the same target, whatever the order of the targets', 
 })
 
 test('adding a fifth target moves only the keys it takes over (about a fifth)', () => {
-  const four = [
-    ['10.0.0.1:80', 100],
-    ['10.0.0.2:80', 100],
-    ['10.0.0.3:80', 100],
-    ['10.0.0.4:80', 100],
-  ] as const
   const before = ring(four)
   const after5 = ring([...four, ['10.0.0.5:80', 100]])
   const was = mapping(before)

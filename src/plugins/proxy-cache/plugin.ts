@@ -1,8 +1,8 @@
-import { namesRedis, topologySettings } from '../../config/redis-topology.js'
 import type { AdminResponse, AdminRoute } from '../../core/admin.js'
 import { reply } from '../../core/errors.js'
 import type { PluginDefinition } from '../../core/plugin.js'
 import type { RedisSettings } from '../../core/services.js'
+import { redisSettings } from '../kit/redis/settings.js'
 import { ProxyCache } from './cache.js'
 import { describe } from './entry.js'
 import { compileKey } from './key.js'
@@ -12,21 +12,12 @@ import { type ProxyCacheConfig, schema } from './schema.js'
 import { CACHE_STATUS } from './state.js'
 import { proxyCachePrimary } from './workers.js'
 
-function redisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
-  const r = c.redis
-  if (r === undefined || !namesRedis(r)) return undefined
-  return {
-    ...topologySettings(r),
-    host: r.host,
-    port: r.port,
-    username: r.username,
-    password: r.password,
-    database: r.database,
-    ssl: r.ssl,
-    ssl_verify: r.ssl_verify,
-    server_name: r.server_name,
-    timeout: r.timeout ?? r.read_timeout,
-  }
+/** The kit's settings for `config.redis`, with Kong's `read_timeout` standing in for `timeout`. */
+function cacheRedisSettings(c: ProxyCacheConfig): RedisSettings | undefined {
+  const settings = redisSettings(c.redis)
+  return settings === undefined
+    ? undefined
+    : { ...settings, timeout: c.redis?.timeout ?? c.redis?.read_timeout }
 }
 
 const NOT_FOUND: AdminResponse = reply(null, 'NOT_FOUND')
@@ -118,7 +109,7 @@ export const proxyCache: PluginDefinition<ProxyCacheConfig> = {
   schema,
   create(config, env) {
     const node = cacheNode(env.services)
-    const settings = redisSettings(config)
+    const settings = cacheRedisSettings(config)
     // redis strategy without a Redis: this throws, and the plugin refuses to load
     const redis = config.strategy === 'redis' ? env.services.redisCache(settings) : null
     const memory =

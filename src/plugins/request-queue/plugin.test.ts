@@ -115,21 +115,20 @@ test('local: routes and consumers are separate scopes', async () => {
   assert.ok(isPromise(byConsumer.access!(alice2)))
 })
 
+/** The local policy's limits the queue tests start from: one slot, ten waiting. */
+const LOCAL_LIMITS = {
+  concurrency: 1,
+  queueSize: 10,
+  maxWaitMs: 60_000,
+  leaseMs: 1000,
+  pollMs: 100,
+  faultTolerant: true,
+  waitHeader: false,
+}
+
 test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts answer 503', async () => {
   const stats = newRequestQueueStats()
-  const q = new RequestQueue(
-    {
-      concurrency: 1,
-      queueSize: 10,
-      maxWaitMs: 60_000,
-      leaseMs: 1000,
-      pollMs: 100,
-      faultTolerant: true,
-      waitHeader: false,
-    },
-    stats,
-    null,
-  )
+  const q = new RequestQueue(LOCAL_LIMITS, stats, null)
   const first = request()
   assert.equal(q.enter(first, 's', 'k'), undefined)
   const order: string[] = []
@@ -175,15 +174,7 @@ test('queue: waiters leave in FIFO order, a departed waiter is skipped, timeouts
 
 test('queue: a reload that lowers concurrency lets waiters in only below the new limit', async () => {
   const stats = newRequestQueueStats()
-  const limits = {
-    concurrency: 3,
-    queueSize: 10,
-    maxWaitMs: 60_000,
-    leaseMs: 1000,
-    pollMs: 100,
-    faultTolerant: true,
-    waitHeader: false,
-  }
+  const limits = { ...LOCAL_LIMITS, concurrency: 3 }
   const q = new RequestQueue(limits, stats, null)
   const holders = [request(), request(), request()]
   for (const h of holders) assert.equal(q.enter(h, 's', 'k'), undefined)
@@ -225,15 +216,7 @@ function fakeSlots() {
   return { slots: slots as unknown as LeaseStore, asks, released }
 }
 
-const REDIS_LIMITS = {
-  concurrency: 2,
-  queueSize: 10,
-  maxWaitMs: 60_000,
-  leaseMs: 60_000,
-  pollMs: 60_000,
-  faultTolerant: true,
-  waitHeader: false,
-}
+const REDIS_LIMITS = { ...LOCAL_LIMITS, concurrency: 2, leaseMs: 60_000, pollMs: 60_000 }
 
 test('queue, redis policy: a lease granted while its scope went idle is still tracked (renewed)', async () => {
   const fake = fakeSlots()
