@@ -85,7 +85,7 @@ writeFileSync(
 )
 const portico = (extra: string) =>
   `env PORTICO_PROXY_LISTEN=127.0.0.1:${PORT} PORTICO_ADMIN_LISTEN=127.0.0.1:0 PORTICO_STATUS_LISTEN=127.0.0.1:0 ` +
-  `PORTICO_REDIS_URL=${REDIS_URL} PORTICO_LOG_LEVEL=warn ${extra}node ${join(REPO, 'bin/portico.js')} start --config ${config}`
+  `PORTICO_REDIS_URL=${REDIS_URL} PORTICO_LOG_LEVEL=warn PORTICO_WORKERS=1 ${extra}node ${join(REPO, 'bin/portico.js')} start --config ${config}`
 
 interface Run {
   name: string

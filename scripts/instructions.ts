@@ -76,7 +76,8 @@ env.PORT = String(port)
 env.UPSTREAM = `http://127.0.0.1:${upPort}`
 const portico =
   o.peer === undefined
-    ? [...o['node-flag'], join(o.repo, 'bin/portico.js'), 'start', '--config', file]
+    ? // one process: what is counted is that process's instructions per request
+      [...o['node-flag'], join(o.repo, 'bin/portico.js'), 'start', '--workers', '1', '--config', file]
     : [...o['node-flag'], o.peer]
 const child = RUN
   ? spawn(process.execPath, portico, { env, stdio: ['ignore', 'inherit', 'inherit'] })

@@ -52,7 +52,8 @@ export interface PropagationReport {
 }
 
 async function startNode(redisUrl: string): Promise<NodeProcess> {
-  const args = ['start', '--config-store', 'redis', '--redis-url', redisUrl]
+  // one process per node: the figures are Redis propagation between nodes, not between workers
+  const args = ['start', '--workers', '1', '--config-store', 'redis', '--redis-url', redisUrl]
   args.push('--proxy-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--status-listen', 'off')
   const child = spawn(process.execPath, [BIN, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],

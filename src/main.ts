@@ -456,6 +456,7 @@ function startAnalytics(parts: Parts, observability: Observability): Analytics |
   const analytics = createAnalytics({
     settings: settings.analytics,
     redis: settings.redisUrl === undefined ? null : services.redis(),
+    peers: parts.peers,
     keyPrefix: settings.keyPrefix,
     nodeId: parts.nodeId,
     hostname: hostname(),

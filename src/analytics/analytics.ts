@@ -147,6 +147,12 @@ export class Analytics {
     return next
   }
 
+  /** Before an Admin API read: this process's interval and (workers) every other worker's are written. */
+  async flushNode(): Promise<void> {
+    await this.flush()
+    await this.options.backend.gather?.()
+  }
+
   async close(): Promise<void> {
     this.#closed = true
     if (this.#timer !== null) clearTimeout(this.#timer)

@@ -23,6 +23,11 @@ export interface Backend {
   uniques(keys: string[]): Promise<number>
   /** every node's last line */
   nodes(): Promise<string[]>
+  /**
+   * Before a read: every other process writing this node's numbers flushes first (a node with
+   * workers and no Redis); absent where each process's flush is all there is to wait for
+   */
+  gather?(): Promise<void>
 }
 
 interface Slot<T> {

@@ -44,7 +44,7 @@ async function summary(a: Analytics, req: AdminRequest): Promise<AdminResponse> 
   if (!Array.isArray(r)) return r
   const entity = entityParam(req)
   if (typeof entity !== 'string') return entity
-  await a.flush() // this node's own last seconds count too
+  await a.flushNode() // the node's own last seconds count too
   const t = await totals(a, entity, r[0], r[1])
   return {
     status: 200,
@@ -76,7 +76,7 @@ async function series(a: Analytics, req: AdminRequest): Promise<AdminResponse> {
   if (!Array.isArray(r)) return r
   if ((r[1] - r[0]) / Math.min(step, step % 3600 === 0 ? 3600 : res) > MAX_BUCKETS)
     return bad(`range too long for this step (at most ${MAX_BUCKETS} buckets)`, 'step')
-  await a.flush()
+  await a.flushNode()
   const data = await timeseries(a, entity, metric as Metric, r[0], r[1], step)
   return { status: 200, body: { entity: req.query.get('entity') ?? 'all', metric, step, data } }
 }
@@ -88,7 +88,7 @@ async function heavy(a: Analytics, req: AdminRequest): Promise<AdminResponse> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return bad('expected 1 to 1000', 'limit')
   const r = range(req, a, 3600)
   if (!Array.isArray(r)) return r
-  await a.flush()
+  await a.flushNode()
   return { status: 200, body: { by, data: await top(a, by as TopBy, r[0], r[1], limit) } }
 }
 

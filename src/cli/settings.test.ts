@@ -40,9 +40,10 @@ test('upstream pool caps: defaults, then PORTICO_UPSTREAM_* with flags winning',
   assert.deepEqual(f.node.upstreamPool, { connections: 16, queue: 8 })
 })
 
-test('workers: a number, or auto for one per core (within a CPU limit); 1 by default', async () => {
+test('workers: a number, or auto for one per core (within a CPU limit); auto by default', async () => {
   const { autoWorkers } = await import('./cpus.js')
-  assert.equal(resolveSettings({}, {}, '/nonexistent').workers, 1)
+  assert.equal(resolveSettings({}, {}, '/nonexistent').workers, autoWorkers())
+  assert.equal(resolveSettings({ workers: '1' }, {}, '/nonexistent').workers, 1)
   assert.equal(resolveSettings({ workers: '4' }, {}, '/nonexistent').workers, 4)
   assert.equal(resolveSettings({}, { PORTICO_WORKERS: 'auto' }, '/nonexistent').workers, autoWorkers())
   assert.throws(() => resolveSettings({ workers: 'many' }, {}, '/'), /workers: expected a whole number/)

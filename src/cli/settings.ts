@@ -48,7 +48,7 @@ export const START_OPTIONS = {
   workers: {
     type: 'string',
     env: 'PORTICO_WORKERS',
-    help: "worker processes acting as one node: a number or 'auto' (one per core, within a container's CPU limit; production) (default 1)",
+    help: "worker processes acting as one node: a number, or 'auto' for one per core within a container's CPU limit (default auto; 1 runs the node in this one process)",
   },
   'log-level': {
     type: 'string',
@@ -253,11 +253,14 @@ function analyticsSettings(get: (k: keyof typeof START_OPTIONS) => string | unde
 }
 
 /**
- * `--workers`: a number, or `auto` for one per core the process may use, within its
- * container's CPU limit (nginx's `worker_processes auto`; cpus.ts).
+ * `--workers`: a number, or `auto` (the default) for one per core the process may use, within
+ * its container's CPU limit (nginx's `worker_processes auto`; cpus.ts). The default is `auto`
+ * because the workers act as one node in every respect (configuration, limits, health, circuit
+ * breakers, analytics, `/metrics`: docs/architecture.md); a count of 1 (or one usable core)
+ * runs the node in this process, no primary.
  */
 export function workerCount(value: string | undefined): number {
-  if (value !== undefined && value.trim().toLowerCase() === 'auto') return autoWorkers()
+  if (value === undefined || value.trim().toLowerCase() === 'auto') return autoWorkers()
   return Math.max(1, int(value, 'workers', 1))
 }
 

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
+import { analyticsPrimary } from '../analytics/index.js'
 import { registryPrimary } from '../control-plane/registry/workers.js'
 import type { Logger } from '../core/logger.js'
 import type { PeerHandler, PrimaryHub } from '../core/peers.js'
@@ -73,6 +74,8 @@ export class Primary implements PrimaryHub {
     )
     this.#nodeTopics()
     if (options.configStore === 'memory') registryPrimary(this)
+    // usage analytics without Redis: the node's numbers (a node with Redis never writes here)
+    analyticsPrimary(this)
     for (const name of options.registry.names()) options.registry.get(name)?.primary?.(this)
   }
 

@@ -26,6 +26,9 @@ export async function startProcess(config: string, extraArgs: string[] = []) {
       '127.0.0.1:0',
       '--admin-listen',
       '127.0.0.1:0',
+      // one process: these tests read its memory and signal its pid (workers: test/workers/)
+      '--workers',
+      '1',
       ...extraArgs,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORTICO_LOG_LEVEL: 'info' } },

@@ -224,5 +224,17 @@ consumers:
       )
       assert.equal(fills, 2)
     })
+
+    test('an entry one worker stored is a hit on every worker (Kong: a second GET is a hit)', async () => {
+      fills = 0
+      const first = await get(node.proxy, '/cached/b')
+      assert.equal(first.headers['x-cache-status'], 'Miss')
+      // one after the other on new connections: the workers take turns
+      const later: string[] = []
+      for (let i = 0; i < 2 * n; i++)
+        later.push(String((await get(node.proxy, '/cached/b')).headers['x-cache-status']))
+      assert.deepEqual(later, new Array(2 * n).fill('Hit'))
+      assert.equal(fills, 1)
+    })
   })
 }

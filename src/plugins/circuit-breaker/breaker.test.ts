@@ -179,3 +179,24 @@ test('target addresses as the balancer writes them', () => {
   assert.equal(address('::1'), '[::1]:8000')
   assert.equal(address('10.0.0.1', 80), '10.0.0.1:80')
 })
+
+test('a batch of outcomes (a worker’s) is judged on the window as it holds the whole batch', () => {
+  const { b, seen } = breaker()
+  // 3 calls, 1 failed: under minimum_calls
+  b.recordMany(T0, 3, 1, 0)
+  assert.equal(b.state, 'closed')
+  // 4 more, 0 failed: 1 of 7 failed, 14 %
+  b.recordMany(T0 + 10, 4, 0, 0)
+  assert.equal(b.state, 'closed')
+  // 3 more, all failed: 4 of 10, 40 %
+  b.recordMany(T0 + 20, 3, 3, 0)
+  assert.equal(b.state, 'closed')
+  // 2 more failed: 6 of 12, 50 %
+  b.recordMany(T0 + 30, 2, 2, 0)
+  assert.equal(b.state, 'open')
+  assert.deepEqual(seen, [['closed', 'open']])
+  assert.deepEqual({ calls: b.counters.calls, failures: b.counters.failures }, { calls: 12, failures: 6 })
+  // outcomes of calls sent before it opened are not counted in the window
+  b.recordMany(T0 + 40, 5, 5, 0)
+  assert.equal(b.window.totals(T0 + 40).calls, 12)
+})

@@ -50,10 +50,15 @@ export class Window {
   }
 
   add(now: number, failed: boolean, slow: boolean): void {
+    this.addMany(now, 1, failed ? 1 : 0, slow ? 1 : 0)
+  }
+
+  /** several outcomes of the same second at once (a worker's batch) */
+  addMany(now: number, calls: number, failures: number, slow: number): void {
     const b = this.#advance(now)
-    this.calls[b]++
-    if (failed) this.failures[b]++
-    if (slow) this.slow[b]++
+    this.calls[b] += calls
+    this.failures[b] += failures
+    this.slow[b] += slow
   }
 
   totals(now: number): { calls: number; failures: number; slow: number } {
@@ -185,6 +190,23 @@ export class LocalBreaker {
     }
     if (this.state !== 'closed') return
     this.window.add(now, failed, slow)
+    this.#check(now)
+  }
+
+  /**
+   * A batch of (non-trial) outcomes, judged once as the window holds them after the batch (the
+   * node's breaker on a node with workers: each worker's outcomes of the last few ms).
+   */
+  recordMany(now: number, calls: number, failures: number, slow: number): void {
+    this.counters.calls += calls
+    this.counters.failures += failures
+    this.counters.slow += slow
+    if (this.state !== 'closed' || calls === 0) return
+    this.window.addMany(now, calls, failures, slow)
+    this.#check(now)
+  }
+
+  #check(now: number): void {
     const w = this.window.totals(now)
     if (trips(this.t, w.calls, w.failures, w.slow)) this.#open(now, this.t.openMs)
   }

@@ -10,10 +10,10 @@ import type {
 } from '../../core/plugin.js'
 import { redisSettings } from '../kit/redis/settings.js'
 import { breakerRoutes } from './admin.js'
-import { thresholdsOf, type Verdict } from './breaker.js'
+import { LocalBreaker, thresholdsOf, type Verdict } from './breaker.js'
+import { breakerPrimary } from './peer.js'
 import { type BreakerEntry, type BreakerSpec, nodeBreakers } from './registry.js'
 import { type Config, schema } from './schema.js'
-import { SharedBreaker } from './shared.js'
 import { TRIAL, telemetry, VERDICT } from './stats.js'
 import { serviceTargets } from './targets.js'
 
@@ -48,6 +48,8 @@ async function breakersOf(config: Config, env: PluginEnv): Promise<Map<string, S
   const reg = nodeBreakers(env.services, env.log)
   const thresholds = thresholdsOf(config)
   let redis: BreakerSpec['redis']
+  // local policy on a node with workers: one state per node, kept by the primary (peer.ts)
+  const peers = config.policy === 'local' ? env.services.peers : undefined
   if (config.policy === 'redis') {
     // throws when no Redis is configured, so the plugin refuses to load
     const conn = env.services.redis(redisSettings(config.redis))
@@ -65,6 +67,7 @@ async function breakersOf(config: Config, env: PluginEnv): Promise<Map<string, S
       policy: config.policy,
       thresholds,
       redis,
+      peers,
     }
     const use = (id: string, target: string): BreakerEntry => {
       keep.add(id)
@@ -151,8 +154,9 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
       }
       const e = g.service!
       const v = e.guard.admit(now)
-      // redis policy: the open period is over and Redis is asked for a trial call; wait for it
-      const pending = v === 'reject' && e.guard instanceof SharedBreaker ? e.guard.pendingTrial() : null
+      // the open period is over and Redis (redis policy) or the primary (workers) is asked for a
+      // trial call; wait for it
+      const pending = v === 'reject' && !(e.guard instanceof LocalBreaker) ? e.guard.pendingTrial() : null
       if (pending !== null) return pending.then((v2) => decide(ctx, e, v2, fail))
       return decide(ctx, e, v, fail)
     },
@@ -193,7 +197,8 @@ async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
  * the failure or slow-call rate (with at least `minimum_calls`) it opens, and requests fail fast
  * with the configured answer and Retry-After, no upstream call. After `open_seconds`,
  * `half_open_calls` trial calls go; all succeed: closed; one fails: open again, twice as long.
- * With `policy: redis` the window and the state are shared by every node (see shared.ts).
+ * With `policy: redis` the window and the state are shared by every node (see shared.ts); with
+ * `policy: local` on a node with workers, by its workers (the primary decides, see peer.ts).
  *
  * Priority 5: after authentication, rate limiting and the cache (a cached answer needs no
  * upstream, a refused client must not take a trial call), before request-queue (1), so a fast
@@ -214,4 +219,5 @@ export const plugin: PluginDefinition<Config> = {
   create,
   adminRoutes: breakerRoutes,
   telemetry,
+  primary: breakerPrimary,
 }

@@ -1,6 +1,8 @@
 import type { Logger } from '../../core/logger.js'
+import type { NodePeers } from '../../core/peers.js'
 import type { PluginServices, RedisConnection } from '../../core/services.js'
 import { type BreakerState, LocalBreaker, type Thresholds, type TransitionListener } from './breaker.js'
+import { PeerBreaker } from './peer.js'
 import { SharedBreaker, type SharedScripts, type StateMessage, sharedScripts } from './shared.js'
 
 /** One breaker as the node lists it: whose it is, what it guards, and its state machine. */
@@ -13,7 +15,8 @@ export interface BreakerEntry {
   /** '' for a service's breaker */
   readonly target: string
   readonly policy: 'local' | 'redis'
-  readonly guard: LocalBreaker | SharedBreaker
+  /** local policy: this process's, or on a node with workers the node's (the primary's) */
+  readonly guard: LocalBreaker | PeerBreaker | SharedBreaker
   /** transitions on this node, by `from>to` */
   readonly transitions: Map<string, number>
   /** when the state last changed on this node (ms since the epoch) */
@@ -35,6 +38,8 @@ export interface BreakerSpec {
   thresholds: Thresholds
   /** redis policy: the connection, the deadline and the node's key prefix */
   redis?: { conn: RedisConnection; deadlineMs: number; prefix: string } | undefined
+  /** local policy on a node with workers: the primary holds the node's state */
+  peers?: NodePeers | undefined
 }
 
 /** One Redis connection's channel and scripts, shared by every breaker on it. */
@@ -74,9 +79,11 @@ export class BreakerRegistry {
       this.log.info({ breaker: spec.id, from, to }, 'circuit breaker state changed')
     }
     const guard =
-      spec.redis === undefined
-        ? new LocalBreaker(spec.thresholds, listener)
-        : this.#shared(spec, spec.redis, listener)
+      spec.redis !== undefined
+        ? this.#shared(spec, spec.redis, listener)
+        : spec.peers !== undefined
+          ? new PeerBreaker(spec.thresholds, spec.id, spec.peers, listener)
+          : new LocalBreaker(spec.thresholds, listener)
     const entry: BreakerEntry = {
       id: spec.id,
       pluginId: spec.pluginId,
@@ -175,6 +182,7 @@ export class BreakerRegistry {
 
   #drop(e: BreakerEntry): void {
     this.entries.delete(e.id)
+    if (e.guard instanceof PeerBreaker) e.guard.close()
     if (!(e.guard instanceof SharedBreaker)) return
     e.guard.close()
     for (const [conn, ch] of this.#channels) {

@@ -84,7 +84,7 @@ export const schema = z
       .enum(['local', 'redis'])
       .default('local')
       .describe(
-        'local: each node learns on its own (default); redis: outcomes and state shared by every node on that Redis',
+        'local: each node learns on its own (default; a node with workers keeps one state for all of them); redis: outcomes and state shared by every node on that Redis',
       ),
     redis: redisRecord
       .optional()

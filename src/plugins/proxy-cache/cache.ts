@@ -144,7 +144,7 @@ export class ProxyCache implements PluginInstance {
     const key = s.key
     const claim = await fills.claim(key)
     if (claim.leader) {
-      fill.onSettle = (entry) => fills.done(key, entry === null ? null : encode(entry))
+      fill.onSettle = (entry) => fills.done(key, entry === null ? null : encode(entry), this.inst.id)
       upstream(ctx, s, cc)
       return undefined
     }

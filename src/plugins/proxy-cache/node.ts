@@ -98,6 +98,16 @@ export class CacheNode {
     const peers = services.peers
     this.fills = peers === undefined ? null : new NodeFills(peers)
     if (peers !== undefined) hearPurges(peers, (n) => this.purgeHere(n.key, n.instance))
+    this.fills?.hear((instance, blob) => this.storeFill(instance, blob))
+  }
+
+  /** An entry another worker's fill stored: into this worker's memory tier of the same instance. */
+  storeFill(instance: string, blob: Buffer): void {
+    const inst = this.instances.get(instance)
+    if (inst === undefined || inst.strategy !== 'memory') return
+    const e = decode(blob)
+    if (e !== null && e !== 'stale-format' && e.kind === 'response')
+      inst.memory.set(e.key, e, e.bytes, e.storageMs)
   }
 
   /** A purge made on another worker of this node: this worker's memory tiers. */

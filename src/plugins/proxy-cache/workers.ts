@@ -40,6 +40,8 @@ const FILL = {
   claim: 'proxy-cache.fill.claim',
   /** worker → primary: the fill of `key` is over, with the stored entry (encoded) or nothing */
   done: 'proxy-cache.fill.done',
+  /** primary → every other worker: an entry a fill stored, for its memory tier `{ instance, entry }` */
+  stored: 'proxy-cache.fill.stored',
 } as const
 
 /** The answer to a claim: lead the fill, or what the leader stored (base64 of `encode`) or null. */
@@ -51,7 +53,9 @@ const FILL_WAIT_MS = 10_000
 /**
  * Misses collapsed node-wide (memory strategy on a node with workers): the first worker to miss
  * a key leads its fill; the others wait for the entry it stored, sent to them by the primary.
- * Entries stay per worker (each stores what it receives); one upstream request per key and node.
+ * One upstream request per key and node. The entry then goes to every other worker's memory
+ * tier too (a message per fill, none per hit), so the next request is a hit whichever worker
+ * takes it, as with Kong's shared dictionary across nginx workers.
  */
 export class NodeFills {
   constructor(readonly peers: NodePeers) {}
@@ -62,8 +66,16 @@ export class NodeFills {
       .catch(() => ({ leader: true }) as const)
   }
 
-  done(key: string, entry: Buffer | null): void {
-    this.peers.tell(FILL.done, { key, entry: entry === null ? null : entry.toString('base64') })
+  done(key: string, entry: Buffer | null, instance: string): void {
+    this.peers.tell(FILL.done, { key, instance, entry: entry === null ? null : entry.toString('base64') })
+  }
+
+  /** stores what another worker's fill stored (`store` gets the plugin instance and the encoded entry) */
+  hear(store: (instance: string, entry: Buffer) => void): () => void {
+    return this.peers.on(FILL.stored, (body) => {
+      const { instance, entry } = body as { instance: string; entry: string }
+      store(instance, Buffer.from(entry, 'base64'))
+    })
   }
 }
 
@@ -92,8 +104,10 @@ export function fillsPrimary(hub: PrimaryHub): void {
     })
   })
   hub.handle(FILL.done, (body, from) => {
-    const { key, entry } = body as { key: string; entry: string | null }
-    if (fills.get(key)?.owner === from) finish(key, entry)
+    const { key, entry, instance } = body as { key: string; entry: string | null; instance: string }
+    if (fills.get(key)?.owner !== from) return
+    finish(key, entry)
+    if (entry !== null) hub.broadcast(FILL.stored, { instance, entry }, from)
   })
   // a leader that died: its waiters go upstream themselves
   hub.onWorkerExit((_slot, id) => {
