@@ -38,6 +38,8 @@ export class Exchange {
   dropped: Set<string> | null = null
   /** the client's body as the route's `request_buffering` read it (released when the request ends) */
   body: BufferedBody | null = null
+  /** the response's slot among the gateway's in-flight responses (see inflight.ts) */
+  slot = -1
   /** the client's connection is TLS (a TLS listener): X-Forwarded-Proto, route protocols */
   readonly scheme: 'http' | 'https'
   /** the request came over HTTP/2 (one stream of a shared connection) */

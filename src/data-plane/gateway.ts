@@ -11,6 +11,7 @@ import { backgroundCopy } from './background.js'
 import { type Chain, resolve, runAccess, runLog } from './chain.js'
 import { Exchange, type UpgradeRequest } from './exchange.js'
 import { connectionTokens, type ForwardInfo } from './headers.js'
+import { InflightResponses } from './inflight.js'
 import { parseHeadersSetting } from './latency.js'
 import { closeAfter, isClosing } from './linger.js'
 import { ProxyCall } from './proxy.js'
@@ -73,7 +74,7 @@ export class Gateway {
   #runtime: Runtime
   #draining = false
   /** responses in progress: a drain must turn their keep-alive off */
-  readonly #inflight = new Set<ServerResponse>()
+  readonly #inflight = new InflightResponses()
   /** connections that came in through 'upgrade' (WebSocket tunnels among them) */
   readonly #upgrades = new Set<UpgradeRequest>()
   readonly builtins = new Map<string, Builtin>()
@@ -114,7 +115,9 @@ export class Gateway {
   /** Stop keeping connections alive: responses not yet started will carry `Connection: close`. */
   startDraining(): void {
     this.#draining = true
-    for (const res of this.#inflight) if (!res.headersSent) res.shouldKeepAlive = false
+    this.#inflight.forEach((res) => {
+      if (!res.headersSent) res.shouldKeepAlive = false
+    })
     // tunnels (WebSockets) have no response to finish: end them now
     for (const u of this.#upgrades) if (u.tunnelled) u.socket.end()
   }
@@ -180,7 +183,7 @@ export class Gateway {
     ctx.latencyHeaders = this.#latencyHeaders
     const x = new Exchange(rt, ctx, up)
     if (this.#draining) res.shouldKeepAlive = false
-    this.#inflight.add(res)
+    x.slot = this.#inflight.add(res)
     // one 'close' listener per request (not `once`: close fires once, and once() wraps)
     res.on('close', () => this.#finished(x))
     try {
@@ -400,7 +403,7 @@ export class Gateway {
 
   #finished(x: Exchange): void {
     const ctx = x.ctx
-    this.#inflight.delete(ctx.res)
+    this.#inflight.delete(x.slot)
     ctx.upstreamCall?.clientClosed()
     x.body?.release()
     x.rt.release()

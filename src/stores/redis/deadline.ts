@@ -63,6 +63,9 @@ export class DeadlineQueue {
       h = 0
     } else if (h > 1024 && h * 2 > items.length) {
       this.#items = items.slice(h)
+      // the old array may sit in the old generation: emptied, it keeps no call (and no request
+      // behind it) alive through young-generation collections
+      items.length = 0
       h = 0
     }
     this.#head = h

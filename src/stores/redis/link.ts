@@ -34,26 +34,37 @@ export class RedisUnavailableError extends Error {
 const NOT_CONNECTED = new RedisUnavailableError('redis is not connected')
 const BREAKER_OPEN = new RedisUnavailableError('redis breaker is open')
 
-/** One call racing its deadline: whichever of the reply or the sweep comes first wins. */
+const settled: RedisCallback<unknown> = () => {}
+
+/**
+ * One call racing its deadline: whichever of the reply or the sweep comes first wins. A call
+ * stays in its deadline queue until the sweep passes its deadline; its callbacks (which hold
+ * the request that made it) are let go as soon as they can no longer run, so an answered
+ * request is not kept, and promoted to the old generation, for the rest of its deadline.
+ */
 class Call implements Pending {
   done = false
   constructor(
     readonly at: number,
     readonly link: RedisLink,
     readonly ms: number,
-    readonly done_: RedisCallback<unknown>,
-    readonly late: ((res: unknown) => void) | undefined,
+    private done_: RedisCallback<unknown>,
+    private late: ((res: unknown) => void) | undefined,
   ) {}
 
   expire(): void {
     this.link.breakerOf.open(`redis did not answer within ${this.ms} ms`)
     this.link.timeouts++
-    this.done_(new RedisDeadlineError(this.ms), undefined)
+    const done = this.done_
+    this.done_ = settled
+    done(new RedisDeadlineError(this.ms), undefined)
   }
 
   readonly settle: Raw = (err, res) => {
     if (this.done) {
-      if (err === null && this.late !== undefined) this.late(res)
+      const late = this.late
+      this.late = undefined
+      if (err === null && late !== undefined) late(res)
       return
     }
     this.done = true
@@ -67,7 +78,10 @@ class Call implements Pending {
       this.link.breakerOf.open(err.message)
       this.link.errors++
     }
-    this.done_(err, res)
+    const done = this.done_
+    this.done_ = settled
+    this.late = undefined
+    done(err, res)
   }
 }
 
