@@ -123,6 +123,17 @@ describe('2 workers: the local circuit breaker is the node’s', () => {
     await until('a', 'open')
     assert.deepEqual(await sequential('/a', 6), new Array(6).fill(503))
     assert.equal(a.calls, 10, 'no upstream call once the node opened it')
+    // one transition for the node: every worker adopts it, one counts it (/metrics sums workers)
+    const metrics = (await get(node.status, '/metrics')).body
+    const opened = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('portico_circuit_breaker_transitions_total{') && l.includes('service="a"'))
+      .filter((l) => l.includes('from="closed"') && l.includes('to="open"'))
+    assert.deepEqual(
+      opened.map((l) => Number(l.slice(l.lastIndexOf(' ') + 1))),
+      [1],
+      opened.join('\n'),
+    )
 
     a.mode = 'ok'
     const reset = await admin(node, 'POST', `/circuit-breakers/${encodeURIComponent(ids.get('a')!)}/close`)

@@ -112,7 +112,12 @@ export interface BreakerCounters {
   trials: number
 }
 
-export type TransitionListener = (from: BreakerState, to: BreakerState) => void
+/**
+ * `counted` is false where another process of the node already counts this transition: a
+ * node-wide breaker's transition reaches every worker, and a node's `/metrics` sums its
+ * workers' counters, so one worker counts it (and logs it).
+ */
+export type TransitionListener = (from: BreakerState, to: BreakerState, counted?: boolean) => void
 
 /**
  * One breaker's state machine on this node: closed → open when the window trips; open →

@@ -196,7 +196,8 @@ export class PeerBreaker {
     this.state = m.s
     this.openMs = m.o
     this.until = Date.now() + m.r
-    if (from !== m.s) this.onTransition(from, m.s)
+    // every worker adopts the state; the first worker alone counts the transition for the node
+    if (from !== m.s) this.onTransition(from, m.s, this.peers.workerId === 1)
   }
 }
 

@@ -72,10 +72,11 @@ export class BreakerRegistry {
     if (found !== undefined) this.#drop(found)
     const transitions = new Map<string, number>()
     const at = { changedAt: Date.now() }
-    const listener: TransitionListener = (from, to) => {
+    const listener: TransitionListener = (from, to, counted = true) => {
+      at.changedAt = Date.now()
+      if (!counted) return
       const k = `${from}>${to}`
       transitions.set(k, (transitions.get(k) ?? 0) + 1)
-      at.changedAt = Date.now()
       this.log.info({ breaker: spec.id, from, to }, 'circuit breaker state changed')
     }
     const guard =
