@@ -7,9 +7,15 @@ import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
-/** How long a response is kept when the responder gives no Next Update, and the retry after a failure. */
+/** How long a response is kept when the responder gives no Next Update. */
 const DEFAULT_TTL_MS = 3_600_000
-const RETRY_MS = 300_000
+/**
+ * The retry after a failed fetch: 5 s, doubling up to 5 minutes while failures go on (a
+ * responder that timed out once under load is asked again soon; one that is down is not asked
+ * on every handshake).
+ */
+const FIRST_RETRY_MS = 5_000
+const MAX_RETRY_MS = 300_000
 const FETCH_TIMEOUT_S = 5
 
 interface Entry {
@@ -17,6 +23,8 @@ interface Entry {
   /** when the entry must be fetched again (ms since the epoch) */
   refreshAt: number
   fetching: boolean
+  /** the wait after the next failure */
+  retryMs: number
 }
 
 /** The OCSP responder a certificate names in its Authority Information Access, if any. */
@@ -30,15 +38,21 @@ export function ocspUrl(der: Buffer): string | undefined {
   }
 }
 
-const toPem = (der: Buffer) =>
-  `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`
+/**
+ * DER as PEM, 64 characters a line. No empty line when the base64 fills its last line exactly:
+ * OpenSSL 3 cannot read a certificate with one ("Could not read certificate"), which made the
+ * fetch fail for every certificate whose DER length is a multiple of 48 bytes.
+ */
+export const toPem = (der: Buffer): string =>
+  `-----BEGIN CERTIFICATE-----\n${(der.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`
 
 /**
  * OCSP stapling for the TLS listeners (nginx's `ssl_stapling on`): when a client asks for the
  * certificate status and the served certificate names a responder, the cached response is
  * stapled. Responses are fetched in the background, off the handshake (the first handshakes of
  * a certificate go without a staple, as with nginx), with OpenSSL's `ocsp` command, and kept
- * until the responder's Next Update (or an hour); a failed fetch is retried after 5 minutes.
+ * until the responder's Next Update (or an hour); a failed fetch is retried after 5 s, then
+ * 10 s, 20 s, … up to 5 minutes while it keeps failing.
  * A certificate without a responder, or whose issuer is not in its chain, is never looked up.
  */
 export class OcspStapler {
@@ -55,7 +69,12 @@ export class OcspStapler {
     let entry = this.#cache.get(key)
     if (entry === undefined) {
       const url = issuer === null ? undefined : ocspUrl(certificate)
-      entry = { response: null, refreshAt: url === undefined ? Number.POSITIVE_INFINITY : 0, fetching: false }
+      entry = {
+        response: null,
+        refreshAt: url === undefined ? Number.POSITIVE_INFINITY : 0,
+        fetching: false,
+        retryMs: FIRST_RETRY_MS,
+      }
       this.#cache.set(key, entry)
     }
     if (!entry.fetching && entry.refreshAt <= Date.now() && issuer !== null)
@@ -71,9 +90,12 @@ export class OcspStapler {
         ({ response, nextUpdate }) => {
           entry.response = response
           entry.refreshAt = Math.min(nextUpdate ?? Date.now() + DEFAULT_TTL_MS, Date.now() + DEFAULT_TTL_MS)
+          entry.retryMs = FIRST_RETRY_MS
         },
         () => {
-          entry.refreshAt = Date.now() + RETRY_MS
+          // a response already held is kept (still stapled) until the next try
+          entry.refreshAt = Date.now() + entry.retryMs
+          entry.retryMs = Math.min(entry.retryMs * 2, MAX_RETRY_MS)
         },
       )
       .finally(() => {

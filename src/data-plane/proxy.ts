@@ -9,6 +9,7 @@ import type { Exchange } from './exchange.js'
 import { downstreamHeaders, type ForwardInfo, toHeaderObject, upstreamHeaders } from './headers.js'
 import { closeAfter } from './linger.js'
 import { admit, leave } from './pools.js'
+import { RawHandler, type RawResponseHandler } from './raw-handler.js'
 import { sendError, writeHead } from './respond.js'
 import { backoffMs } from './retry.js'
 import type { CompiledRoute, CompiledService } from './runtime.js'
@@ -52,7 +53,7 @@ const FAILURE_OF: Record<UpstreamFailure['outcome'], UpstreamAttempt['failure']>
  * same call with undici's `upgrade` option: a 101 opens the tunnel, any other answer is
  * answered as on any request.
  */
-export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
+export class ProxyCall implements RawResponseHandler, TargetVeto {
   /** the request going upstream: the client's, or a background copy of it */
   readonly #ctx: RequestContext
   readonly #x: Exchange
@@ -173,7 +174,8 @@ export class ProxyCall implements Dispatcher.DispatchHandler, TargetVeto {
         // a background copy is never a handshake: its response goes nowhere
         upgrade: this.#x.upgrade?.websocket === true && ctx === this.#x.ctx ? 'websocket' : null,
       },
-      this,
+      // undici's handler API without its per-response header parse (raw-handler.ts)
+      new RawHandler(this) as unknown as Dispatcher.DispatchHandler,
     )
   }
 

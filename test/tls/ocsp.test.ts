@@ -125,9 +125,10 @@ certificates:
 
   test('a certificate with a responder gets its status stapled', async () => {
     let staple: Buffer | null = null
-    // the first handshake starts the background fetch; later ones carry the response (≤ 150
-    // tries: a fetch runs `openssl ocsp`, slow on a loaded machine; a failed one is retried later)
-    for (let i = 0; i < 150 && staple === null; i++) {
+    // the first handshake starts the background fetch; later ones carry the response (≤ 400
+    // tries: a fetch runs `openssl ocsp`, slow on a loaded machine; a failed one is retried
+    // after 5 s, then 10 s, 20 s)
+    for (let i = 0; i < 400 && staple === null; i++) {
       staple = await stapled(port, 'ocsp.test')
       if (staple === null) await sleep(100)
     }

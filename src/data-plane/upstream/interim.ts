@@ -37,10 +37,11 @@ export function watchInterim(socket: Socket): void {
   // a request went out and its final head has not been read yet
   let awaiting = false
   let held: Buffer | null = null
-  const write = socket.write as (...args: unknown[]) => boolean
-  socket.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
+  const write = socket.write as (chunk: unknown, encoding?: unknown, cb?: unknown) => boolean
+  // fixed parameters, not `...rest`: no array per write (Writable.write takes (chunk, cb) too)
+  socket.write = function (this: Socket, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
     if (typeof chunk === 'string' && chunk.charCodeAt(0) !== CR) awaiting = true
-    return write.call(this, chunk, ...rest)
+    return write.call(this, chunk, encoding, cb)
   } as Socket['write']
   const read = socket.read
   socket.read = function (this: Socket, size?: number): Buffer | null {
