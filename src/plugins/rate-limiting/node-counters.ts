@@ -66,15 +66,20 @@ export class PeerQuota implements QuotaSource {
   }
 }
 
-/** What the instance compiled (plugin.ts), as the node-wide local policy needs it. */
-export interface NodeLimitParts {
+/**
+ * What one instance compiled from its config (plugin.ts), shared by the local policy, the redis
+ * policy and the node-wide local policy on a node with workers.
+ */
+export interface CompiledLimit {
   config: Config
   env: PluginEnv
   algo: Algorithm
   limits: Limit[]
   identify: (ctx: RequestContext) => string
   composed: boolean
+  /** headers, composition and the reply for a verdict from either store */
   decide: (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null) => AccessResult
+  /** the store failed: Kong's fault_tolerant (through, no headers) or 500 */
   storeFailed: () => AccessResult
   stats: RateLimitingStats
 }
@@ -86,7 +91,7 @@ export interface NodeLimitParts {
  * the worker holds units or a refusal for the key, one question per block otherwise. The
  * primary's table (`layout`) outlives reloads; the blocks go back when the instance closes.
  */
-export function nodeLimitInstance(peers: NodePeers, c: NodeLimitParts, layout: string): PluginInstance {
+export function nodeLimitInstance(peers: NodePeers, c: CompiledLimit, layout: string): PluginInstance {
   const { config, env, algo, limits, identify, composed, decide, storeFailed, stats } = c
   const table = { table: `${env.id}:${layout}`, algo, limits, maxKeys: config.local_max_keys }
   const limiter = new LeaseLimiter(new PeerQuota(peers, table), limits.length, stats, config.local_max_keys)

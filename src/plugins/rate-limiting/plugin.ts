@@ -8,7 +8,7 @@ import { type Algorithm, FIXED, type Limit, SLIDING, TOKEN } from './algorithms.
 import { HeaderSet, seconds } from './headers.js'
 import { LeaseLimiter, leaseInstance, RedisQuota } from './lease.js'
 import { LocalCounters } from './local-store.js'
-import { nodeLimitInstance } from './node-counters.js'
+import { type CompiledLimit, nodeLimitInstance } from './node-counters.js'
 import { rateLimitingPrimary } from './node-primary.js'
 import { SharedLimiter } from './redis-store.js'
 import { type Config, DEFAULT_SCOPE, schema } from './schema.js'
@@ -100,20 +100,8 @@ function composes(env: PluginEnv): boolean {
   )
 }
 
-/** What one instance compiled from its config: shared by the local and the redis policy. */
-interface Compiled {
-  config: Config
-  env: PluginEnv
-  algo: Algorithm
-  limits: Limit[]
-  identify: (ctx: RequestContext) => string
-  composed: boolean
-  /** headers, composition and the reply for a verdict from either store */
-  decide: (ctx: RequestContext, v: ArrayLike<number>, undo: (() => void) | null) => AccessResult
-  /** the store failed: Kong's fault_tolerant (through, no headers) or 500 */
-  storeFailed: () => AccessResult
-  stats: RateLimitingStats
-}
+/** What one instance compiled from its config (node-counters.ts). */
+type Compiled = CompiledLimit
 
 async function create(config: Config, env: PluginEnv): Promise<PluginInstance> {
   const c = compile(config, env)
