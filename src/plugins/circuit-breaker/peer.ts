@@ -5,9 +5,9 @@ import {
   LocalBreaker,
   type Thresholds,
   type TransitionListener,
-  type Verdict,
 } from './breaker.js'
-import { FLUSH_MS, type StateMessage } from './shared.js'
+import { FLUSH_MS, MirroredBreaker } from './mirror.js'
+import type { StateMessage } from './shared.js'
 
 /** Topics between a node's workers and the primary, which runs each breaker's state machine. */
 const TOPICS = {
@@ -25,9 +25,6 @@ const TOPICS = {
   state: 'circuit-breaker.state',
 } as const
 
-/** How long a worker stops asking for trial calls after the primary said none is left (ms). */
-const NO_TRIAL_BACKOFF_MS = 100
-
 type TrialAnswer = StateMessage & { granted: boolean }
 
 /**
@@ -39,30 +36,17 @@ type TrialAnswer = StateMessage & { granted: boolean }
  * configured number holds across the workers. The same shape as the redis policy's
  * {@link SharedBreaker}, with the primary in Redis's place.
  */
-export class PeerBreaker {
-  state: BreakerState = 'closed'
-  /** local time the open period ends */
-  until = 0
-  openMs: number
-  /** the primary's transition count for this breaker: older messages are ignored */
-  gen = 0
-  /** trial calls the primary granted this worker and no request has taken yet */
-  permits = 0
+export class PeerBreaker extends MirroredBreaker {
   readonly counters: BreakerCounters = { calls: 0, failures: 0, slow: 0, rejected: 0, trials: 0 }
-  #pending = { calls: 0, failures: 0, slow: 0 }
-  #flushTimer: NodeJS.Timeout | null = null
-  #acquiring = false
-  #acquisition: Promise<void> = Promise.resolve()
-  #noTrialUntil = 0
   readonly #off: () => void
 
   constructor(
-    public t: Thresholds,
+    t: Thresholds,
     readonly key: string,
     readonly peers: NodePeers,
     readonly onTransition: TransitionListener,
   ) {
-    this.openMs = t.openMs
+    super(t)
     this.#off = peers.on(TOPICS.state, (m) => {
       if ((m as StateMessage).k === key) this.apply(m as StateMessage)
     })
@@ -78,40 +62,6 @@ export class PeerBreaker {
     return this.state
   }
 
-  refuses(now: number): boolean {
-    if (this.state === 'closed') return false
-    if (this.state === 'forced_open' || (this.state === 'open' && now < this.until)) return true
-    if (this.permits > 0) return false
-    this.#acquire(now)
-    return true
-  }
-
-  admit(now: number): Verdict {
-    if (this.state === 'closed') return 'pass'
-    if (this.state !== 'forced_open' && !(this.state === 'open' && now < this.until)) {
-      if (this.permits > 0) {
-        this.permits--
-        this.counters.trials++
-        return 'trial'
-      }
-      this.#acquire(now)
-    }
-    this.counters.rejected++
-    return 'reject'
-  }
-
-  /** After {@link admit} said 'reject' while a trial call is asked of the primary: its answer. */
-  pendingTrial(): Promise<Verdict> | null {
-    if (!this.#acquiring) return null
-    return this.#acquisition.then(() => {
-      if (this.permits <= 0 || this.state !== 'half_open') return 'reject'
-      this.counters.rejected--
-      this.permits--
-      this.counters.trials++
-      return 'trial'
-    })
-  }
-
   release(): void {
     this.peers.tell(TOPICS.trialEnd, { k: this.key, end: 'release' })
   }
@@ -124,17 +74,7 @@ export class PeerBreaker {
       this.peers.tell(TOPICS.trialEnd, { k: this.key, end: failed || slow ? 'fail' : 'ok' })
       return
     }
-    if (this.state !== 'closed') return
-    const p = this.#pending
-    p.calls++
-    if (failed) p.failures++
-    if (slow) p.slow++
-    this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS).unref()
-  }
-
-  remainingMs(now: number): number {
-    if (this.state === 'forced_open') return this.t.openMs
-    return this.state === 'open' ? Math.max(0, this.until - now) : 0
+    this.countOutcome(failed, slow)
   }
 
   /** the Admin API's force, for every worker (the primary broadcasts the new state) */
@@ -144,11 +84,11 @@ export class PeerBreaker {
 
   /** sends the outcomes counted since the last batch */
   flush(): void {
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer)
-    this.#flushTimer = null
-    const p = this.#pending
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
+    const p = this.pending
     if (p.calls === 0) return
-    this.#pending = { calls: 0, failures: 0, slow: 0 }
+    this.pending = { calls: 0, failures: 0, slow: 0 }
     this.peers.tell(TOPICS.outcomes, { k: this.key, ...p })
   }
 
@@ -169,33 +109,18 @@ export class PeerBreaker {
     )
   }
 
-  #acquire(now: number): void {
-    if (this.#acquiring || now < this.#noTrialUntil) return
-    this.#acquiring = true
-    this.#acquisition = this.peers
-      .ask<TrialAnswer>(TOPICS.trial, { k: this.key }, 1000)
-      .then(
-        (a) => {
-          this.apply(a)
-          if (a.granted) this.permits++
-          else this.#noTrialUntil = Date.now() + NO_TRIAL_BACKOFF_MS
-        },
-        () => {
-          this.#noTrialUntil = Date.now() + NO_TRIAL_BACKOFF_MS
-        },
-      )
-      .finally(() => {
-        this.#acquiring = false
-      })
+  protected askTrial(): Promise<boolean | null> {
+    return this.peers.ask<TrialAnswer>(TOPICS.trial, { k: this.key }, 1000).then(
+      (a) => {
+        this.apply(a)
+        return a.granted
+      },
+      () => false,
+    )
   }
 
   #adopt(m: StateMessage): void {
-    const from = this.state
-    if (m.g !== this.gen) this.permits = 0
-    this.gen = m.g
-    this.state = m.s
-    this.openMs = m.o
-    this.until = Date.now() + m.r
+    const from = this.adoptState(m.s, m.r, m.o, m.g)
     // every worker adopts the state; the first worker alone counts the transition for the node
     if (from !== m.s) this.onTransition(from, m.s, this.peers.workerId === 1)
   }

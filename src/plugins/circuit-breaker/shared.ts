@@ -9,14 +9,10 @@ import {
   type Verdict,
 } from './breaker.js'
 import { ACQUIRE_LUA, FLUSH_LUA, FORCE_LUA, TRIAL_LUA } from './lua.js'
+import { FLUSH_MS, MirroredBreaker } from './mirror.js'
 
 /** A script's reply: state, ms left open, open period, version, changed (, granted). */
 type StateReply = [string, number, number, number, number, number?]
-
-/** Outcomes are sent to Redis in one script call per breaker at most this often (ms). */
-export const FLUSH_MS = 50
-/** How long a node stops asking for trial calls after the cluster said none is left (ms). */
-const NO_TRIAL_BACKOFF_MS = 100
 
 /** The scripts of one Redis connection (defined once per connection and name). */
 export interface SharedScripts {
@@ -61,36 +57,26 @@ export interface SharedDeps {
  * A breaker shared over Redis (policy redis). Outcomes are counted here and sent in one script
  * call per {@link FLUSH_MS} (never a Redis call per request); the state comes back in the
  * script's reply and in the messages other nodes publish, and every decision on the request path
- * reads that state in memory. Half-open trial calls are handed out by Redis, one at a time, so
- * the limit holds across the cluster. While Redis cannot be reached the node decides alone with
- * its own breaker (which has seen the same outcomes all along), and says so (`fallback`).
+ * reads that state in memory ({@link MirroredBreaker}). Half-open trial calls are handed out by
+ * Redis, one at a time, so the limit holds across the cluster. While Redis cannot be reached the
+ * node decides alone with its own breaker (which has seen the same outcomes all along), and says
+ * so (`fallback`).
  */
-export class SharedBreaker {
-  state: BreakerState = 'closed'
-  /** local time the open period ends */
-  until = 0
-  openMs: number
-  gen = 0
-  /** trial calls Redis granted this node and no request has taken yet */
-  permits = 0
+export class SharedBreaker extends MirroredBreaker {
   /** the node's own breaker: the decisions while Redis is away */
   readonly local: LocalBreaker
   /** Redis cannot be reached: the local breaker decides */
   fallback = false
   fallbackReason = ''
   readonly counters: BreakerCounters
-  #pending = { calls: 0, failures: 0, slow: 0 }
-  #flushTimer: NodeJS.Timeout | null = null
-  #acquiring = false
-  #noTrialUntil = 0
   #closed = false
 
   constructor(
-    public t: Thresholds,
+    t: Thresholds,
     readonly deps: SharedDeps,
     readonly onTransition: TransitionListener,
   ) {
-    this.openMs = t.openMs
+    super(t)
     // the local breaker's transitions count only while it is the one deciding
     this.local = new LocalBreaker(t, (from, to) => {
       if (this.fallback) onTransition(from, to)
@@ -109,44 +95,20 @@ export class SharedBreaker {
     return this.#checkFallback() ? this.local.state : this.state
   }
 
-  refuses(now: number): boolean {
+  override refuses(now: number): boolean {
     if (this.#checkFallback()) return this.local.refuses(now)
-    if (this.state === 'closed') return false
-    if (this.state === 'forced_open' || (this.state === 'open' && now < this.until)) return true
-    if (this.permits > 0) return false
-    this.#acquire(now)
-    return true
+    return super.refuses(now)
   }
 
-  admit(now: number): Verdict {
+  override admit(now: number): Verdict {
     if (this.#checkFallback()) return this.local.admit(now)
-    if (this.state === 'closed') return 'pass'
-    if (this.state !== 'forced_open' && !(this.state === 'open' && now < this.until)) {
-      if (this.permits > 0) {
-        this.permits--
-        this.counters.trials++
-        return 'trial'
-      }
-      this.#acquire(now)
-    }
-    this.counters.rejected++
-    return 'reject'
+    return super.admit(now)
   }
 
-  /**
-   * After {@link admit} said 'reject' because this node is asking Redis for a trial call: the
-   * answer of that ask (at most the Redis deadline away), taking the trial if one was granted;
-   * null when nothing is being asked.
-   */
-  pendingTrial(): Promise<Verdict> | null {
-    if (!this.#acquiring || this.fallback) return null
-    return this.#acquisition.then(() => {
-      if (this.permits <= 0 || this.state !== 'half_open') return 'reject'
-      this.counters.rejected--
-      this.permits--
-      this.counters.trials++
-      return 'trial'
-    })
+  /** {@link MirroredBreaker.pendingTrial}, at most the Redis deadline away; none while Redis is away */
+  override pendingTrial(): Promise<Verdict> | null {
+    if (this.fallback) return null
+    return super.pendingTrial()
   }
 
   release(): void {
@@ -162,18 +124,12 @@ export class SharedBreaker {
       this.#script(this.deps.scripts.trial, [failed || slow ? 'fail' : 'ok', ...this.#trialArgs()])
       return
     }
-    if (this.state !== 'closed') return
-    const p = this.#pending
-    p.calls++
-    if (failed) p.failures++
-    if (slow) p.slow++
-    this.#flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS).unref()
+    this.countOutcome(failed, slow)
   }
 
-  remainingMs(now: number): number {
+  override remainingMs(now: number): number {
     if (this.fallback) return this.local.remainingMs(now)
-    if (this.state === 'forced_open') return this.t.openMs
-    return this.state === 'open' ? Math.max(0, this.until - now) : 0
+    return super.remainingMs(now)
   }
 
   /** the Admin API's force, for every node; without Redis, for this node's fallback only */
@@ -192,11 +148,11 @@ export class SharedBreaker {
 
   /** sends the pending outcomes (also a read of the state when there are none) */
   flush(): void {
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer)
-    this.#flushTimer = null
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
     if (this.#closed) return
-    const p = this.#pending
-    this.#pending = { calls: 0, failures: 0, slow: 0 }
+    const p = this.pending
+    this.pending = { calls: 0, failures: 0, slow: 0 }
     const t = this.t
     this.#script(this.deps.scripts.flush, [
       p.calls,
@@ -225,30 +181,25 @@ export class SharedBreaker {
 
   close(): void {
     this.#closed = true
-    if (this.#flushTimer !== null) clearTimeout(this.#flushTimer)
-    this.#flushTimer = null
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer)
+    this.flushTimer = null
   }
 
-  #acquisition: Promise<void> = Promise.resolve()
-
-  #acquire(now: number): void {
-    if (this.#acquiring || now < this.#noTrialUntil) return
-    this.#acquiring = true
-    this.#acquisition = this.deps.scripts.acquire
+  protected askTrial(): Promise<boolean | null> {
+    return this.deps.scripts.acquire
       .run([this.deps.key, this.t.halfOpenCalls, this.t.windowS * 1000, this.#ttl()], {
         deadlineMs: this.deps.deadlineMs,
       })
       .then(
         (r) => {
           this.#reply(r)
-          if (r[5] === 1) this.permits++
-          else this.#noTrialUntil = Date.now() + NO_TRIAL_BACKOFF_MS
+          return r[5] === 1
         },
-        (err: unknown) => this.#lost(err),
+        (err: unknown) => {
+          this.#lost(err)
+          return null
+        },
       )
-      .finally(() => {
-        this.#acquiring = false
-      })
   }
 
   #script(script: RedisScript<StateReply>, args: Array<string | number>): void {
@@ -282,12 +233,7 @@ export class SharedBreaker {
   }
 
   #adopt(s: BreakerState, left: number, om: number, gen: number): void {
-    const from = this.state
-    if (gen !== this.gen) this.permits = 0
-    this.gen = gen
-    this.state = s
-    this.openMs = om
-    this.until = Date.now() + left
+    const from = this.adoptState(s, left, om, gen)
     if (from !== s && !this.fallback) this.onTransition(from, s)
   }
 
@@ -310,11 +256,11 @@ export class SharedBreaker {
       )
     }
     // probe Redis once a second until it answers (a flush that succeeds ends the fallback)
-    this.#flushTimer ??= setTimeout(() => this.#probe(), 1000).unref()
+    this.flushTimer ??= setTimeout(() => this.#probe(), 1000).unref()
   }
 
   #probe(): void {
-    this.#flushTimer = null
+    this.flushTimer = null
     if (!this.#closed && this.fallback) this.flush()
   }
 }
