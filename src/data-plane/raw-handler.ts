@@ -82,14 +82,10 @@ const UNPARSED = Object.freeze({})
  *   pool.dispatch(options, new RawHandler(proxyCall))
  */
 export class RawHandler {
+  /** set by `onConnect`, which undici calls before any other callback but `onError` */
   #controller: RawController | null = null
 
   constructor(readonly handler: RawResponseHandler) {}
-
-  #ctl(): RawController {
-    if (this.#controller === null) this.#controller = new RawController(() => {})
-    return this.#controller
-  }
 
   onConnect(abort: (err?: Error) => void, context?: object): void {
     this.#controller = new RawController(abort)
@@ -97,13 +93,13 @@ export class RawHandler {
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
-    const c = this.#ctl()
+    const c = this.#controller!
     c.rawHeaders = rawHeaders as Buffer[]
     this.handler.onRequestUpgrade(c, statusCode, UNPARSED, socket)
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    const c = this.#ctl()
+    const c = this.#controller!
     c.resumeCall = resume
     c.rawHeaders = rawHeaders
     this.handler.onResponseStart(c, statusCode)
@@ -111,18 +107,19 @@ export class RawHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    const c = this.#ctl()
+    const c = this.#controller!
     this.handler.onResponseData(c, chunk)
     return !c.paused
   }
 
   onComplete(rawTrailers: Buffer[] | string[] | null): void {
-    const c = this.#ctl()
+    const c = this.#controller!
     c.rawTrailers = rawTrailers as Buffer[]
     this.handler.onResponseEnd(c)
   }
 
+  /** also for a dispatch refused before it connected (no controller yet: one that aborts nothing) */
   onError(err: Error): void {
-    this.handler.onResponseError(this.#ctl(), err)
+    this.handler.onResponseError(this.#controller ?? new RawController(() => {}), err)
   }
 }
